@@ -1,0 +1,1 @@
+"""Reusable consumption: the shared record type, dead letters, record/replay and DLQ redrive."""

@@ -1,0 +1,48 @@
+"""The one record type every consuming tool shares: what Kafka delivered, losslessly.
+
+Why a shared type: the validator must give the same verdicts online (records from a KafkaConsumer)
+and offline (records read back from a recording file); both sources produce ``ConsumedRecord``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    """One Kafka record: position, timestamp (ms since epoch) and its type, key, value, headers in order."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    timestamp_type: int
+    """0 = CreateTime, 1 = LogAppendTime (Kafka's numbering)."""
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = field(default_factory=list)
+
+    @classmethod
+    def from_kafka(cls, msg: Any) -> ConsumedRecord:
+        """Build from a kafka-python ``ConsumerRecord``."""
+        return cls(
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            msg.timestamp,
+            msg.timestamp_type,
+            msg.key,
+            msg.value,
+            [(k, v if v is not None else b"") for k, v in (msg.headers or [])],
+        )
+
+    def header(self, name: str) -> bytes | None:
+        """The last value of a header (None when absent)."""
+        for key, value in reversed(self.headers):
+            if key == name:
+                return value
+        return None

@@ -1,0 +1,83 @@
+"""Event models, version 1 of the chain's message book. ``EVENT_TYPES`` lists every subject's model."""
+
+from schemas.events.base import CASE_KEY_PATTERN, CaseKey, ChainEvent, Partner
+from schemas.events.belongings import Belongings, StorageLocation
+from schemas.events.features import Build, PhysicalFeatures
+from schemas.events.flight import BookingStatus, EscortPlan, FlightBooking
+from schemas.events.lifecycle import (
+    CancellationReason,
+    CaseClosed,
+    CaseHandedOver,
+    CaseOutcome,
+    DepartureAborted,
+    DepartureConfirmed,
+    DepartureTalkHeld,
+    DetentionEnded,
+    DetentionEndReason,
+    DetentionStarted,
+    DocumentType,
+    FlightNotified,
+    RemovabilityConfirmed,
+    TalkOutcome,
+    Track,
+    TravelDocumentObtained,
+    TravelDocumentRequested,
+)
+from schemas.events.medical import FitToFly, FlightCondition, MedicalDetails, MedicalSituation
+
+EVENT_TYPES: tuple[type[ChainEvent], ...] = (
+    CaseHandedOver,
+    DepartureTalkHeld,
+    TravelDocumentRequested,
+    TravelDocumentObtained,
+    DetentionStarted,
+    DetentionEnded,
+    RemovabilityConfirmed,
+    FlightNotified,
+    DepartureConfirmed,
+    DepartureAborted,
+    CaseClosed,
+    FitToFly,
+    MedicalSituation,
+    MedicalDetails,
+    Belongings,
+    PhysicalFeatures,
+    FlightBooking,
+    EscortPlan,
+)
+
+__all__ = [
+    "CASE_KEY_PATTERN",
+    "EVENT_TYPES",
+    "Belongings",
+    "BookingStatus",
+    "Build",
+    "CancellationReason",
+    "CaseClosed",
+    "CaseHandedOver",
+    "CaseKey",
+    "CaseOutcome",
+    "ChainEvent",
+    "DepartureAborted",
+    "DepartureConfirmed",
+    "DepartureTalkHeld",
+    "DetentionEndReason",
+    "DetentionEnded",
+    "DetentionStarted",
+    "DocumentType",
+    "EscortPlan",
+    "FitToFly",
+    "FlightBooking",
+    "FlightCondition",
+    "FlightNotified",
+    "MedicalDetails",
+    "MedicalSituation",
+    "Partner",
+    "PhysicalFeatures",
+    "RemovabilityConfirmed",
+    "StorageLocation",
+    "TalkOutcome",
+    "Track",
+    "TravelDocumentObtained",
+    "TravelDocumentRequested",
+]

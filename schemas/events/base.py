@@ -1,0 +1,89 @@
+"""What every chain event has in common, and the vocabulary shared by all event types.
+
+One pydantic model per event type is the single source of truth: the Avro and JSON Schema files under
+``schemas/avro`` and ``schemas/jsonschema`` are generated from these models and committed per version.
+Class variables describe the subject (name, version, topic, who may produce and read it); they are not
+fields and never travel on the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CASE_KEY_PATTERN = r"^ck_[0-9a-f]{24}$"
+
+CaseKey = Annotated[
+    str,
+    Field(pattern=CASE_KEY_PATTERN,
+          description="Pseudonymous case key: keyed hash of the V-number (never the V-number itself)"),
+]
+
+
+class Partner(StrEnum):
+    """Chain partners that produce or read events."""
+
+    IND = "ind"
+    """Immigration and Naturalisation Service (incl. BMA, its medical advisory office)."""
+    COA = "coa"
+    """Central Agency for the Reception of Asylum Seekers."""
+    DTV = "dtv"
+    """Repatriation and Departure Service (DT&V / DTenV): directs the departure."""
+    KMAR = "kmar"
+    """Royal Marechaussee: border police, escorts forced departures."""
+    POLICE = "police"
+    """AVIM / police: aliens supervision."""
+    DJI = "dji"
+    """Custodial Institutions Agency: detention."""
+    DVO = "dvo"
+    """Transport and Support Service (DV&O): transport to the airport."""
+    MEDICAL = "medical"
+    """Medical service (detention or reception doctor) issuing fit-to-fly statements."""
+
+
+class ChainEvent(BaseModel):
+    """Fields every event carries. Subclasses set the class variables describing their subject."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    subject: ClassVar[str]
+    """Subject name; also the category vocabulary where the event is one of the checked categories."""
+    version: ClassVar[int]
+    """Current released version of this subject's schema."""
+    topic: ClassVar[str]
+    """Kafka topic the subject is published on."""
+    producers: ClassVar[frozenset[Partner]]
+    """Partners allowed to produce this subject (write access follows the owning partner)."""
+    readers: ClassVar[frozenset[Partner]]
+    """Partners allowed to read it (need-to-know)."""
+
+    event_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="Unique event id (UUID)")
+    case_key: CaseKey
+    partner: Partner = Field(description="Partner that produced the event (the source)")
+    occurred_at: datetime = Field(description="When it happened in the world (UTC)")
+    recorded_at: datetime = Field(description="When the partner's system recorded it (UTC)")
+    schema_version: int = Field(ge=1, description="Version of the subject schema the event was written with")
+
+    @field_validator("occurred_at", "recorded_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must be timezone-aware (UTC)")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_version(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "schema_version" not in data and hasattr(cls, "version"):
+            return {**data, "schema_version": cls.version}
+        return data
+
+    @model_validator(mode="after")
+    def _producer_owns_subject(self) -> ChainEvent:
+        if self.partner not in self.producers:
+            owners = ", ".join(sorted(p.value for p in self.producers))
+            raise ValueError(f"partner '{self.partner.value}' may not produce {self.subject} (owners: {owners})")
+        return self

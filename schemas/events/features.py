@@ -1,0 +1,36 @@
+"""Physical features for identification at the airport (17% missing in 2018)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from schemas import topics
+from schemas.events.base import ChainEvent, Partner
+
+
+class Build(StrEnum):
+    """Body build."""
+
+    SLIM = "slim"
+    AVERAGE = "average"
+    STOCKY = "stocky"
+    HEAVY = "heavy"
+
+
+class PhysicalFeatures(ChainEvent):
+    """Height, build, distinguishing marks and a photo reference."""
+
+    subject: ClassVar[str] = "physical_features"
+    version: ClassVar[int] = 1
+    topic: ClassVar[str] = topics.PHYSICAL_FEATURES
+    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.POLICE, Partner.DJI})
+    readers: ClassVar[frozenset[Partner]] = frozenset(
+        {Partner.DTV, Partner.POLICE, Partner.DJI, Partner.KMAR, Partner.DVO})
+
+    height_cm: int = Field(ge=50, le=250, description="Height in centimetres")
+    build: Build = Field(description="Body build")
+    distinguishing_marks: list[str] = Field(default_factory=list, description="Scars, tattoos…")
+    photo_ref: str | None = Field(default=None, max_length=64, description="Reference of the photo")

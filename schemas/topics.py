@@ -1,0 +1,62 @@
+"""The chain's topics: one per event family, keyed by case key, planned for need-to-know ACLs.
+
+Why per family: the broker will enforce need-to-know with ACLs per topic, so data with a narrower
+audience (medical details) gets its own topic, apart from what KMar and transport may read.
+Chain topics keep 30 days so that replays with original timestamps stay within retention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+THIRTY_DAYS_MS = str(30 * 24 * 3600 * 1000)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the chain needs: name, partitions, configs and who writes and reads it."""
+
+    name: str
+    partitions: int
+    description: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    def prefixed(self, prefix: str) -> TopicSpec:
+        """The same topic inside a sandbox prefix (replays, tests)."""
+        return TopicSpec(prefix + self.name, self.partitions, self.description, dict(self.config))
+
+
+_CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete"}
+
+CASE = "chain.case"
+FIT_TO_FLY = "chain.fit-to-fly"
+MEDICAL = "chain.medical"
+MEDICAL_DETAILS = "chain.medical.details"
+BELONGINGS = "chain.belongings"
+PHYSICAL_FEATURES = "chain.physical-features"
+FLIGHT = "chain.flight"
+ESCORT = "chain.escort"
+FINDINGS = "chain.validation.findings"
+DLQ = "chain.dlq"
+
+CHAIN_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(CASE, 6, "Case lifecycle: handover, talks, travel document, detention, removability, "
+              "notification, departure confirmed or aborted", _CHAIN),
+    TopicSpec(FIT_TO_FLY, 6, "Fit-to-fly statements and their conditions (no diagnosis)", _CHAIN),
+    TopicSpec(MEDICAL, 6, "Medical situation relevant to departure and postponement decisions", _CHAIN),
+    TopicSpec(MEDICAL_DETAILS, 6, "Medical details (need-to-know: medical service and IND-BMA only)", _CHAIN),
+    TopicSpec(BELONGINGS, 6, "Personal belongings and baggage", _CHAIN),
+    TopicSpec(PHYSICAL_FEATURES, 6, "Physical features for identification", _CHAIN),
+    TopicSpec(FLIGHT, 6, "Flight bookings and cancellations", _CHAIN),
+    TopicSpec(ESCORT, 6, "KMar escort plans", _CHAIN),
+)
+"""Topics the partners publish to; the validator consumes all of them."""
+
+OUTPUT_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(FINDINGS, 6, "One validation finding per checked case (compacted, keyed by case)",
+              {"cleanup.policy": "compact"}),
+    TopicSpec(DLQ, 3, "Dead letters: original record plus stage, error code and origin headers",
+              {"retention.ms": THIRTY_DAYS_MS}),
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = CHAIN_TOPICS + OUTPUT_TOPICS

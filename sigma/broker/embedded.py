@@ -1,0 +1,299 @@
+"""One Apache Kafka 4 node in KRaft combined mode, run as a child JVM on 127.0.0.1.
+
+The broker is a real Apache Kafka (``kafka.Kafka`` from the resolved jars), not a fake: everything the
+project claims about Kafka is tested against it. State lives in one data folder so that a stop and a
+start keep topics, offsets and logs:
+
+* ``sigma-broker.json`` — cluster id and controller port chosen when storage was formatted
+* ``server.properties`` — written on every start from the chosen ports
+* ``broker.pid`` — the running JVM
+* ``kraft-logs/`` — Kafka's log dirs; ``logs/server.log`` — the broker's own log
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from sigma.errors import SigmaError
+
+log = structlog.get_logger(__name__)
+MAIN_CLASS = "kafka.Kafka"
+LOG4J_CONFIG = Path(__file__).resolve().parents[2] / "kafka-dist" / "log4j2.properties"
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """What ``sigma broker status`` reports."""
+
+    running: bool
+    pid: int | None
+    bootstrap: str
+    data_dir: Path
+    cluster_id: str | None
+
+    def describe(self) -> str:
+        """One line for humans."""
+        if self.running:
+            return f"running: {self.bootstrap} (pid {self.pid}, cluster {self.cluster_id}, data {self.data_dir})"
+        return f"not running: {self.bootstrap} (data {self.data_dir})"
+
+
+def find_java() -> str:
+    """The ``java`` of JAVA_HOME, else on PATH; a clear error when there is none."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if found is None:
+        raise SigmaError(
+            "Java not found (the embedded Kafka broker needs a JDK 17 or newer)",
+            fix="install one (apt-get install openjdk-17-jre-headless) or set JAVA_HOME, "
+            "or set SIGMA_BOOTSTRAP_SERVERS to use an existing cluster",
+        )
+    return found
+
+
+def port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def free_port() -> int:
+    """A port the kernel considers free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(port: int, timeout: float = 1.0) -> bool:
+    """True when a Kafka broker on the port answers an ApiVersions request."""
+    # ApiVersions v0: size, api_key=18, api_version=0, correlation_id=1, client_id="sigma"
+    body = (18).to_bytes(2, "big") + (0).to_bytes(2, "big") + (1).to_bytes(4, "big")
+    body += len(b"sigma").to_bytes(2, "big") + b"sigma"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            sock.sendall(len(body).to_bytes(4, "big") + body)
+            head = sock.recv(10)
+    except OSError:
+        return False
+    return len(head) >= 10 and int.from_bytes(head[4:8], "big") == 1 and head[8:10] == b"\x00\x00"
+
+
+def _alive(pid: int) -> bool:
+    """True when the process exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _is_kafka(pid: int) -> bool:
+    """True when the pid is a JVM running Kafka's main class (guards against a recycled pid)."""
+    try:
+        return MAIN_CLASS.encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+class EmbeddedBroker:
+    """Start, stop and inspect one KRaft broker whose state lives in ``data_dir``."""
+
+    def __init__(self, *, port: int, data_dir: Path, libs: Path | None, heap: str = "512m") -> None:
+        self.port = port
+        self.data_dir = data_dir.resolve()
+        self.libs = libs
+        self.heap = heap
+        self._child: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "logs" / "server.log"
+
+    @property
+    def _meta_file(self) -> Path:
+        return self.data_dir / "sigma-broker.json"
+
+    def _meta(self) -> dict[str, str | int] | None:
+        if not self._meta_file.is_file():
+            return None
+        data: dict[str, str | int] = json.loads(self._meta_file.read_text())
+        return data
+
+    def pid(self) -> int | None:
+        """The pid of this data folder's running broker, or None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _alive(pid) and _is_kafka(pid) else None
+
+    def status(self) -> BrokerStatus:
+        pid = self.pid()
+        meta = self._meta() or {}
+        cluster = meta.get("cluster_id")
+        running = pid is not None and _answers(self.port)
+        return BrokerStatus(running, pid, self.bootstrap, self.data_dir, str(cluster) if cluster else None)
+
+    def _classpath(self) -> str:
+        if self.libs is None or not any(self.libs.glob("kafka_2.13-*.jar")):
+            raise SigmaError(f"no Kafka jars in {self.libs}", fix="run `make kafka` to resolve them")
+        return f"{self.libs}/*"
+
+    def _properties(self, controller_port: int) -> str:
+        kraft = self.data_dir / "kraft-logs"
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={kraft}",
+                "num.partitions=3",
+                "auto.create.topics.enable=false",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=10",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "num.io.threads=4",
+                "num.network.threads=2",
+                "",
+            ]
+        )
+
+    def _format(self, java: str, controller_port: int) -> dict[str, str | int]:
+        """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids."""
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        props = self.data_dir / "server.properties"
+        props.write_text(self._properties(controller_port))
+        proc = subprocess.run(
+            [java, "-cp", self._classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+             f"-Dkafka.logs.dir={self.data_dir / 'logs'}", "kafka.tools.StorageTool",
+             "format", "--standalone", "-t", cluster_id, "-c", str(props)],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            raise SigmaError(f"formatting Kafka storage failed: {detail[0][:300]}",
+                             fix=f"remove {self.data_dir} and retry")
+        meta: dict[str, str | int] = {"cluster_id": cluster_id, "controller_port": controller_port}
+        self._meta_file.write_text(json.dumps(meta))
+        return meta
+
+    def start(self, timeout: float = 120.0) -> BrokerStatus:
+        """Start the broker (formatting on first use) and return once it answers.
+
+        Idempotent: when this data folder's broker already runs, says so and returns its status.
+        """
+        current = self.status()
+        if current.running:
+            return current
+        java = find_java()
+        self._classpath()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        if not port_free(self.port):
+            raise SigmaError(f"port {self.port} on 127.0.0.1 is already in use by another process",
+                             fix="choose another with --port (or SIGMA_BROKER_PORT), or stop that process")
+        meta = self._meta()
+        if meta is None:
+            meta = self._format(java, free_port())
+        controller_port = int(meta["controller_port"])
+        if not port_free(controller_port):
+            raise SigmaError(
+                f"controller port {controller_port} of {self.data_dir} is already in use",
+                fix="stop the process holding it, or use a new --data-dir",
+            )
+        props = self.data_dir / "server.properties"
+        props.write_text(self._properties(controller_port))
+        out = (self.data_dir / "logs" / "stdout.log").open("ab")
+        cmd = [java, "-Xms256m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+               "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+               f"-Dkafka.logs.dir={self.data_dir / 'logs'}", "-cp", self._classpath(), MAIN_CLASS, str(props)]
+        self._child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, cwd=self.data_dir)
+        out.close()
+        self.pid_file.write_text(str(self._child.pid))
+        log.info("broker starting", bootstrap=self.bootstrap, pid=self._child.pid, data_dir=str(self.data_dir))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._child.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise SigmaError(f"the broker exited during start-up (code {self._child.returncode}): "
+                                 f"{self._last_error()}", fix=f"see {self.log_file}")
+            if _answers(self.port):
+                return self.status()
+            time.sleep(0.25)
+        self.stop()
+        raise SigmaError(f"the broker did not answer on {self.bootstrap} within {timeout:g}s",
+                         fix=f"see {self.log_file}; raise the wait with --timeout or SIGMA_BROKER_START_TIMEOUT")
+
+    def _last_error(self) -> str:
+        for path in (self.log_file, self.data_dir / "logs" / "stdout.log"):
+            if path.is_file():
+                lines = [ln for ln in path.read_text(errors="replace").splitlines() if "ERROR" in ln]
+                if lines:
+                    return lines[-1].strip()[:300]
+        return "no error in the log"
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the broker cleanly (SIGTERM, then SIGKILL after ``timeout``). False if none was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._child is not None and self._child.pid == pid:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._child.wait(0.2)
+            if not _alive(pid):
+                break
+            time.sleep(0.2)
+        else:
+            log.warning("broker did not stop in time; killing it", pid=pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            if self._child is not None and self._child.pid == pid:
+                self._child.wait()
+        self.pid_file.unlink(missing_ok=True)
+        return True

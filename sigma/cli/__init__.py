@@ -1,0 +1,1 @@
+"""The ``sigma`` command line: the composition root. Nothing imports this package."""

@@ -1,0 +1,16 @@
+"""Per-invocation state shared by all commands: the settings built from env and global flags."""
+
+from __future__ import annotations
+
+import typer
+
+from sigma.settings import Settings
+
+
+def settings(ctx: typer.Context) -> Settings:
+    """The settings of this invocation (created by the root callback)."""
+    root = ctx.find_root()
+    value = root.obj
+    if not isinstance(value, Settings):
+        raise RuntimeError("settings not initialised: the root callback did not run")
+    return value

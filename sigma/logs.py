@@ -1,0 +1,54 @@
+"""structlog, configured once at the entry point.
+
+JSON lines when stderr is not a terminal (CI, pipes, log shippers), a readable console renderer on a
+terminal. Log events carry case keys and counts, never V-numbers, names or medical text: the
+``redact_personal_data`` processor is a last line of defence that drops known personal fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+PERSONAL_FIELDS = frozenset(
+    {"v_number", "vnumber", "name", "full_name", "given_name", "family_name", "details", "diagnosis",
+     "medical_details", "distinguishing_marks", "notes"}
+)
+
+
+def redact_personal_data(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace values of fields that may hold personal data, whatever the caller passed."""
+    for key in PERSONAL_FIELDS.intersection(event_dict):
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Configure structlog for this process; call once, from the CLI entry point."""
+    out = stream or sys.stderr
+    use_json = fmt == "json" or (fmt == "auto" and not out.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact_personal_data,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    # kafka-python logs through the standard library; keep it quiet unless debugging.
+    logging.basicConfig(stream=out, level=logging.DEBUG if level == "debug" else logging.ERROR)
+    logging.getLogger("kafka").setLevel(logging.DEBUG if level == "debug" else logging.CRITICAL)

@@ -1,0 +1,61 @@
+"""All configuration in one place: environment variables (``SIGMA_*``) overridden by CLI flags.
+
+Why one object: every command must agree on which cluster it talks to. When ``bootstrap_servers`` is
+set the project uses that cluster and starts nothing; otherwise it talks to the embedded broker on
+``127.0.0.1:<broker_port>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Settings read from ``SIGMA_<NAME>`` environment variables; flags pass overrides as kwargs."""
+
+    model_config = SettingsConfigDict(env_prefix="SIGMA_", extra="ignore")
+
+    bootstrap_servers: str | None = Field(
+        default=None, description="Existing Kafka cluster (host:port,…). When set, nothing is started."
+    )
+    broker_port: int = Field(default=9092, ge=1, le=65535, description="Port of the embedded broker.")
+    home: Path = Field(default=PROJECT_ROOT / ".sigma", description="State folder (broker data, logs).")
+    kafka_dir: Path = Field(
+        default=PROJECT_ROOT / ".kafka", description="Where Apache Kafka's jars are resolved to."
+    )
+    kafka_pom: Path = Field(default=PROJECT_ROOT / "kafka-dist" / "pom.xml", description="Maven pom of the broker.")
+    broker_heap: str = Field(default="512m", description="Maximum JVM heap of the embedded broker.")
+    broker_start_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the broker.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a cluster to answer.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    topic_prefix: str = Field(default="", description="Prefix for every chain topic (sandboxes).")
+    case_key_secret: SecretStr = Field(
+        default=SecretStr("sigma-demo-case-key-secret"),
+        description="Key of the keyed hash that turns a V-number into a case key.",
+    )
+
+    @property
+    def external(self) -> bool:
+        """True when an existing cluster is configured and the embedded broker must not be used."""
+        return bool(self.bootstrap_servers)
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap servers every client connects to."""
+        return self.bootstrap_servers or f"127.0.0.1:{self.broker_port}"
+
+    def broker_data_dir(self, port: int | None = None) -> Path:
+        """Default data folder of the embedded broker, one per port so two brokers never share one."""
+        return self.home / f"broker-{port or self.broker_port}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, with non-None flag values taking precedence."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,102 @@
+"""Create the chain's topics idempotently: missing topics are created, existing ones are reported.
+
+Kept apart from the topic plan (``schemas.topics``) so the plan stays free of Kafka clients.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError, for_code
+
+from sigma import clients
+from sigma.errors import SigmaError
+from sigma.settings import Settings
+
+
+class TopicLike(Protocol):
+    """Anything that describes a topic (``schemas.topics.TopicSpec`` does)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def partitions(self) -> int: ...
+    @property
+    def config(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    """What happened to one topic."""
+
+    name: str
+    action: Literal["created", "exists"]
+    partitions: int
+    note: str = ""
+
+
+def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int = 20) -> list[TopicResult]:
+    """Create every missing topic; report the existing ones (and a partition-count mismatch)."""
+    wanted = list(specs)
+    names = [s.name for s in wanted]
+    admin = clients.admin(settings)
+    try:
+        existing = _partition_counts(admin, names)
+        missing = [s for s in wanted if s.name not in existing]
+        if missing:
+            _create(admin, missing, attempts)
+            existing = _partition_counts(admin, names)
+    finally:
+        admin.close()
+    created = {s.name for s in missing}
+    return [
+        TopicResult(
+            s.name,
+            "created" if s.name in created else "exists",
+            existing[s.name],
+            "" if existing[s.name] == s.partitions else f"has {existing[s.name]} partitions, plan says {s.partitions}",
+        )
+        for s in wanted
+    ]
+
+
+def _create(admin: KafkaAdminClient, specs: list[TopicLike], attempts: int) -> None:
+    """Create topics, retrying retriable errors (a broker that has just started may not be ready)."""
+    pending = {s.name: s for s in specs}
+    last_error = ""
+    for _ in range(attempts):
+        result = admin.create_topics(
+            [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in pending.values()],
+            raise_errors=False,
+        )
+        failed: dict[str, TopicLike] = {}
+        for topic in result["topics"]:
+            code = topic["error_code"]
+            if code in (0, TopicAlreadyExistsError.errno):
+                continue
+            error = for_code(code)
+            if not error.retriable:
+                raise SigmaError(f"cannot create topic {topic['name']}: {error.__name__}",
+                                 fix="check the topic plan and the broker's configuration")
+            failed[topic["name"]] = pending[topic["name"]]
+            last_error = error.__name__
+        if not failed:
+            return
+        pending = failed
+        time.sleep(0.5)
+    raise SigmaError(f"topics not created: {', '.join(pending)} ({last_error})",
+                     fix="check the broker log and retry `sigma topics apply`")
+
+
+def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition count per existing topic among ``names``."""
+    listed = set(admin.list_topics())
+    present = [n for n in names if n in listed]
+    if not present:
+        return {}
+    return {d["name"]: len(d["partitions"]) for d in admin.describe_topics(present) if not d["error_code"]}

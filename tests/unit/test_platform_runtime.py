@@ -1,0 +1,75 @@
+"""Settings precedence, logging as data, and the CLI's error contract (no broker needed)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import structlog
+from structlog.testing import capture_logs
+
+from sigma import logs
+from sigma.settings import load_settings
+from tests.clirunner import sigma
+
+
+def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIGMA_BOOTSTRAP_SERVERS", "env-host:9092")
+    monkeypatch.setenv("SIGMA_BROKER_PORT", "19092")
+    assert load_settings().bootstrap == "env-host:9092"
+    assert load_settings(bootstrap_servers="flag-host:9092").bootstrap == "flag-host:9092"
+    monkeypatch.delenv("SIGMA_BOOTSTRAP_SERVERS")
+    settings = load_settings()
+    assert settings.bootstrap == "127.0.0.1:19092" and not settings.external
+    assert settings.broker_data_dir().name == "broker-19092"
+
+
+def test_logs_are_json_lines_when_not_a_terminal() -> None:
+    out = io.StringIO()
+    logs.configure("info", "auto", stream=out)
+    structlog.get_logger("t").info("topics applied", count=3)
+    structlog.get_logger("t").debug("hidden at info level")
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["event"] == "topics applied" and record["count"] == 3 and record["level"] == "info"
+
+
+def test_personal_fields_are_redacted_whatever_the_caller_passes() -> None:
+    out = io.StringIO()
+    logs.configure("info", "json", stream=out)
+    structlog.get_logger("t").warning("bad record", v_number="1234567890", details="diabetes", case="ck_1")
+    record = json.loads(out.getvalue())
+    assert record["v_number"] == "[redacted]" and record["details"] == "[redacted]"
+    assert "1234567890" not in out.getvalue() and "diabetes" not in out.getvalue()
+    assert record["case"] == "ck_1"
+
+
+def test_capture_logs_sees_structured_events() -> None:
+    with capture_logs() as captured:
+        structlog.get_logger("t").info("resolved", version="4.1.1")
+    assert captured == [{"event": "resolved", "version": "4.1.1", "log_level": "info"}]
+
+
+def test_bad_setting_is_one_line_with_exit_2() -> None:
+    result = sigma("broker", "status", env={"SIGMA_BROKER_PORT": "not-a-port"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "sigma: error: invalid setting SIGMA_BROKER_PORT: Input should be a valid integer, unable to parse "
+        "string as an integer: correct the environment variable"
+    ]
+
+
+def test_usage_error_exits_2() -> None:
+    result = sigma("broker", "start", "--port", "abc")
+    assert result.returncode == 2
+    assert "Invalid value for '--port'" in result.stderr
+
+
+def test_help_lists_every_group(repo_root: Path) -> None:
+    result = sigma("--help")
+    assert result.returncode == 0
+    for group in ("broker", "topics"):
+        assert group in result.stdout

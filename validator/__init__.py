@@ -1,0 +1,1 @@
+"""The completeness validator: dossiers per case, rules at the checkpoint, findings and the report."""
