@@ -50,7 +50,7 @@ def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int =
         missing = [s for s in wanted if s.name not in existing]
         if missing:
             _create(admin, missing, attempts)
-            existing = _partition_counts(admin, names)
+            existing = _await_visible(admin, names, attempts)
     finally:
         admin.close()
     created = {s.name for s in missing}
@@ -91,6 +91,17 @@ def _create(admin: KafkaAdminClient, specs: list[TopicLike], attempts: int) -> N
         time.sleep(0.5)
     raise SigmaError(f"topics not created: {', '.join(pending)} ({last_error})",
                      fix="check the broker log and retry `sigma topics apply`")
+
+
+def _await_visible(admin: KafkaAdminClient, names: list[str], attempts: int) -> dict[str, int]:
+    """Partition counts once every topic is visible in metadata (creation is asynchronous)."""
+    for _ in range(attempts):
+        counts = _partition_counts(admin, names)
+        if all(name in counts for name in names):
+            return counts
+        time.sleep(0.25)
+    absent = [n for n in names if n not in counts]
+    raise SigmaError(f"topics created but not visible: {', '.join(absent)}", fix="check the broker log and retry")
 
 
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -1,0 +1,304 @@
+"""The ground-truth rules: which cases are checked, and what is wrong with each at its checkpoint.
+
+This module is the reference the validator must agree with case for case (docs/simulation.md states the
+same rules in prose). The simulator does not record the defects it meant to inject: it judges the events it
+actually emits with these rules, so the truth file always describes the stream, and a stream decoded
+back from Kafka judges the same.
+
+Definitions (all times are the events' ``recorded_at``, the moment a partner's system knew):
+
+* **Latest booking** K: among ``flight_booking`` events with status ``booked``, the booking reference whose
+  first ``booked`` event was recorded last. Only K counts; earlier bookings are history.
+* **Departure** S: ``scheduled_departure`` of K's first ``booked`` event. **Checkpoint** C = S − 48 hours.
+* **Checked**: the case's ``case_handed_over`` has track ``forced``, it has a latest booking K, and no
+  ``flight_booking`` for K with status ``cancelled`` was recorded before C (``recorded_at < C``).
+  Unchecked cases get no defects, whatever their events hold.
+* **On time** means ``recorded_at <= C``. **Late**: events of the category exist in the case, but none is
+  on time. **Missing**: no event of the category in the whole case (through the end of the stream).
+* **Latest** event of a kind: the greatest ``recorded_at`` among those on time; ties go to the later one
+  in its topic partition (every subject lives on one topic and a case on one partition, so this is
+  well defined).
+
+Per category (at most one kind per category; the first rule that holds wins, in the order listed):
+
+* ``belongings`` — ``belongings`` events from COA or DJI (the holders). missing / late.
+  Responsible: DJI when the person is detained at C (the latest ``detention_started`` /
+  ``detention_ended`` event on time is a start), else COA.
+* ``baggage`` — all ``belongings`` events on time, the latest per partner; ``contradictory`` when two or
+  more partners report and their ``bag_count`` values differ. Responsible: the partner of the most recent
+  of those per-partner reports.
+* ``physical_features`` — ``physical_features`` events from any producer. missing / late. Responsible: DT&V.
+* ``medical`` — ``medical_situation`` events from any producer. missing / late (responsible: medical
+  service); ``contradictory`` when the latest on time says ``postponed`` and ``postponed_until`` is absent
+  or not before S's date (responsible: that event's partner).
+* ``fit_to_fly`` — ``fit_to_fly`` events. missing / late; ``contradictory`` when the latest on time says
+  ``fit = false`` or its ``valid_until`` is before S. Responsible: medical service.
+* ``flight_booking`` — K's first ``booked`` event; ``invalid`` when ``arrival_airport`` equals
+  ``departure_airport``. Responsible: DT&V.
+* ``notification`` — ``flight_notified`` events for K (by ``booking_ref``). missing; late when none has
+  both ``notified_at <= C`` and ``recorded_at <= C``. Responsible: DT&V.
+* ``travel_document`` — ``travel_document_obtained`` events. missing / late; ``invalid`` when the latest
+  on time has ``valid_until`` before S's date. Responsible: DT&V.
+* ``removability`` — ``removability_confirmed`` events. missing / late; ``contradictory`` when the latest
+  on time says ``removable = false`` or ``pending_procedure = true``. Responsible: IND.
+* ``escort`` — ``escort_plan`` events for K. missing / late; ``contradictory`` when the latest on time has an
+  ``escort_count`` different from K's first ``booked`` event. Responsible: KMar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from schemas.categories import Category, DefectKind
+from schemas.events import (
+    Belongings,
+    BookingStatus,
+    CaseHandedOver,
+    ChainEvent,
+    DetentionEnded,
+    DetentionStarted,
+    EscortPlan,
+    FitToFly,
+    FlightBooking,
+    FlightNotified,
+    MedicalSituation,
+    Partner,
+    PhysicalFeatures,
+    RemovabilityConfirmed,
+    Track,
+    TravelDocumentObtained,
+)
+
+CHECKPOINT_BEFORE_DEPARTURE = timedelta(hours=48)
+
+MISSING, LATE = DefectKind.MISSING, DefectKind.LATE
+CONTRADICTORY, INVALID = DefectKind.CONTRADICTORY, DefectKind.INVALID
+
+KINDS: dict[Category, tuple[DefectKind, ...]] = {
+    Category.BELONGINGS: (MISSING, LATE),
+    Category.BAGGAGE: (CONTRADICTORY,),
+    Category.PHYSICAL_FEATURES: (MISSING, LATE),
+    Category.MEDICAL: (MISSING, LATE, CONTRADICTORY),
+    Category.FIT_TO_FLY: (MISSING, LATE, CONTRADICTORY),
+    Category.FLIGHT_BOOKING: (INVALID,),
+    Category.NOTIFICATION: (MISSING, LATE),
+    Category.TRAVEL_DOCUMENT: (MISSING, LATE, INVALID),
+    Category.REMOVABILITY: (MISSING, LATE, CONTRADICTORY),
+    Category.ESCORT: (MISSING, LATE, CONTRADICTORY),
+}
+"""The defect kinds each category can have (the rules find them, the simulator can inject them)."""
+
+RESPONSIBLE: dict[Category, frozenset[Partner]] = {
+    Category.BELONGINGS: frozenset({Partner.COA, Partner.DJI}),
+    Category.BAGGAGE: frozenset({Partner.DTV}),
+    Category.PHYSICAL_FEATURES: frozenset({Partner.DTV}),
+    Category.MEDICAL: frozenset({Partner.MEDICAL}),
+    Category.FIT_TO_FLY: frozenset({Partner.MEDICAL}),
+    Category.FLIGHT_BOOKING: frozenset({Partner.DTV}),
+    Category.NOTIFICATION: frozenset({Partner.DTV}),
+    Category.TRAVEL_DOCUMENT: frozenset({Partner.DTV}),
+    Category.REMOVABILITY: frozenset({Partner.IND}),
+    Category.ESCORT: frozenset({Partner.KMAR}),
+}
+"""Partners a defect of each category can be attributed to by the simulator's injections (the rules
+attribute baggage and medical contradictions to whoever reported, which the simulator makes DT&V and the
+medical service); calibration profiles give rates per (partner, category) from this table."""
+
+
+@dataclass(frozen=True, order=True)
+class Defect:
+    """One defect of a checked case: what, who is responsible, which kind."""
+
+    category: Category
+    partner: Partner
+    kind: DefectKind
+
+    def to_json(self) -> dict[str, str]:
+        """The ground-truth form: ``{"category", "partner", "kind"}``."""
+        return {"category": self.category.value, "partner": self.partner.value, "kind": self.kind.value}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The ground truth of one case."""
+
+    case: str
+    checked: bool
+    defects: tuple[Defect, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """One line of the truth file."""
+        return {"case": self.case, "checked": self.checked, "defects": [d.to_json() for d in self.defects]}
+
+
+E = TypeVar("E", bound=ChainEvent)
+
+_ORDER = {category: i for i, category in enumerate(Category)}
+
+
+def judge(case_key: str, events: Iterable[ChainEvent]) -> Verdict:
+    """Judge one case's events (in stream order) with the rules above."""
+    stream = list(events)
+    handover = next((e for e in stream if isinstance(e, CaseHandedOver)), None)
+    if handover is None or handover.track is not Track.FORCED:
+        return Verdict(case_key, False)
+    case = _Case(stream)
+    booking = case.latest_booking()
+    if booking is None:
+        return Verdict(case_key, False)
+    checkpoint = booking.scheduled_departure - CHECKPOINT_BEFORE_DEPARTURE
+    if any(b.booking_ref == booking.booking_ref and b.status is BookingStatus.CANCELLED
+           and b.recorded_at < checkpoint for b in case.of(FlightBooking)):
+        return Verdict(case_key, False)
+    found = [d for d in _defects(case, booking, checkpoint) if d is not None]
+    found.sort(key=lambda d: _ORDER[d.category])
+    return Verdict(case_key, True, tuple(found))
+
+
+def _defects(case: _Case, booking: FlightBooking, checkpoint: datetime) -> list[Defect | None]:
+    departure = booking.scheduled_departure
+    ref = booking.booking_ref
+    holder = Partner.DJI if case.detained_at(checkpoint) else Partner.COA
+    holders = [e for e in case.of(Belongings) if e.partner in (Partner.COA, Partner.DJI)]
+    notices = [e for e in case.of(FlightNotified) if e.booking_ref == ref]
+    escorts = [e for e in case.of(EscortPlan) if e.booking_ref == ref]
+    return [
+        _presence(Category.BELONGINGS, holder, holders, checkpoint),
+        _baggage(case.of(Belongings), checkpoint),
+        _presence(Category.PHYSICAL_FEATURES, Partner.DTV, case.of(PhysicalFeatures), checkpoint),
+        _medical(case.of(MedicalSituation), checkpoint, departure),
+        _fit_to_fly(case.of(FitToFly), checkpoint, departure),
+        Defect(Category.FLIGHT_BOOKING, Partner.DTV, INVALID)
+        if booking.arrival_airport == booking.departure_airport else None,
+        _notification(notices, checkpoint),
+        _travel_document(case.of(TravelDocumentObtained), checkpoint, departure),
+        _removability(case.of(RemovabilityConfirmed), checkpoint),
+        _escort(escorts, checkpoint, booking.escort_count),
+    ]
+
+
+def _presence(category: Category, partner: Partner, events: Sequence[ChainEvent],
+              checkpoint: datetime) -> Defect | None:
+    """missing (none at all) or late (none on time); None when present on time."""
+    if not events:
+        return Defect(category, partner, MISSING)
+    if not _on_time(events, checkpoint):
+        return Defect(category, partner, LATE)
+    return None
+
+
+def _baggage(events: Sequence[Belongings], checkpoint: datetime) -> Defect | None:
+    latest: dict[Partner, Belongings] = {}
+    for event in _on_time(events, checkpoint):
+        if event.partner not in latest or event.recorded_at >= latest[event.partner].recorded_at:
+            latest[event.partner] = event
+    if len({e.bag_count for e in latest.values()}) > 1:
+        last = _latest(list(latest.values()))
+        assert last is not None
+        return Defect(Category.BAGGAGE, last.partner, CONTRADICTORY)
+    return None
+
+
+def _medical(events: Sequence[MedicalSituation], checkpoint: datetime, departure: datetime) -> Defect | None:
+    absent = _presence(Category.MEDICAL, Partner.MEDICAL, events, checkpoint)
+    if absent is not None:
+        return absent
+    last = _latest(_on_time(events, checkpoint))
+    assert last is not None
+    if last.postponed and (last.postponed_until is None or last.postponed_until >= departure.date()):
+        return Defect(Category.MEDICAL, last.partner, CONTRADICTORY)
+    return None
+
+
+def _fit_to_fly(events: Sequence[FitToFly], checkpoint: datetime, departure: datetime) -> Defect | None:
+    absent = _presence(Category.FIT_TO_FLY, Partner.MEDICAL, events, checkpoint)
+    if absent is not None:
+        return absent
+    last = _latest(_on_time(events, checkpoint))
+    assert last is not None
+    if not last.fit or last.valid_until < departure:
+        return Defect(Category.FIT_TO_FLY, Partner.MEDICAL, CONTRADICTORY)
+    return None
+
+
+def _notification(events: Sequence[FlightNotified], checkpoint: datetime) -> Defect | None:
+    if not events:
+        return Defect(Category.NOTIFICATION, Partner.DTV, MISSING)
+    if not any(e.notified_at <= checkpoint and e.recorded_at <= checkpoint for e in events):
+        return Defect(Category.NOTIFICATION, Partner.DTV, LATE)
+    return None
+
+
+def _travel_document(events: Sequence[TravelDocumentObtained], checkpoint: datetime,
+                     departure: datetime) -> Defect | None:
+    absent = _presence(Category.TRAVEL_DOCUMENT, Partner.DTV, events, checkpoint)
+    if absent is not None:
+        return absent
+    last = _latest(_on_time(events, checkpoint))
+    assert last is not None
+    if last.valid_until < departure.date():
+        return Defect(Category.TRAVEL_DOCUMENT, Partner.DTV, INVALID)
+    return None
+
+
+def _removability(events: Sequence[RemovabilityConfirmed], checkpoint: datetime) -> Defect | None:
+    absent = _presence(Category.REMOVABILITY, Partner.IND, events, checkpoint)
+    if absent is not None:
+        return absent
+    last = _latest(_on_time(events, checkpoint))
+    assert last is not None
+    if not last.removable or last.pending_procedure:
+        return Defect(Category.REMOVABILITY, Partner.IND, CONTRADICTORY)
+    return None
+
+
+def _escort(events: Sequence[EscortPlan], checkpoint: datetime, booked_escorts: int) -> Defect | None:
+    absent = _presence(Category.ESCORT, Partner.KMAR, events, checkpoint)
+    if absent is not None:
+        return absent
+    last = _latest(_on_time(events, checkpoint))
+    assert last is not None
+    if last.escort_count != booked_escorts:
+        return Defect(Category.ESCORT, Partner.KMAR, CONTRADICTORY)
+    return None
+
+
+def _on_time(events: Sequence[E], checkpoint: datetime) -> list[E]:
+    return [e for e in events if e.recorded_at <= checkpoint]
+
+
+def _latest(events: Sequence[E]) -> E | None:
+    """Greatest recorded_at; on a tie the later one in stream order."""
+    best: E | None = None
+    for event in events:
+        if best is None or event.recorded_at >= best.recorded_at:
+            best = event
+    return best
+
+
+class _Case:
+    """A case's events grouped by type, in stream order."""
+
+    def __init__(self, events: list[ChainEvent]) -> None:
+        self._by_type: dict[type[ChainEvent], list[ChainEvent]] = {}
+        for event in events:
+            self._by_type.setdefault(type(event), []).append(event)
+        self._detention = [e for e in events if isinstance(e, DetentionStarted | DetentionEnded)]
+
+    def of(self, kind: type[E]) -> list[E]:
+        return self._by_type.get(kind, [])  # type: ignore[return-value]
+
+    def latest_booking(self) -> FlightBooking | None:
+        """First ``booked`` event of the booking whose first ``booked`` event was recorded last."""
+        firsts: dict[str, FlightBooking] = {}
+        for event in self.of(FlightBooking):
+            if event.status is BookingStatus.BOOKED and event.booking_ref not in firsts:
+                firsts[event.booking_ref] = event
+        return _latest(list(firsts.values()))
+
+    def detained_at(self, checkpoint: datetime) -> bool:
+        last = _latest(_on_time(self._detention, checkpoint))
+        return isinstance(last, DetentionStarted)
