@@ -29,6 +29,7 @@ class TopicSpec:
 _CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete"}
 
 CASE = "chain.case"
+HANDOVER = "chain.case.handover"
 FIT_TO_FLY = "chain.fit-to-fly"
 MEDICAL = "chain.medical"
 MEDICAL_DETAILS = "chain.medical.details"
@@ -42,6 +43,8 @@ DLQ = "chain.dlq"
 CHAIN_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CASE, 6, "Case lifecycle: handover, talks, travel document, detention, removability, "
               "notification, departure confirmed or aborted", _CHAIN),
+    TopicSpec(HANDOVER, 6, "Case handover with the return decision; carries the V-number (IND, DT&V, COA, KMar, "
+              "police only)", _CHAIN),
     TopicSpec(FIT_TO_FLY, 6, "Fit-to-fly statements and their conditions (no diagnosis)", _CHAIN),
     TopicSpec(MEDICAL, 6, "Medical situation relevant to departure and postponement decisions", _CHAIN),
     TopicSpec(MEDICAL_DETAILS, 6, "Medical details (need-to-know: medical service and IND-BMA only)", _CHAIN),

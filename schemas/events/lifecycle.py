@@ -26,7 +26,7 @@ class CaseHandedOver(ChainEvent):
 
     subject: ClassVar[str] = "case_handed_over"
     version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
+    topic: ClassVar[str] = topics.HANDOVER
     producers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND})
     readers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.COA, Partner.KMAR, Partner.POLICE})
 
