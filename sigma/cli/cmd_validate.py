@@ -1,0 +1,104 @@
+"""``sigma validate`` (online, or offline with ``--from-file``) and ``sigma dossier``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sigma.cli.context import settings as get_settings
+
+
+def _write_reports(report: dict[str, Any], report_json: Path | None, report_html: Path | None) -> None:
+    from validator.report import html
+
+    if report_json is not None:
+        report_json.parent.mkdir(parents=True, exist_ok=True)
+        report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+    if report_html is not None:
+        report_html.parent.mkdir(parents=True, exist_ok=True)
+        report_html.write_text(html.render(report))
+
+
+def _report(engine: Any) -> dict[str, Any]:
+    from validator.report.model import build_report
+
+    return build_report(engine.verdicts(), engine.state.counters,
+                        checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
+                        dead_letters=engine.rejection_summary())
+
+
+def validate(
+    ctx: typer.Context,
+    to_end: bool = typer.Option(False, "--to-end", help="Stop once caught up with the end of every partition."),
+    from_file: Path | None = typer.Option(None, "--from-file", help="Validate a recording offline (no broker)."),
+    group: str = typer.Option("sigma-validator", "--group",
+                              help="Consumer group; a new group starts from the earliest."),
+    checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0,
+                                           help="Checkpoint: hours before scheduled departure."),
+    report_json: Path | None = typer.Option(None, "--report-json", help="Write the report as JSON."),
+    report_html: Path | None = typer.Option(None, "--report-html", help="Write a self-contained HTML report."),
+    state_dir: Path | None = typer.Option(None, "--state-dir", help="Snapshot folder (default .sigma/validator)."),
+    snapshot_interval: float = typer.Option(5.0, "--snapshot-interval", min=0.05,
+                                            help="Seconds between snapshots (and offset commits)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table at the end."),
+) -> None:
+    """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
+    from rich.console import Console
+
+    from sigma.progress import progress
+    from validator.report import text
+
+    settings = get_settings(ctx)
+    if from_file is not None:
+        from consumers.recording import read_recording
+        from validator.engine import Engine
+
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+        with progress("validating recording", None) as tracker:
+            for record in read_recording(from_file):
+                engine.process(record)
+                tracker.advance()
+    else:
+        from validator.online import OnlineOptions, OnlineValidator
+
+        def refresh(current: Any) -> None:
+            if not to_end:
+                _write_reports(_report(current), report_json, report_html)
+
+        options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
+                                snapshot_interval=snapshot_interval, on_snapshot=refresh)
+        with progress("validating", None) as tracker:
+            try:
+                engine = OnlineValidator(settings, options).run(tracker)
+            except KeyboardInterrupt:
+                typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
+                raise typer.Exit(130) from None
+    report = _report(engine)
+    _write_reports(report, report_json, report_html)
+    if not quiet:
+        text.render(report, Console())
+
+
+def dossier(
+    ctx: typer.Context,
+    case: str = typer.Argument(..., help="Case key (ck_…)."),
+    from_file: Path | None = typer.Option(None, "--from-file", help="Read the case from a recording instead."),
+    checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0),
+) -> None:
+    """Show what each partner shared for one case, and what is missing, late, contradictory or invalid."""
+    from rich.console import Console
+
+    from validator.dossier_view import collect, render
+
+    settings = get_settings(ctx)
+    engine = collect(settings, case, from_file=from_file, checkpoint_hours=checkpoint_hours)
+    render(engine, case, Console())
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``validate`` and ``dossier``."""
+    app.command("validate")(validate)
+    app.command("dossier")(dossier)

@@ -1,0 +1,68 @@
+"""A case's dossier: what each partner shared, per subject, in stream order.
+
+Why trimmed facts instead of whole events: the validator keeps every open case in memory, so it keeps only
+the fields the rules and the dossier view need — and never the V-number, names or medical free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+KEPT_FIELDS: dict[str, tuple[str, ...]] = {
+    "case_handed_over": ("track", "entry_ban", "decision_date", "departure_deadline"),
+    "departure_talk_held": ("talk_number", "outcome"),
+    "travel_document_requested": ("document_type", "country"),
+    "travel_document_obtained": ("document_type", "country", "valid_until"),
+    "detention_started": ("location_code",),
+    "detention_ended": ("reason",),
+    "removability_confirmed": ("removable", "pending_procedure"),
+    "flight_notified": ("booking_ref", "notified_at"),
+    "departure_confirmed": ("booking_ref", "departed_at"),
+    "departure_aborted": ("booking_ref", "reason"),
+    "case_closed": ("outcome",),
+    "fit_to_fly": ("fit", "issued_at", "valid_until", "conditions"),
+    "medical_situation": ("relevant_circumstances", "postponed", "postponed_until"),
+    "medical_details": (),
+    "belongings": ("bag_count", "total_weight_kg", "location"),
+    "physical_features": ("height_cm", "build"),
+    "flight_booking": ("booking_ref", "carrier", "flight_number", "departure_airport", "arrival_airport",
+                       "scheduled_departure", "escort_count", "status", "cancellation_reason"),
+    "escort_plan": ("booking_ref", "escorted", "escort_count", "medical_escort"),
+}
+"""Fields kept per subject; everything else (V-number, items, marks, medical text) is dropped on arrival."""
+
+
+@dataclass(slots=True)
+class Fact:
+    """One event as the dossier keeps it: when it was recorded, by whom, and the kept fields."""
+
+    recorded_at: datetime
+    partner: str
+    fields: dict[str, Any]
+    seq: int
+    """Position in the case's stream (ties in recorded_at go to the later one)."""
+
+
+@dataclass(slots=True)
+class Dossier:
+    """All facts of one case, grouped by subject, each list in stream order."""
+
+    case: str
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    last_recorded: datetime | None = None
+    count: int = 0
+
+    def add(self, subject: str, data: dict[str, Any]) -> None:
+        """Keep the trimmed event."""
+        kept = {name: data.get(name) for name in KEPT_FIELDS.get(subject, ())}
+        recorded = data["recorded_at"]
+        self.facts.setdefault(subject, []).append(Fact(recorded, str(data["partner"]), kept, self.count))
+        self.count += 1
+        if self.last_recorded is None or recorded > self.last_recorded:
+            self.last_recorded = recorded
+
+    def of(self, subject: str) -> list[Fact]:
+        """Facts of one subject (empty when none arrived)."""
+        return self.facts.get(subject, [])

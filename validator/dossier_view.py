@@ -1,0 +1,99 @@
+"""``sigma dossier``: the "loket" view of one case — what each partner shared, and what is wrong.
+
+Only the kept (non-personal) fields are shown: no V-number, no items or marks, no medical text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from kafka import TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from consumers.records import ConsumedRecord
+from schemas import topics
+from sigma import clients
+from sigma.errors import SigmaError, UsageError
+from sigma.settings import Settings
+from validator.engine import Engine
+from validator.rules import RULES, judge, situation
+
+
+def _from_kafka(settings: Settings) -> Iterator[ConsumedRecord]:
+    consumer = clients.consumer(settings)
+    try:
+        partitions = []
+        for spec in topics.CHAIN_TOPICS:
+            name = settings.topic_prefix + spec.name
+            found = consumer.partitions_for_topic(name)
+            if not found:
+                raise SigmaError(f"topic {name} does not exist",
+                                 fix="run `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+            partitions += [TopicPartition(name, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=200, max_records=5000).values():
+                for msg in records:
+                    yield ConsumedRecord.from_kafka(msg)
+    finally:
+        consumer.close(autocommit=False)
+
+
+def collect(settings: Settings, case: str, *, from_file: Path | None, checkpoint_hours: float) -> Engine:
+    """An engine holding only this case's records (from the cluster or a recording)."""
+    if from_file is not None:
+        from consumers.recording import read_recording
+
+        source: Iterator[ConsumedRecord] = read_recording(from_file)
+    else:
+        source = _from_kafka(settings)
+    engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+    wanted = case.encode()
+    for record in source:
+        if record.key == wanted:
+            engine.process(record)
+    if case not in engine.state.dossiers:
+        raise UsageError(f"no events for case {case}", fix="check the case key (ck_…) and SIGMA_TOPIC_PREFIX")
+    return engine
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def render(engine: Engine, case: str, console: Console) -> None:
+    """Print the dossier table and the verdict."""
+    dossier = engine.state.dossiers[case]
+    table = Table(title=f"Dossier {case}")
+    for column in ("subject", "partner", "recorded", "shared"):
+        table.add_column(column)
+    facts = sorted(((s, f) for s, fs in dossier.facts.items() for f in fs), key=lambda sf: sf[1].recorded_at)
+    for subject, fact in facts:
+        shared = ", ".join(f"{k}={_show(v)}" for k, v in fact.fields.items() if v is not None)
+        table.add_row(subject, fact.partner, _when(fact.recorded_at), shared)
+    console.print(table)
+    s = situation(dossier, engine.checkpoint_before)
+    if s is None:
+        console.print("not checked: no forced-departure track with a booked flight that reached its checkpoint")
+        return
+    verdict = judge(s)
+    console.print(f"departure {_when(s.departure)}, checkpoint {_when(s.checkpoint)}")
+    if not verdict.defects:
+        console.print("[green]complete[/green]: every rule holds at the checkpoint")
+        return
+    described = {r.id: r.description for r in RULES}
+    for d in verdict.defects:
+        console.print(f"[red]{d.kind}[/red] {d.category} (responsible: {d.partner}) — {d.rule}: {described[d.rule]}")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, datetime):
+        return _when(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)

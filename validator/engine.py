@@ -1,0 +1,145 @@
+"""The validator's pure core: records in, dossiers and verdicts out. No Kafka here.
+
+Why pure: the same engine runs online (records from a KafkaConsumer) and offline (records read back from
+a recording), so both give the same report. Verdicts depend only on the set of events of a case — lateness
+is judged on ``recorded_at`` against the checkpoint, never on arrival — so a restart from a snapshot, or a
+replay in another order across partitions, judges the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from consumers.records import ConsumedRecord
+from schemas.catalogue import CATALOGUE
+from schemas.codec import Deserializer, SerializationContext
+from schemas.errors import CodecError
+from schemas.events.base import CASE_KEY_PATTERN
+from validator.dossier import Dossier
+from validator.rules import Verdict, judge, situation
+
+_CASE_KEY = re.compile(CASE_KEY_PATTERN)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a record cannot be processed: the dead-letter stage, error code, reason and JSON path."""
+
+    stage: str
+    code: str
+    reason: str
+    path: str | None = None
+
+
+@dataclass
+class Counters:
+    """Every consumed record is either processed or dead-lettered: consumed == processed + dead_lettered."""
+
+    consumed: int = 0
+    processed: int = 0
+    dead_lettered: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {"consumed": self.consumed, "processed": self.processed, "dead_lettered": self.dead_lettered}
+
+
+@dataclass
+class EngineState:
+    """Everything a snapshot must hold to resume exactly: dossiers, counters, watermark."""
+
+    dossiers: dict[str, Dossier] = field(default_factory=dict)
+    counters: Counters = field(default_factory=Counters)
+    watermark: datetime | None = None
+    rejections: dict[str, int] = field(default_factory=dict)
+
+
+class Engine:
+    """Builds dossiers from records and judges them at their checkpoint."""
+
+    def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
+                 state: EngineState | None = None) -> None:
+        self.checkpoint_before = timedelta(hours=checkpoint_hours)
+        self.prefix = topic_prefix
+        self.state = state or EngineState()
+        self._deserializer = Deserializer()
+        self._producers = {s.name: frozenset(p.value for p in s.producers) for s in CATALOGUE.subjects()}
+        self._topics = {s.name: topic_prefix + s.topic for s in CATALOGUE.subjects()}
+
+    def process(self, record: ConsumedRecord) -> tuple[str | None, Rejection | None]:
+        """Take one record: returns (case key touched, None) or (None, rejection to dead-letter)."""
+        counters = self.state.counters
+        counters.consumed += 1
+        case, rejection = self._apply(record)
+        if rejection is None:
+            counters.processed += 1
+        else:
+            counters.dead_lettered += 1
+            self.state.rejections[rejection.code] = self.state.rejections.get(rejection.code, 0) + 1
+        return case, rejection
+
+    def _apply(self, record: ConsumedRecord) -> tuple[str | None, Rejection | None]:
+        if not record.key:
+            return None, Rejection("validate", "no-key", "record has no key (the case key is required)")
+        try:
+            decoded = self._deserializer.decode(record.value, SerializationContext(record.topic, record.headers))
+        except CodecError as exc:
+            stage = "validate" if exc.code == "schema-invalid" else "decode"
+            return None, Rejection(stage, exc.code, str(exc), exc.path)
+        data = decoded.data
+        case = data.get("case_key")
+        try:
+            key = record.key.decode()
+        except UnicodeDecodeError:
+            return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
+        if not isinstance(case, str) or not _CASE_KEY.match(case):
+            return None, Rejection("semantic", "bad-case-key", "payload case_key is not a case key", "$.case_key")
+        if key != case:
+            return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
+                                   "$.case_key")
+        partner = str(data["partner"])
+        if partner not in self._producers[decoded.subject]:
+            return None, Rejection("semantic", "partner-not-allowed",
+                                   f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
+        if record.topic != self._topics[decoded.subject]:
+            return None, Rejection("semantic", "wrong-topic",
+                                   f"{decoded.subject} belongs on {self._topics[decoded.subject]}")
+        dossier = self.state.dossiers.get(case)
+        if dossier is None:
+            dossier = self.state.dossiers[case] = Dossier(case)
+        dossier.add(decoded.subject, data)
+        recorded = data["recorded_at"]
+        if self.state.watermark is None or recorded > self.state.watermark:
+            self.state.watermark = recorded
+        return case, None
+
+    def verdict(self, case: str) -> Verdict | None:
+        """The case's verdict once its checkpoint has passed in event time; None when not (yet) checked."""
+        dossier = self.state.dossiers.get(case)
+        if dossier is None:
+            return None
+        s = situation(dossier, self.checkpoint_before)
+        if s is None or self.state.watermark is None or self.state.watermark < s.checkpoint:
+            return None
+        return judge(s)
+
+    def verdicts(self) -> list[Verdict]:
+        """Verdicts of every checked case, sorted by case key (deterministic reports)."""
+        found = (self.verdict(case) for case in sorted(self.state.dossiers))
+        return [v for v in found if v is not None]
+
+    def feed(self, records: Iterable[ConsumedRecord]) -> list[tuple[ConsumedRecord, Rejection]]:
+        """Process many records (offline use); returns the rejected ones with their reasons."""
+        rejected = []
+        for record in records:
+            _, rejection = self.process(record)
+            if rejection is not None:
+                rejected.append((record, rejection))
+        return rejected
+
+    def rejection_summary(self) -> dict[str, Any]:
+        """Dead-letter counts per error code."""
+        return dict(sorted(self.state.rejections.items()))

@@ -1,0 +1,175 @@
+"""The validator over Kafka: consume every chain topic, dead-letter what cannot be processed, publish one
+finding per checked case, and commit offsets only after a snapshot covers them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from consumers.dlq import DeadLetterWriter
+from consumers.records import ConsumedRecord
+from schemas import topics
+from sigma import clients
+from sigma.errors import SigmaError
+from sigma.progress import Tracker
+from sigma.settings import Settings
+from validator import state as snapshots
+from validator.engine import Engine
+from validator.rules import Verdict, situation
+
+log = structlog.get_logger(__name__)
+DEFAULT_GROUP = "sigma-validator"
+
+
+@dataclass
+class OnlineOptions:
+    """How to run: group, checkpoint, snapshot cadence and whether to stop at the end."""
+
+    group: str = DEFAULT_GROUP
+    checkpoint_hours: float = 48.0
+    to_end: bool = False
+    state_dir: Path | None = None
+    snapshot_interval: float = 5.0
+    publish_findings: bool = True
+    on_snapshot: Callable[[Engine], None] | None = None
+
+
+def _finding_value(verdict: Verdict) -> bytes:
+    return json.dumps({"case": verdict.case, "checkpoint": verdict.checkpoint.isoformat(),
+                       "departure": verdict.departure.isoformat(), "complete": not verdict.defects,
+                       "defects": [d.to_json() for d in verdict.defects]}, sort_keys=True).encode()
+
+
+class OnlineValidator:
+    """One validator process: all partitions of the chain topics assigned to it."""
+
+    def __init__(self, settings: Settings, options: OnlineOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.prefix = settings.topic_prefix
+        state_dir = options.state_dir or settings.home / "validator"
+        self.snapshot_file = snapshots.snapshot_path(state_dir, options.group, self.prefix)
+        self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix)
+        self.published: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+        self._pending: list[tuple[datetime, str]] = []
+
+    def run(self, tracker: Tracker | None = None) -> Engine:
+        """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
+        consumer = clients.consumer(self.settings, group_id=self.options.group)
+        producer = clients.producer(self.settings)
+        try:
+            partitions = self._assign(consumer)
+            end = consumer.end_offsets(partitions) if self.options.to_end else {}
+            dlq = DeadLetterWriter(producer, self.prefix + topics.DLQ)
+            findings_topic = self.prefix + topics.FINDINGS
+            last_snapshot = time.monotonic()
+            while True:
+                batch = consumer.poll(timeout_ms=200, max_records=5000)
+                dirty: set[str] = set()
+                count = 0
+                for records in batch.values():
+                    for msg in records:
+                        record = ConsumedRecord.from_kafka(msg)
+                        case, rejection = self.engine.process(record)
+                        if rejection is not None:
+                            dlq.send(record, stage=rejection.stage, code=rejection.code, reason=rejection.reason,
+                                     path=rejection.path)
+                        elif case is not None:
+                            dirty.add(case)
+                        count += 1
+                if tracker is not None and count:
+                    tracker.advance(count)
+                self._evaluate(dirty, producer, findings_topic)
+                done = self.options.to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)
+                if done or time.monotonic() - last_snapshot >= self.options.snapshot_interval:
+                    self._snapshot(consumer, producer, partitions)
+                    last_snapshot = time.monotonic()
+                if done:
+                    return self.engine
+        finally:
+            producer.close()
+            consumer.close(autocommit=False)
+
+    def _assign(self, consumer: Any) -> list[TopicPartition]:
+        """Assign every partition of every chain topic; resume from the snapshot or start at the beginning."""
+        partitions: list[TopicPartition] = []
+        for spec in topics.CHAIN_TOPICS:
+            name = self.prefix + spec.name
+            found = consumer.partitions_for_topic(name)
+            if not found:
+                raise SigmaError(f"topic {name} does not exist",
+                                 fix="create the chain topics with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+            partitions += [TopicPartition(name, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        snap = snapshots.load(self.snapshot_file)
+        if snap is not None:
+            self.engine.state = snap.state
+            self.published = snap.published
+            for tp in partitions:
+                consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
+            self._requeue_pending()
+            log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
+        else:
+            committed = [tp for tp in partitions if consumer.committed(tp) is not None]
+            if committed:
+                log.warning("group has committed offsets but no snapshot here; rebuilding state from the start",
+                            group=self.options.group, snapshot=str(self.snapshot_file))
+            consumer.seek_to_beginning(*partitions)
+        return partitions
+
+    def _requeue_pending(self) -> None:
+        for case in self.engine.state.dossiers:
+            if case not in self.published:
+                self._queue(case)
+
+    def _queue(self, case: str) -> None:
+        dossier = self.engine.state.dossiers[case]
+        s = situation(dossier, self.engine.checkpoint_before)
+        if s is not None:
+            heapq.heappush(self._pending, (s.checkpoint, case))
+
+    def _evaluate(self, dirty: set[str], producer: Any, findings_topic: str) -> None:
+        """Publish findings for touched cases past their checkpoint and for cases the watermark just reached."""
+        due = set()
+        for case in dirty:
+            if self.engine.verdict(case) is not None:
+                due.add(case)
+            else:
+                self._queue(case)
+        watermark = self.engine.state.watermark
+        while self._pending and watermark is not None and self._pending[0][0] <= watermark:
+            due.add(heapq.heappop(self._pending)[1])
+        for case in sorted(due):
+            verdict = self.engine.verdict(case)
+            if verdict is None:
+                continue
+            signature = tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
+            if self.published.get(case) == signature:
+                continue
+            self.published[case] = signature
+            if self.options.publish_findings:
+                producer.send(findings_topic, key=case.encode(), value=_finding_value(verdict),
+                              headers=[("content-type", b"application/json")])
+
+    def _snapshot(self, consumer: Any, producer: Any, partitions: list[TopicPartition]) -> None:
+        """Make findings and dead letters durable, save state with its offsets, then commit those offsets."""
+        producer.flush()
+        offsets = {tp: consumer.position(tp) for tp in partitions}
+        snapshots.save(self.snapshot_file, snapshots.Snapshot(
+            self.options.group, self.prefix, {(tp.topic, tp.partition): off for tp, off in offsets.items()},
+            self.engine.state, self.published))
+        consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()})
+        if self.options.on_snapshot is not None:
+            self.options.on_snapshot(self.engine)
+
