@@ -1,0 +1,227 @@
+"""The validator on the real broker: truth equality, baseline rates, ideal profile, kill/restart, bad records."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import TopicPartition
+
+from consumers.records import ConsumedRecord
+from consumers.recording import RecordingWriter
+from schemas import topics
+from schemas.codec import AvroSerializer, JsonSerializer
+from schemas.envelope import to_record
+from schemas.events import FitToFly
+from schemas.examples import example
+from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
+from sigma import clients
+from sigma.settings import Settings
+from sigma.topics import apply_topics
+from tests.clirunner import SIGMA, sigma
+from tests.conftest import KafkaCluster
+
+pytestmark = pytest.mark.kafka
+
+
+@dataclass(frozen=True)
+class Sim:
+    """A simulated stream in its own sandbox prefix, with its ground truth."""
+
+    prefix: str
+    env: dict[str, str]
+    truth: list[dict[str, Any]]
+
+
+def simulate(cluster: KafkaCluster, tmp: Path, cases: int, profile: str, seed: int = 2018) -> Sim:
+    prefix = f"test-val-{uuid.uuid4().hex[:8]}."
+    apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    env = {"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    truth_file = tmp / f"truth-{profile}.jsonl"
+    result = sigma("simulate", "--cases", str(cases), "--seed", str(seed), "--profile", profile,
+                   "--truth", str(truth_file), env=env)
+    assert result.returncode == 0, result.stderr
+    return Sim(prefix, env, [json.loads(line) for line in truth_file.read_text().splitlines()])
+
+
+def validate(sim: Sim, tmp: Path, *extra: str, group: str | None = None) -> dict[str, Any]:
+    out = tmp / f"report-{uuid.uuid4().hex[:6]}.json"
+    result = sigma("validate", "--to-end", "--group", group or f"g-{uuid.uuid4().hex[:8]}", "--report-json",
+                   str(out), "--state-dir", str(tmp / "state"), *extra, env=sim.env)
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
+@pytest.fixture(scope="module")
+def inspectie(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    return simulate(kafka_cluster, tmp_path_factory.mktemp("inspectie"), 10_000, "inspectie-2018")
+
+
+@pytest.fixture(scope="module")
+def inspectie_report(inspectie: Sim, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return validate(inspectie, tmp_path_factory.mktemp("report"))
+
+
+def _defects(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return sorted((d["category"], d["partner"], d["kind"]) for d in entries)
+
+
+def test_findings_equal_the_ground_truth_case_for_case(inspectie: Sim, inspectie_report: dict[str, Any]) -> None:
+    truth = {t["case"]: _defects(t["defects"]) for t in inspectie.truth if t["checked"]}
+    found = {c["case"]: _defects(c["defects"]) for c in inspectie_report["cases"]}
+    assert len(truth) > 1500
+    assert found == truth
+
+
+def test_rates_lie_within_two_points_of_the_2018_baseline(inspectie_report: dict[str, Any]) -> None:
+    report = inspectie_report
+    assert abs(report["defect_rate"] - 0.66) <= 0.02
+    for category, target in {"belongings": 0.45, "physical_features": 0.17, "medical": 0.12}.items():
+        assert abs(report["categories"][category] - target) <= 0.02, category
+    assert report["baseline"]["defect_rate"] == 0.66
+    assert report["baseline"]["categories"] == {"belongings": 0.45, "physical_features": 0.17, "medical": 0.12}
+    rec = report["records"]
+    assert rec["consumed"] == rec["processed"] + rec["dead_lettered"] and rec["dead_lettered"] == 0
+
+
+def test_every_checked_case_is_listed_complete_ones_with_no_defects(inspectie_report: dict[str, Any]) -> None:
+    cases = inspectie_report["cases"]
+    assert len(cases) == inspectie_report["cases_checked"]
+    complete = [c for c in cases if not c["defects"]]
+    assert complete and all(c["defects"] == [] for c in complete)
+    assert {"rule", "category", "partner", "kind"} <= set(next(c for c in cases if c["defects"])["defects"][0])
+
+
+def test_ideal_profile_gives_zero_defects(kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
+    sim = simulate(kafka_cluster, tmp_path, 2_000, "ideal")
+    report = validate(sim, tmp_path)
+    assert report["cases_checked"] > 200
+    assert report["defect_rate"] == 0.0 and all(r == 0.0 for r in report["categories"].values())
+
+
+def test_offline_validation_of_a_recording_equals_online(inspectie: Sim, inspectie_report: dict[str, Any],
+                                                          kafka_settings: Settings, tmp_path: Path) -> None:
+    recording = tmp_path / "chain.jsonl.zst"
+    consumer = clients.consumer(kafka_settings)
+    partitions = [TopicPartition(inspectie.prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    end = consumer.end_offsets(partitions)
+    with RecordingWriter(recording, {"cluster": kafka_settings.bootstrap}) as writer:
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            for batch in consumer.poll(timeout_ms=500).values():
+                for msg in batch:
+                    writer.write(ConsumedRecord.from_kafka(msg))
+    consumer.close()
+    out = tmp_path / "offline.json"
+    result = sigma("validate", "--from-file", str(recording), "--report-json", str(out), "-q",
+                   env={"SIGMA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "SIGMA_TOPIC_PREFIX": inspectie.prefix})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text()) == inspectie_report
+
+
+def test_killed_twice_and_restarted_gives_the_identical_report(inspectie: Sim, inspectie_report: dict[str, Any],
+                                                                tmp_path: Path) -> None:
+    group = f"g-kill-{uuid.uuid4().hex[:8]}"
+    state = tmp_path / "state"
+    out = tmp_path / "killed.json"
+    args = [SIGMA, "validate", "--to-end", "--group", group, "--state-dir", str(state), "--snapshot-interval", "0.2",
+            "--report-json", str(out), "-q"]
+    env = {**os.environ, **inspectie.env}
+    for kill in range(2):
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        snapshots = list(state.glob("*.snapshot"))
+        before = snapshots[0].stat().st_mtime_ns if snapshots else 0
+        while time.monotonic() < deadline:
+            current = list(state.glob("*.snapshot"))
+            if current and current[0].stat().st_mtime_ns != before:
+                break
+            time.sleep(0.02)
+        time.sleep(0.3 * kill)
+        assert proc.poll() is None, f"run {kill + 1} ended before it could be killed mid-way"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert not out.exists()
+    final = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    assert final.returncode == 0, final.stderr
+    assert json.loads(out.read_text()) == inspectie_report
+
+
+def test_salted_stream_is_fully_accounted_for_and_dead_lettered_with_reasons(
+        kafka_cluster: KafkaCluster, tmp_path: Path, unique_name: Callable[[str], str]) -> None:
+    sim = simulate(kafka_cluster, tmp_path, 300, "ideal")
+    settings = kafka_cluster.settings(topic_prefix=sim.prefix)
+    good = example(FitToFly)
+    record = to_record(good, AvroSerializer(), prefix=sim.prefix)
+    json_record = to_record(good, JsonSerializer(), prefix=sim.prefix)
+    foreign = good.model_construct(**{**dict(good), "partner": "coa"})
+    mismatched = to_record(good, AvroSerializer(), prefix=sim.prefix)
+    topic = sim.prefix + topics.FIT_TO_FLY
+    bad_json = json.dumps({**json.loads(json_record.value), "fit": "yes"}).encode()
+    salted: dict[str, tuple[bytes | None, bytes, list[tuple[str, bytes]]]] = {
+        "not-avro": (record.key, b"garbage bytes", []),
+        "unknown-schema": (record.key, b"\xc3\x01" + b"\x01" * 8 + record.value[10:], []),
+        "truncated": (record.key, record.value[:14], record.headers),
+        "schema-invalid": (record.key, bad_json, json_record.headers),
+        "content-type": (record.key, record.value, [("content-type", b"text/plain")]),
+        "no-key": (None, record.value, record.headers),
+        "key-mismatch": (b"ck_" + b"0" * 24, mismatched.value, mismatched.headers),
+        "partner-not-allowed": (record.key, AvroSerializer()(foreign), record.headers),
+    }
+    producer = clients.producer(settings)
+    for key, value, headers in salted.values():
+        producer.send(topic, key=key, value=value, headers=headers)
+    producer.flush()
+    producer.close()
+    report = validate(sim, tmp_path)
+    rec = report["records"]
+    assert rec["dead_lettered"] == len(salted)
+    assert rec["consumed"] == rec["processed"] + rec["dead_lettered"]
+    assert report["dead_letters"] == {code: 1 for code in salted}
+
+    consumer = clients.consumer(settings)
+    dlq = [TopicPartition(sim.prefix + topics.DLQ, p) for p in range(3)]
+    consumer.assign(dlq)
+    consumer.seek_to_beginning(*dlq)
+    end = consumer.end_offsets(dlq)
+    letters = []
+    while any(consumer.position(tp) < end[tp] for tp in dlq):
+        for batch in consumer.poll(timeout_ms=500).values():
+            letters += batch
+    consumer.close()
+    by_code = {dict(m.headers)["dlq_error_code"].decode(): m for m in letters}
+    assert set(by_code) == set(salted)
+    for code, (key, value, headers) in salted.items():
+        letter = by_code[code]
+        h = dict(letter.headers)
+        assert letter.key == key and letter.value == value
+        assert list(letter.headers)[: len(headers)] == headers
+        assert h["dlq_topic"].decode() == topic and int(h["dlq_offset"]) >= 0 and "dlq_partition" in h
+        assert h["dlq_stage"].decode() in {"decode", "validate", "semantic"}
+        assert "dlq_reason" in h and "dlq_timestamp" in h
+    assert dict(by_code["schema-invalid"].headers)["dlq_json_path"] == b"$.fit"
+    assert dict(by_code["schema-invalid"].headers)["dlq_stage"] == b"validate"
+
+
+def test_dossier_shows_what_each_partner_shared_and_what_is_wrong(inspectie: Sim,
+                                                                   inspectie_report: dict[str, Any]) -> None:
+    case = next(c for c in inspectie_report["cases"] if c["defects"])
+    result = sigma("dossier", case["case"], env={**inspectie.env, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    for defect in case["defects"]:
+        assert f"{defect['kind']} {defect['category']}" in result.stdout
+        assert defect["rule"] in result.stdout
+    assert "case_handed_over" in result.stdout and "flight_booking" in result.stdout
+    unknown = sigma("dossier", "ck_" + "f" * 24, env=inspectie.env)
+    assert unknown.returncode == 2 and "no events for case" in unknown.stderr
