@@ -182,11 +182,11 @@ C = Category
 RULES: tuple[Rule, ...] = (
     Rule("BEL-001", C.BELONGINGS, "coa|dji", "major",
          "Belongings registered by the holder (DJI when detained at the checkpoint, else COA) on time", _belongings),
-    Rule("BAG-001", C.BAGGAGE, "reporter", "major",
+    Rule("BAG-001", C.BAGGAGE, "coa|dji|dtv", "major",
          "Partners holding the baggage agree on the number of bags (latest report of each, on time)", _baggage),
     Rule("PHY-001", C.PHYSICAL_FEATURES, "dtv", "major", "Physical features recorded on time", _physical),
     Rule("MED-001", C.MEDICAL, "medical", "critical", "Medical situation recorded on time", _medical_presence),
-    Rule("MED-002", C.MEDICAL, "reporter", "critical",
+    Rule("MED-002", C.MEDICAL, "coa|ind|medical", "critical",
          "No medical postponement running through the departure date", _medical_postponed),
     Rule("FTF-001", C.FIT_TO_FLY, "medical", "critical", "Fit-to-fly statement present on time", _fit_presence),
     Rule("FTF-002", C.FIT_TO_FLY, "medical", "critical",

@@ -1,0 +1,70 @@
+"""The recording format: lossless round trip and a clear error for every kind of bad file."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from consumers.records import ConsumedRecord
+from consumers.recording import RecordingError, RecordingWriter, read_manifest, read_recording
+
+RECORDS = [
+    ConsumedRecord("t", 0, 0, 1_700_000_000_000, 0, b"\x00\xff key", b"\x80\x81 binary",
+                   [("h", b"1"), ("h", b"2"), ("empty", b"")]),
+    ConsumedRecord("t", 1, 7, 1_700_000_000_001, 1, None, None, []),
+    ConsumedRecord("u", 0, 3, 1_700_000_000_002, 0, b"", b"", [("x", b"\xfe")]),
+]
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz", "r.jsonl.zst"])
+def test_round_trip_is_lossless(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with RecordingWriter(path, {"cluster": "c", "topics": {"t": 2, "u": 1}}) as writer:
+        for record in RECORDS:
+            writer.write(record)
+    assert list(read_recording(path)) == RECORDS
+    assert read_manifest(path)["topics"] == {"t": 2, "u": 1}
+
+
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "r.jsonl"
+    with RecordingWriter(path, {"cluster": "c"}) as writer:
+        for record in RECORDS:
+            writer.write(record)
+    return path
+
+
+def test_truncated_file_names_the_problem(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    with pytest.raises(RecordingError, match=r"r.jsonl:4: truncated: no trailer after 3 records"):
+        list(read_recording(path))
+
+
+def test_corrupt_line_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = '{"topic": "t", "partition": 1\n'
+    path.write_text("".join(lines))
+    with pytest.raises(RecordingError, match=r"r.jsonl:3: corrupt record line"):
+        list(read_recording(path))
+
+
+def test_unknown_format_version(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"format": "sigma-recording", "version": 99}\n')
+    with pytest.raises(RecordingError, match=r"r.jsonl:1: unknown recording format version 99"):
+        list(read_recording(path))
+
+
+def test_not_a_recording_and_corrupt_compression(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text("hello\n")
+    with pytest.raises(RecordingError, match="not a sigma recording"):
+        list(read_recording(path))
+    gz = tmp_path / "r.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"format": "sigma-recording", "version": 1}\n' * 100)[:40])
+    with pytest.raises(RecordingError, match="corrupt or truncated compressed data"):
+        list(read_recording(gz))
