@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from kafka import TopicPartition
 
-from consumers.records import ConsumedRecord
 from consumers.recording import RecordingWriter
+from consumers.records import ConsumedRecord
 from schemas import topics
 from schemas.codec import AvroSerializer, JsonSerializer
 from schemas.envelope import to_record

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from consumers.records import ConsumedRecord
 from consumers.recording import RecordingError, RecordingWriter, read_manifest, read_recording
+from consumers.records import ConsumedRecord
 
 RECORDS = [
     ConsumedRecord("t", 0, 0, 1_700_000_000_000, 0, b"\x00\xff key", b"\x80\x81 binary",

@@ -82,7 +82,8 @@ def test_partners_disagreeing_on_bags_is_contradictory_baggage() -> None:
 
 def test_fit_to_fly_expiring_before_the_flight_is_contradictory() -> None:
     d = complete_case()
-    _event(d, "fit_to_fly", "medical", BEFORE + timedelta(hours=2), fit=True, valid_until=DEPARTURE - timedelta(hours=1))
+    _event(d, "fit_to_fly", "medical", BEFORE + timedelta(hours=2), fit=True,
+           valid_until=DEPARTURE - timedelta(hours=1))
     assert defects(d) == [("FTF-002", "fit_to_fly", "medical", "contradictory")]
 
 
