@@ -19,13 +19,17 @@ import orjson
 import zstandard
 
 from consumers.records import ConsumedRecord
+from sigma.errors import UsageError
 
 FORMAT = "sigma-recording"
 VERSION = 1
 
 
-class RecordingError(Exception):
+class RecordingError(UsageError):
     """A recording that cannot be read: says which line and what is wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, fix="check the file, or record it again with `sigma record`")
 
 
 def _open(path: Path, mode: str) -> IO[bytes]:
