@@ -49,7 +49,8 @@ demo: broker ## The main job: simulate 10,000 cases, validate them, write the co
 		--report-json out/demo-report.json --report-html out/demo-report.html
 	@echo "report: out/demo-report.html  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
 
-test: kafka ## Run the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS)
+test: kafka lint ## Lint, then the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS)
+	$(SIGMA) schemas generate --check
 	$(PY) -m pytest
 
 test-unit: venv ## Run only the tests that need no broker
