@@ -52,7 +52,15 @@ def _finding_value(verdict: Verdict) -> bytes:
 
 
 class OnlineValidator:
-    """One validator process: all partitions of the chain topics assigned to it."""
+    """One validator process: all partitions of the chain topics assigned to it.
+
+    Cases touched by a batch are judged right after it while the validator keeps up with the stream (low
+    latency); while catching up on a backlog they are judged at most every ``EVALUATE_EVERY`` seconds, so a
+    case receiving many events is not judged again for each of them.
+    """
+
+    MAX_RECORDS = 5000
+    EVALUATE_EVERY = 0.5
 
     def __init__(self, settings: Settings, options: OnlineOptions) -> None:
         self.settings = settings
@@ -63,6 +71,8 @@ class OnlineValidator:
         self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix)
         self.published: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
         self._pending: list[tuple[datetime, str]] = []
+        self._dirty: set[str] = set()
+        self._last_eval = 0.0
 
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
@@ -75,7 +85,7 @@ class OnlineValidator:
             findings_topic = self.prefix + topics.FINDINGS
             last_snapshot = time.monotonic()
             while True:
-                batch = consumer.poll(timeout_ms=200, max_records=5000)
+                batch = consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS)
                 dirty: set[str] = set()
                 count = 0
                 for records in batch.values():
@@ -90,9 +100,15 @@ class OnlineValidator:
                         count += 1
                 if tracker is not None and count:
                     tracker.advance(count)
-                self._evaluate(dirty, producer, findings_topic)
+                self._dirty |= dirty
                 done = self.options.to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)
-                if done or time.monotonic() - last_snapshot >= self.options.snapshot_interval:
+                snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
+                caught_up = count < self.MAX_RECORDS
+                if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
+                    self._evaluate(self._dirty, producer, findings_topic)
+                    self._dirty = set()
+                    self._last_eval = time.monotonic()
+                if snapshot_due:
                     self._snapshot(consumer, producer, partitions)
                     last_snapshot = time.monotonic()
                 if done:
