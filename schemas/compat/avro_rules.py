@@ -4,6 +4,7 @@ what it misses: defaults that do not match their type, and union defaults that d
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -28,8 +29,25 @@ _RULES = {
 
 def parse(document: Any, source: str) -> avro.schema.Schema:
     """Parse an Avro schema document; CompatInputError when it is not a valid Avro schema."""
+    hit = _BY_ID.get(id(document))
+    if hit is not None and hit[0] is document:
+        return hit[1]
+    schema = _parse_text(json.dumps(document, sort_keys=True), source)
+    if len(_BY_ID) > 8192:
+        _BY_ID.clear()
+    _BY_ID[id(document)] = (document, schema)
+    return schema
+
+
+_BY_ID: dict[int, tuple[Any, avro.schema.Schema]] = {}
+"""Documents parsed during this process, by identity (the document is kept so an id is never reused)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str, source: str) -> avro.schema.Schema:
+    """Parsed once per distinct schema: a transitive check compares each version with many others."""
     try:
-        return avro.schema.parse(json.dumps(document))
+        return avro.schema.parse(text)
     except (avro.errors.SchemaParseException, TypeError, ValueError) as exc:
         raise CompatInputError(f"{source}: not a valid Avro schema ({str(exc).splitlines()[0][:200]})") from None
 

@@ -86,18 +86,27 @@ def check(root: Path, against: str, *, baseline: Path | None = None, today: date
                                    "was edited; released versions are immutable: bump the model's version instead",
                                    subject=subject, file=rel, line=_first_diff(text, after[rel])))
     checked = 0
+    versions: dict[tuple[str, str], list[int]] = {}
+    for kind, subject, version in map(_parts, after):
+        versions.setdefault((kind, subject), []).append(version)
+    parsed: dict[str, Any] = {}
+
+    def doc(rel: str) -> Any:
+        if rel not in parsed:
+            parsed[rel] = _json(after[rel], rel)
+        return parsed[rel]
+
     for rel, text in sorted(after.items()):
         if rel in before:
             continue
         kind, subject, version = _parts(rel)
         level = per_subject.get(subject, default)
-        earlier = sorted(v for k, s, v in map(_parts, after) if k == kind and s == subject and v < version)
+        earlier = sorted(v for v in versions[(kind, subject)] if v < version)
         targets = earlier if transitive(level) else earlier[-1:]
-        new_doc = _json(text, rel)
-        for old_version in targets:
+        for i, old_version in enumerate(targets):
             old_rel = rel.replace(f"/v{version}.", f"/v{old_version}.")
             checked += 1
-            for v in compare(_json(after[old_rel], old_rel), new_doc, kind, level):
+            for v in compare(doc(old_rel), doc(rel), kind, level, defaults=i == 0):
                 found.append(v.at(subject=subject, file=rel, line=line_of(text, v.path),
                                   message=f"{level} v{old_version}→v{version}: {v.message}"))
     if models and (root / "schemas" / "events").is_dir():

@@ -47,8 +47,9 @@ def detect(path: Path, document: Any, forced: str | None) -> str:
     raise CompatInputError(f"{path}: cannot tell whether this is Avro or JSON Schema; pass --type avro|jsonschema")
 
 
-def compare(old: Any, new: Any, kind: str, level: str) -> list[Violation]:
-    """Violations of ``level`` when ``new`` follows ``old``."""
+def compare(old: Any, new: Any, kind: str, level: str, *, defaults: bool = True) -> list[Violation]:
+    """Violations of ``level`` when ``new`` follows ``old`` (``defaults``: also check ``new``'s Avro defaults,
+    which depend on ``new`` alone, so a transitive check asks for them once)."""
     found: list[Violation] = []
     for direction in directions(level):
         reader, writer = (new, old) if direction == "backward" else (old, new)
@@ -56,7 +57,7 @@ def compare(old: Any, new: Any, kind: str, level: str) -> list[Violation]:
             found += avro_rules.resolution(reader, writer, direction)
         else:
             found += _json(writer, reader, direction)
-    if kind == "avro" and directions(level):
+    if kind == "avro" and defaults and directions(level):
         found += avro_rules.defaults(new)
     return found
 
