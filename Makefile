@@ -69,6 +69,7 @@ compat: venv ## Check the schema catalogue against origin/main (falls back to HE
 docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
+	$(PY) -m validator.rules_doc > docs/rules.md
 
 clean: ## Stop the broker and remove the virtualenv, Kafka jars, broker data and outputs
 	-@test -x $(SIGMA) && $(SIGMA) broker stop

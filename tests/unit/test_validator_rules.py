@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from consumers.records import ConsumedRecord
@@ -130,3 +131,9 @@ def test_record_without_key_is_rejected_and_counted() -> None:
     _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage"))
     assert rejection is not None and rejection.stage == "decode" and rejection.code == "not-avro"
     assert engine.state.counters.to_json() == {"consumed": 2, "processed": 0, "dead_lettered": 2}
+
+
+def test_docs_rules_md_is_generated_from_the_rule_table(repo_root: Path) -> None:
+    from validator.rules_doc import render
+
+    assert (repo_root / "docs" / "rules.md").read_text() == render(), "run `make docs` to regenerate docs/rules.md"
