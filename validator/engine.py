@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from consumers.records import ConsumedRecord
 from schemas.catalogue import CATALOGUE
@@ -23,6 +23,20 @@ from validator.dossier import Dossier
 from validator.rules import Verdict, judge, situation
 
 _CASE_KEY = re.compile(CASE_KEY_PATTERN)
+
+
+class RecordLike(Protocol):
+    """What the engine reads of a record: a ``ConsumedRecord``, or kafka-python's ``ConsumerRecord`` as is
+    (the online hot path skips the copy; only dead letters are turned into ``ConsumedRecord``)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,7 @@ class Engine:
         self._producers = {s.name: frozenset(p.value for p in s.producers) for s in CATALOGUE.subjects()}
         self._topics = {s.name: topic_prefix + s.topic for s in CATALOGUE.subjects()}
 
-    def process(self, record: ConsumedRecord) -> tuple[str | None, Rejection | None]:
+    def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         """Take one record: returns (case key touched, None) or (None, rejection to dead-letter)."""
         counters = self.state.counters
         counters.consumed += 1
@@ -81,7 +95,7 @@ class Engine:
             self.state.rejections[rejection.code] = self.state.rejections.get(rejection.code, 0) + 1
         return case, rejection
 
-    def _apply(self, record: ConsumedRecord) -> tuple[str | None, Rejection | None]:
+    def _apply(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         if not record.key:
             return None, Rejection("validate", "no-key", "record has no key (the case key is required)")
         try:

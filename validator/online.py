@@ -90,10 +90,9 @@ class OnlineValidator:
                 count = 0
                 for records in batch.values():
                     for msg in records:
-                        record = ConsumedRecord.from_kafka(msg)
-                        case, rejection = self.engine.process(record)
+                        case, rejection = self.engine.process(msg)
                         if rejection is not None:
-                            dlq.send(record, stage=rejection.stage, code=rejection.code, reason=rejection.reason,
+                            dlq.send(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code, reason=rejection.reason,
                                      path=rejection.path)
                         elif case is not None:
                             dirty.add(case)
