@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafka import KafkaProducer
+
 from consumers.records import ConsumedRecord, Headers
 
 STAGES = ("decode", "validate", "semantic", "process")
@@ -46,7 +48,7 @@ def original_headers(headers: Headers) -> Headers:
 class DeadLetterWriter:
     """Sends failed records to the dead-letter topic with the original key, value and timestamp."""
 
-    def __init__(self, producer: Any, topic: str) -> None:
+    def __init__(self, producer: KafkaProducer, topic: str) -> None:
         self._producer = producer
         self.topic = topic
         self.sent = 0

@@ -1,17 +1,24 @@
-"""``sigma record``: capture topics losslessly into a recording file."""
+"""``sigma record``: capture topics losslessly into a recording file.
+
+Two ways to stop: ``to_end`` reads up to the end offsets seen at start (a snapshot, for CI), otherwise the
+capture runs live until Ctrl-C or, with ``until_ms``, until that moment has passed and everything up to
+it is read. Either way the file is closed with its trailer, so a reader can tell it is complete.
+"""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
+from consumers.bounded import read_until
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
-from sigma import __version__, clients
+from sigma import clients
 from sigma.errors import UsageError
 from sigma.progress import Tracker
 from sigma.settings import Settings
@@ -27,22 +34,38 @@ class RecordSummary:
     interrupted: bool
 
 
-def record(settings: Settings, pattern: str, out: Path, *, to_end: bool, start_ms: int | None = None,
-           until_ms: int | None = None, tracker: Tracker | None = None) -> RecordSummary:
-    """Record every topic whose name fully matches ``pattern`` (a regex); Ctrl-C closes the file cleanly."""
+def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None) -> Iterator[ConsumedRecord]:
+    """Records as they arrive; with ``until_ms``, stop once that moment is past and the partitions are caught up."""
+    while True:
+        for batch in consumer.poll(timeout_ms=200).values():
+            for msg in batch:
+                yield ConsumedRecord.from_kafka(msg)
+        if until_ms is not None and time.time() * 1000 > until_ms:
+            end = consumer.end_offsets(partitions)
+            if all(consumer.position(tp) >= end[tp] for tp in partitions):
+                return
+
+
+def _matching(consumer: KafkaConsumer, pattern: str) -> dict[str, int]:
+    """Partition counts of the (non-internal) topics whose whole name matches ``pattern``."""
     try:
         regex = re.compile(pattern)
     except re.error as exc:
         raise UsageError(f"bad --topics pattern {pattern!r}: {exc}", fix="give a regular expression") from None
+    names = sorted(t for t in consumer.topics() if regex.fullmatch(t) and not t.startswith("__"))
+    if not names:
+        raise UsageError(f"no topic matches {pattern!r}", fix="check the pattern with `sigma topics list`")
+    return {t: len(consumer.partitions_for_topic(t) or ()) for t in names}
+
+
+def record(settings: Settings, pattern: str, out: Path, *, to_end: bool, start_ms: int | None = None,
+           until_ms: int | None = None, tracker: Tracker | None = None) -> RecordSummary:
+    """Record every topic whose name fully matches ``pattern`` (a regex); Ctrl-C closes the file cleanly."""
     consumer = clients.consumer(settings)
     try:
-        names = sorted(t for t in consumer.topics() if regex.fullmatch(t) and not t.startswith("__"))
-        if not names:
-            raise UsageError(f"no topic matches {pattern!r}", fix="check the pattern with `sigma topics list`")
-        counts = {t: len(consumer.partitions_for_topic(t) or ()) for t in names}
-        partitions = [TopicPartition(t, p) for t in names for p in range(counts[t])]
+        counts = _matching(consumer, pattern)
+        partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
         consumer.assign(partitions)
-        begin = consumer.beginning_offsets(partitions)
         end = consumer.end_offsets(partitions)
         if start_ms is not None:
             found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
@@ -50,25 +73,26 @@ def record(settings: Settings, pattern: str, out: Path, *, to_end: bool, start_m
                 consumer.seek(tp, found[tp].offset if found.get(tp) is not None else end[tp])
         else:
             consumer.seek_to_beginning(*partitions)
+        first = {tp: consumer.position(tp) for tp in partitions}
         manifest = {
-            "cluster": settings.bootstrap, "topics": counts, "tool": f"sigma {__version__}",
-            "created_at": datetime.now(UTC).isoformat(), "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
-            "offsets": {t: {str(tp.partition): [begin[tp], end[tp]] for tp in partitions if tp.topic == t}
-                        for t in names},
+            "cluster": settings.bootstrap, "topics": counts,
+            "offsets": {t: {str(tp.partition): [first[tp], end[tp]] for tp in partitions if tp.topic == t}
+                        for t in counts},
+            "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
         }
+        source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms)
+        try:
+            writer = RecordingWriter(out, manifest)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}", fix="choose a writable --out path") from None
         interrupted = False
-        with RecordingWriter(out, manifest) as writer:
+        with writer:
             try:
-                while not (to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)):
-                    for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
-                        for msg in batch:
-                            if to_end and msg.offset >= end[TopicPartition(msg.topic, msg.partition)]:
-                                continue
-                            if until_ms is not None and msg.timestamp > until_ms:
-                                continue
-                            writer.write(ConsumedRecord.from_kafka(msg))
-                            if tracker is not None:
-                                tracker.advance()
+                for item in source:
+                    if until_ms is None or item.timestamp <= until_ms:
+                        writer.write(item)
+                        if tracker is not None:
+                            tracker.advance()
             except KeyboardInterrupt:
                 interrupted = True
         return RecordSummary(out, writer.count, counts, interrupted)

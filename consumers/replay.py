@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import structlog
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from consumers.recording import RecordingError, read_manifest, read_recording
@@ -25,8 +24,6 @@ from sigma.errors import SigmaError, UsageError
 from sigma.progress import Tracker
 from sigma.settings import Settings
 from sigma.topics import apply_topics
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -58,33 +55,62 @@ def _retention_warnings(settings: Settings, targets: list[str], oldest_ms: dict[
     return warnings
 
 
-def replay(settings: Settings, path: Path, *, speed: float | None, preserve_timestamps: bool, prefix: str,
-           keep: Callable[[ConsumedRecord], bool], tracker: Tracker | None = None) -> ReplaySummary:
-    """Replay ``path`` into ``prefix`` + each recorded topic."""
-    manifest = read_manifest(path)
-    counts: dict[str, int] = {str(t): int(n) for t, n in manifest.get("topics", {}).items()}
-    summary = ReplaySummary()
-    targets: dict[str, str] = {t: prefix + t for t in counts}
-    results = apply_topics(settings, [TopicSpec(targets[t], n, "replayed") for t, n in counts.items()])
-    short = [r for r in results if r.partitions < counts[r.name.removeprefix(prefix)]]
-    if short:
-        raise SigmaError(f"target topic {short[0].name} has {short[0].partitions} partitions, the recording "
-                         f"{counts[short[0].name.removeprefix(prefix)]}", fix="replay into a fresh --prefix")
-    if preserve_timestamps:
-        oldest: dict[str, int] = {}
+def _oldest_timestamps(path: Path, targets: dict[str, str], keep: Callable[[ConsumedRecord], bool]) -> dict[str, int]:
+    """The oldest timestamp to be replayed per target topic: a first pass that also checks the whole file."""
+    oldest: dict[str, int] = {}
+    try:
         for record in read_recording(path):
-            if keep(record):
+            if keep(record) and record.topic in targets:
                 target = targets[record.topic]
                 oldest[target] = min(oldest.get(target, record.timestamp), record.timestamp)
+    except RecordingError as exc:
+        raise RecordingError(f"{exc.message}; nothing was sent") from None
+    return oldest
+
+
+def _create_targets(settings: Settings, counts: dict[str, int], targets: dict[str, str]) -> None:
+    """Create missing target topics with the recorded partition counts; refuse ones with too few partitions."""
+    try:
+        results = apply_topics(settings, [TopicSpec(targets[t], n, "replayed") for t, n in counts.items()])
+    except SigmaError as exc:
+        raise SigmaError(f"cannot create the target topics ({exc.message}); nothing was sent",
+                         fix=exc.fix or "check the --prefix and the cluster's permissions") from None
+    for topic, result in zip(counts, results, strict=True):
+        if result.partitions < counts[topic]:
+            raise SigmaError(f"target topic {result.name} has {result.partitions} partitions, the recording "
+                             f"{counts[topic]} for {topic}; nothing was sent", fix="replay into a fresh --prefix")
+
+
+def replay(settings: Settings, path: Path, *, speed: float | None, preserve_timestamps: bool, prefix: str,
+           keep: Callable[[ConsumedRecord], bool], tracker: Tracker | None = None,
+           warn: Callable[[str], None] = lambda _: None) -> ReplaySummary:
+    """Replay ``path`` into ``prefix`` + each recorded topic; ``warn`` hears retention warnings before sending."""
+    manifest = read_manifest(path)
+    try:
+        counts: dict[str, int] = {str(t): int(n) for t, n in manifest["topics"].items()}
+    except (KeyError, AttributeError, TypeError, ValueError):
+        raise RecordingError(f"{path}:1: the manifest has no valid \"topics\" map of partition counts") from None
+    summary = ReplaySummary()
+    targets: dict[str, str] = {t: prefix + t for t in counts}
+    oldest = _oldest_timestamps(path, targets, keep) if preserve_timestamps else {}
+    _create_targets(settings, counts, targets)
+    if preserve_timestamps:
         summary.warnings = _retention_warnings(settings, list(targets.values()), oldest)
         for warning in summary.warnings:
-            log.warning("timestamps outside retention", detail=warning)
+            warn(warning)
     producer = clients.producer(settings)
     errors: list[str] = []
 
     def failed(exc: BaseException) -> None:
         summary.failed += 1
         errors.append(type(exc).__name__)
+
+    def stop(what: str, fix: str, error: type[SigmaError] = UsageError) -> SigmaError:
+        """Flush what is in flight, then an error that says how many records did reach the cluster."""
+        producer.flush()
+        producer.close()
+        delivered = sum(summary.sent.values()) - summary.failed
+        return error(f"{what}; sent {delivered:,} records before the error", fix=fix)
 
     started = time.monotonic()
     first_ts: int | None = None
@@ -93,31 +119,29 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
             if not keep(record):
                 summary.skipped += 1
                 continue
+            if record.topic not in targets:
+                raise RecordingError(f"{path}: record {record.topic}/{record.partition}@{record.offset} is for "
+                                     "a topic the manifest does not list")
             if speed is not None:
                 first_ts = record.timestamp if first_ts is None else first_ts
-                due = started + (record.timestamp - first_ts) / 1000 / speed
-                pause = due - time.monotonic()
+                pause = started + (record.timestamp - first_ts) / 1000 / speed - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
-            if record.topic not in targets:
-                raise RecordingError(f"{path}: record for topic {record.topic} not listed in the manifest")
-            target = targets[record.topic]
-            future: Any = producer.send(target, key=record.key, value=record.value, headers=record.headers,
-                                        partition=record.partition,
+            future: Any = producer.send(targets[record.topic], key=record.key, value=record.value,
+                                        headers=record.headers, partition=record.partition,
                                         timestamp_ms=record.timestamp if preserve_timestamps else None)
             future.add_errback(failed)
-            summary.sent[target] += 1
+            summary.sent[targets[record.topic]] += 1
             if tracker is not None:
                 tracker.advance()
     except RecordingError as exc:
-        producer.flush()
-        producer.close()
-        raise UsageError(f"{exc.message}; sent {sum(summary.sent.values())} records before the error",
-                         fix="fix or re-record the file; replay into a fresh --prefix to avoid duplicates") from None
+        raise stop(exc.message, "fix or re-record the file; replay into a fresh --prefix to avoid duplicates") from None
+    except KeyboardInterrupt:
+        raise stop("interrupted", "replay into a fresh --prefix to start over", SigmaError) from None
     producer.flush()
     producer.close()
     summary.seconds = time.monotonic() - started
     if summary.failed:
-        raise SigmaError(f"{summary.failed} of {sum(summary.sent.values())} records were not delivered "
+        raise SigmaError(f"{summary.failed:,} of {sum(summary.sent.values()):,} records were not delivered "
                          f"({Counter(errors).most_common(1)[0][0]})", fix="check the cluster and retry")
     return summary

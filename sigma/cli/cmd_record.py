@@ -41,7 +41,10 @@ def replay(
     prefix: str = typer.Option("", "--prefix", help="Replay into PREFIX + topic (a sandbox)."),
     filters: list[str] | None = FilterOpt,
 ) -> None:
-    """Produce a recording back into the same partitions, in order, optionally paced."""
+    """Produce a recording back into the same partitions, in order, optionally paced.
+
+    Missing target topics are created with the recorded partition counts.
+    """
     from consumers import filters as f
     from consumers.replay import replay as run
     from sigma.errors import UsageError
@@ -55,9 +58,8 @@ def replay(
         raise UsageError(f"bad --speed {speed!r}", fix="give a positive number or 'max'")
     with progress("replaying", None) as tracker:
         summary = run(get_settings(ctx), file, speed=pace, preserve_timestamps=preserve_timestamps, prefix=prefix,
-                      keep=f.build(filters or []), tracker=tracker)
-    for warning in summary.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+                      keep=f.build(filters or []), tracker=tracker,
+                      warn=lambda text: typer.echo(f"warning: {text}", err=True))
     for topic, count in sorted(summary.sent.items()):
         typer.echo(f"{count:>9,}  {topic}")
     typer.echo(f"replayed {sum(summary.sent.values()):,} records ({summary.skipped:,} filtered out) "

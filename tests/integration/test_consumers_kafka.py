@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +20,7 @@ from schemas.topics import DLQ, TopicSpec
 from sigma import clients
 from sigma.settings import Settings
 from sigma.topics import apply_topics
-from tests.clirunner import sigma
+from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 
 pytestmark = pytest.mark.kafka
@@ -179,3 +182,127 @@ def test_dlq_redrive_sends_once_with_a_loop_guard(kafka_cluster: KafkaCluster, u
     guarded = sigma("dlq", "redrive", "--max-redrives", "3", env=env)
     assert guarded.returncode == 0 and "0 sent, 1 refused" in guarded.stdout
     assert len(read_all(settings, origin)) == 1
+
+
+def _recorded(kafka_cluster: KafkaCluster, topic: str, path: Path) -> Path:
+    result = sigma("record", "--topics", topic, "--out", str(path), "--to-end", env=_env(kafka_cluster))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_preserved_timestamps_outside_retention_are_warned_about(
+        kafka_cluster: KafkaCluster, topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    settings = kafka_cluster.settings()
+    topic = topic_factory(partitions=1)
+    two_hours_ago = int(time.time() * 1000) - 2 * 3600_000
+    produce(settings, topic, [(0, b"k", b"old", [], two_hours_ago)])
+    rec = _recorded(kafka_cluster, topic, tmp_path / "old.jsonl.gz")
+    apply_topics(settings, [TopicSpec("ret." + topic, 1, "short retention", {"retention.ms": "3600000"})])
+    result = sigma("replay", str(rec), "--prefix", "ret.", "--preserve-timestamps", env=_env(kafka_cluster))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: ret.{topic}: preserved timestamps older than its retention.ms=3600000" in result.stderr
+    quiet = sigma("replay", str(rec), "--prefix", "ret2.", "--preserve-timestamps", env=_env(kafka_cluster))
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
+def test_replay_filters_by_topic_and_keeps_partitions(kafka_cluster: KafkaCluster,
+                                                      topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    settings = kafka_cluster.settings()
+    wanted, other = topic_factory(partitions=3), topic_factory(partitions=1)
+    now = int(time.time() * 1000)
+    produce(settings, wanted, [(p, f"k{p}".encode(), f"v{p}".encode(), [], now) for p in range(3)])
+    produce(settings, other, [(0, b"k", b"other", [], now)])
+    rec = _recorded(kafka_cluster, f"{wanted}|{other}", tmp_path / "two.jsonl")
+    result = sigma("replay", str(rec), "--prefix", "only.", "--filter", f"topic={wanted}", env=_env(kafka_cluster))
+    assert result.returncode == 0, result.stderr
+    assert "replayed 3 records (1 filtered out)" in result.stdout
+    assert [(r.partition, r.value) for r in read_all(settings, "only." + wanted)] == [
+        (0, b"v0"), (1, b"v1"), (2, b"v2")]
+    assert read_all(settings, "only." + other) == []
+
+
+def test_corrupt_line_stops_the_replay_saying_what_was_sent(
+        kafka_cluster: KafkaCluster, topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    settings = kafka_cluster.settings()
+    topic = topic_factory(partitions=1)
+    produce(settings, topic, [(0, b"k", str(i).encode(), [], int(time.time() * 1000)) for i in range(5)])
+    rec = _recorded(kafka_cluster, topic, tmp_path / "c.jsonl")
+    lines = rec.read_text().splitlines(keepends=True)
+    lines[4] = lines[4][:30] + "\n"
+    rec.write_text("".join(lines))
+    result = sigma("replay", str(rec), "--prefix", "corrupt.", env=_env(kafka_cluster))
+    assert result.returncode == 2
+    assert f"{rec}:5: corrupt record line" in result.stderr and "sent 3 records before the error" in result.stderr
+    assert [r.value for r in read_all(settings, "corrupt." + topic)] == [b"0", b"1", b"2"]
+    early = sigma("replay", str(rec), "--prefix", "corrupt2.", "--preserve-timestamps", env=_env(kafka_cluster))
+    assert early.returncode == 2 and "corrupt record line" in early.stderr and "nothing was sent" in early.stderr
+
+
+def test_target_topic_that_cannot_be_created_is_one_clear_error(
+        kafka_cluster: KafkaCluster, topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    topic = topic_factory(partitions=1)
+    produce(kafka_cluster.settings(), topic, [(0, b"k", b"v", [], int(time.time() * 1000))])
+    rec = _recorded(kafka_cluster, topic, tmp_path / "m.jsonl")
+    result = sigma("replay", str(rec), "--prefix", "bad prefix/", env=_env(kafka_cluster))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("sigma: error: cannot create the target topics") and "nothing was sent" in last
+
+
+def test_record_until_stops_a_live_capture_and_ctrl_c_closes_cleanly(
+        kafka_cluster: KafkaCluster, topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    settings = kafka_cluster.settings()
+    topic = topic_factory(partitions=1)
+    now = int(time.time() * 1000)
+    produce(settings, topic, [(0, b"k", b"before", [], now - 5000), (0, b"k", b"after", [], now + 3_600_000)])
+    until = tmp_path / "until.jsonl"
+    result = sigma("record", "--topics", topic, "--out", str(until), "--until", str(now), env=_env(kafka_cluster))
+    assert result.returncode == 0, result.stderr
+    assert [r.value for r in read_recording(until)] == [b"before"]
+
+    live = tmp_path / "live.jsonl.zst"
+    proc = subprocess.Popen([SIGMA, "record", "--topics", topic, "--out", str(live)],
+                            env={**os.environ, **_env(kafka_cluster)}, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not live.exists() or live.stat().st_size == 0:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "interrupted; file closed cleanly" in out
+    captured = [r.value for r in read_recording(live)]
+    assert captured == [b"before", b"after"][:len(captured)]
+
+
+def test_dlq_list_summarises_without_values_and_redrive_filters(
+        kafka_cluster: KafkaCluster, unique_name: Callable[[str], str], topic_factory: Callable[..., str]) -> None:
+    prefix = unique_name("dlql") + "."
+    settings = kafka_cluster.settings(topic_prefix=prefix)
+    apply_topics(settings, [TopicSpec(prefix + DLQ, 1, "dlq")])
+    first, second = topic_factory(partitions=1), topic_factory(partitions=1)
+    producer = clients.producer(settings)
+    writer = DeadLetterWriter(producer, prefix + DLQ)
+    for i, (origin, stage, code) in enumerate([(first, "decode", "not-avro"), (first, "decode", "not-avro"),
+                                               (first, "validate", "missing-field"),
+                                               (second, "semantic", "unknown-case")]):
+        record = ConsumedRecord(origin, 0, i, 1_700_000_000_000 + i, 0, f"ck_{i}".encode(), b"SECRET-VALUE", [])
+        writer.send(record, stage=stage, code=code, reason="r", path="$.data.x" if stage == "validate" else None)
+    writer.flush()
+    producer.close()
+    env = {**_env(kafka_cluster), "SIGMA_TOPIC_PREFIX": prefix}
+
+    listed = sigma("dlq", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "4 dead letters in 3 groups" in listed.stdout
+    row = next(line for line in listed.stdout.splitlines() if "not-avro" in line)
+    assert row.split()[:4] == ["2", first, "decode", "not-avro"]
+    assert "SECRET" not in listed.stdout and "ck_" not in listed.stdout
+    assert "$.data.x" in listed.stdout
+
+    only = sigma("dlq", "redrive", "--dry-run", "--filter", f"topic={first}", "--filter", "stage=decode", env=env)
+    assert only.returncode == 0 and "dry run: 2 would send, 0 refused, 2 filtered out" in only.stdout
+    assert f"{first}  decode/not-avro: would send 2" in only.stdout
+    by_case = sigma("dlq", "redrive", "--filter", "case=ck_3", "--filter", "code=unknown-case", env=env)
+    assert by_case.returncode == 0 and "1 sent, 0 refused, 3 filtered out" in by_case.stdout
+    assert [r.key for r in read_all(settings, second)] == [b"ck_3"] and read_all(settings, first) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +69,48 @@ def test_not_a_recording_and_corrupt_compression(tmp_path: Path) -> None:
     gz.write_bytes(gzip.compress(b'{"format": "sigma-recording", "version": 1}\n' * 100)[:40])
     with pytest.raises(RecordingError, match="corrupt or truncated compressed data"):
         list(read_recording(gz))
+
+
+def test_str_paths_and_default_manifest_fields(tmp_path: Path) -> None:
+    path = str(tmp_path / "r.jsonl")
+    with RecordingWriter(path, {"cluster": "c", "format": "other", "version": 9}) as writer:
+        writer.write(RECORDS[0])
+    manifest = read_manifest(path)
+    assert (manifest["format"], manifest["version"], manifest["cluster"]) == ("sigma-recording", 1, "c")
+    assert manifest["tool"].startswith("sigma ") and manifest["created_at"]
+    assert list(read_recording(path)) == RECORDS[:1]
+
+
+def test_a_capture_that_failed_half_way_reads_as_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with pytest.raises(RuntimeError), RecordingWriter(path, {}) as writer:
+        writer.write(RECORDS[0])
+        raise RuntimeError("broker went away")
+    with pytest.raises(RecordingError, match=r"r.jsonl:2: truncated: no trailer after 1 records"):
+        list(read_recording(path))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda lines: [*lines[:-1], '{"end": true, "records": 7}\n'], r"r.jsonl:5: trailer says 7 records, file holds 3"),
+    (lambda lines: [*lines, lines[1]], r"r.jsonl:6: data after the trailer"),
+    (lambda lines: [lines[0], lines[1].replace('"key":"', '"key":"!'), *lines[2:]], r"r.jsonl:2: corrupt record line"),
+    (lambda lines: [lines[0], "[1, 2]\n", *lines[2:]], r"r.jsonl:2: corrupt record line"),
+    (lambda lines: [lines[0], "42\n", *lines[2:]], r"r.jsonl:2: corrupt record line"),
+])
+def test_every_bad_line_is_named(tmp_path: Path, edit: Any, message: str) -> None:
+    path = _write(tmp_path)
+    path.write_text("".join(edit(path.read_text().splitlines(keepends=True))))
+    with pytest.raises(RecordingError, match=message):
+        list(read_recording(path))
+
+
+@pytest.mark.parametrize("name", ["r.jsonl.zst", "r.jsonl.gz"])
+def test_cut_off_compressed_file_names_a_line(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with RecordingWriter(path, {}) as writer:
+        for i in range(5000):
+            writer.write(ConsumedRecord("t", 0, i, i, 0, str(i).encode() * 20, None, []))
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(RecordingError, match=rf"{name}:\d+: (corrupt|truncated)") as info:
+        list(read_recording(path))
+    assert int(info.value.message.split(":")[1]) > 1
