@@ -226,8 +226,8 @@ class Deserializer:
         """
         if not value:
             raise TruncatedError("the record has no value")
-        plan = self._fast_plan(value, ctx)
-        if plan is not None:
+        plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER]) if value[:2] == SINGLE_OBJECT_MARKER else None
+        if plan is not None and (ctx is None or not ctx.headers or _declared_avro(ctx.headers)):
             body = BytesIO(value)
             body.seek(SINGLE_OBJECT_HEADER)
             try:
@@ -239,7 +239,7 @@ class Deserializer:
             return _new_decoded(Decoded, (plan.name, plan.version, data))
         if self._is_json(value, ctx):
             subject, version, event = self._json(value, ctx)
-            return Decoded(subject.name, version, dict(event.__dict__))
+            return Decoded(subject.name, version, _plain(event))
         plan, offset = self._framing(value)
         return Decoded(plan.name, plan.version, self._body(plan, value, offset))
 
@@ -250,15 +250,10 @@ class Deserializer:
 
         The common case in one dictionary lookup; everything else, errors included, takes the full path.
         """
-        if not value.startswith(SINGLE_OBJECT_MARKER):
+        plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER]) if value[:2] == SINGLE_OBJECT_MARKER else None
+        if plan is not None and ctx is not None and ctx.headers and not _declared_avro(ctx.headers):
             return None
-        if ctx is not None and ctx.headers:
-            for key, declared in reversed(ctx.headers):  # the envelope writes content-type last
-                if key == "content-type":
-                    if declared != b"application/avro":
-                        return None
-                    break
-        return self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER])
+        return plan
 
     def _is_json(self, value: bytes, ctx: SerializationContext | None) -> bool:
         """Whether the value is JSON, by content-type header or (without one) by its first byte."""
@@ -367,6 +362,27 @@ class Deserializer:
         validator = jsonschema_rs.validator_for(self._catalogue.json_schema(name, version), validate_formats=True)
         self._validators[(name, version)] = validator
         return validator
+
+
+def _plain(event: ChainEvent) -> dict[str, Any]:
+    """The event's field values as Avro decoding gives them: enum members become their string values."""
+    return {name: _plain_value(value) for name, value in event.__dict__.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain_value(item) for item in value]
+    return value
+
+
+def _declared_avro(headers: list[tuple[str, bytes]]) -> bool:
+    """Whether the content-type header is exactly Avro, or absent (anything else takes the full path)."""
+    for key, declared in reversed(headers):  # the envelope writes content-type last
+        if key == "content-type":
+            return declared == b"application/avro"
+    return True
 
 
 def _body_error(exc: Exception, plan: _Plan) -> CodecError:

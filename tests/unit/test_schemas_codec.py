@@ -88,6 +88,7 @@ def test_decode_of_json_gives_the_same_data_as_avro() -> None:
     from_avro = Deserializer().decode(AvroSerializer()(event))
     assert from_json.subject == from_avro.subject == "belongings"
     assert from_json.data == from_avro.data
+    assert {k: type(v) for k, v in from_json.data.items()} == {k: type(v) for k, v in from_avro.data.items()}
 
 
 def test_an_unchanged_field_of_a_mid_size_event_stays_exact() -> None:
