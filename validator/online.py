@@ -92,8 +92,8 @@ class OnlineValidator:
                     for msg in records:
                         case, rejection = self.engine.process(msg)
                         if rejection is not None:
-                            dlq.send(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code, reason=rejection.reason,
-                                     path=rejection.path)
+                            dlq.send(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code,
+                                     reason=rejection.reason, path=rejection.path)
                         elif case is not None:
                             dirty.add(case)
                         count += 1
