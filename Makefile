@@ -70,6 +70,8 @@ docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
 	$(PY) -m validator.rules_doc > docs/rules.md
+	$(PY) -c "import re, pathlib, schemas.compat.rules as r; p = pathlib.Path('docs/compat.md'); \
+	  p.write_text(re.sub(r'(<!-- rules:begin[^>]*-->\n)(.*?)(<!-- rules:end -->)', lambda m: m[1] + r.markdown_table() + m[3], p.read_text(), flags=re.S))"
 
 clean: ## Stop the broker and remove the virtualenv, Kafka jars, broker data and outputs
 	-@test -x $(SIGMA) && $(SIGMA) broker stop

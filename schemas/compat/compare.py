@@ -1,74 +1,99 @@
-"""Compare two schemas (Avro or JSON Schema) at a compatibility level: every violation, as values."""
+"""Compare two schema versions at a compatibility level: every violation, as values.
+
+BACKWARD reads old data with the new schema (reader = new, writer = old); FORWARD reads new data with the
+old schema. Each direction's findings are named by direction (``rules.rule_id``), placed at their path in
+the *new* file, told in old/new words, and — for JSON Schema — paired with a verified counter-example.
+Results are memoised per (old, new, direction) by content: a transitive catalogue check meets each pair
+once per format, a FULL level twice, and repeated runs in one process not at all.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import functools
 
 from schemas.compat import avro_rules, counterexample, jsonschema_rules
 from schemas.compat.levels import directions
-from schemas.compat.model import CompatInputError, Violation
-
-_AVRO_ONLY = {"record", "enum", "fixed", "map", "long", "int", "float", "double", "bytes", "boolean"}
-_JSON_ONLY = {"$schema", "properties", "required", "additionalProperties", "$defs", "anyOf", "oneOf", "allOf",
-              "minimum", "maximum", "pattern", "enum", "const", "minLength", "maxLength"}
-
-
-def load(path: Path) -> tuple[str, Any]:
-    """(text, parsed JSON) of a schema file; CompatInputError when unreadable or not JSON."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise CompatInputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return text, json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CompatInputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+from schemas.compat.load import Schema
+from schemas.compat.locate import line_of, render
+from schemas.compat.model import CompatInputError, Result, Violation
+from schemas.compat.rules import RULES, rule_id, who_breaks
 
 
-def detect(path: Path, document: Any, forced: str | None) -> str:
-    """``avro`` or ``jsonschema``, from --type, the extension or the content; ambiguity is an input error."""
-    if forced:
-        if forced not in ("avro", "jsonschema"):
-            raise CompatInputError(f"unknown --type {forced!r}; use avro or jsonschema")
-        return forced
-    if path.suffix == ".avsc":
-        return "avro"
-    if isinstance(document, list | str):
-        return "avro"
-    if isinstance(document, bool):
-        return "jsonschema"
-    if isinstance(document, dict):
-        if "fields" in document or document.get("type") in _AVRO_ONLY or "symbols" in document:
-            return "avro"
-        if _JSON_ONLY & set(document):
-            return "jsonschema"
-    raise CompatInputError(f"{path}: cannot tell whether this is Avro or JSON Schema; pass --type avro|jsonschema")
+def compare(old: Schema, new: Schema, level: str) -> Result:
+    """Two files at ``level`` (for two files the _TRANSITIVE forms equal the plain ones)."""
+    if old.kind != new.kind:
+        raise CompatInputError(f"{old.name} is {old.kind} but {new.name} is {new.kind}: compare like with like")
+    label = f"{old.name} → {new.name} {level}"
+    found = [v.at(check=label) for v in pair(old, new, level)]
+    if directions(level):
+        found += [v.at(check=label) for v in defaults(new)]
+    return Result(tuple(located(v, new) for v in found), (label,))
 
 
-def compare(old: Any, new: Any, kind: str, level: str, *, defaults: bool = True) -> list[Violation]:
-    """Violations of ``level`` when ``new`` follows ``old`` (``defaults``: also check ``new``'s Avro defaults,
-    which depend on ``new`` alone, so a transitive check asks for them once)."""
+def pair(old: Schema, new: Schema, level: str) -> list[Violation]:
+    """The violations of ``level`` when ``new`` follows ``old`` (without file and line)."""
     found: list[Violation] = []
     for direction in directions(level):
-        reader, writer = (new, old) if direction == "backward" else (old, new)
-        if kind == "avro":
-            found += avro_rules.resolution(reader, writer, direction)
-        else:
-            found += _json(writer, reader, direction)
-    if kind == "avro" and defaults and directions(level):
-        found += avro_rules.defaults(new)
+        found += directional(old, new, direction)
     return found
 
 
-def _json(writer: Any, reader: Any, direction: str) -> list[Violation]:
-    who = ("readers validating with the new schema reject documents written under the old one"
-           if direction == "backward" else "readers still on the old schema reject documents the new one allows")
+def located(violation: Violation, schema: Schema) -> Violation:
+    """The violation placed in ``schema``'s file, at the line of its path."""
+    return violation.at(file=violation.file or schema.name, line=line_of(schema.text, violation.path))
+
+
+@functools.lru_cache(maxsize=65536)
+def directional(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
+    """One direction's violations; memoised by content."""
+    if old.digest == new.digest:
+        return ()
+    if old.kind == "avro":
+        return _avro(old, new, direction)
+    return _json(old, new, direction)
+
+
+@functools.lru_cache(maxsize=8192)
+def defaults(schema: Schema) -> tuple[Violation, ...]:
+    """Avro defaults readers cannot use (a defect of the schema itself, whatever the level)."""
+    if schema.kind != "avro":
+        return ()
+    return tuple(Violation(p.rule, p.path, f"{p.message}: every reader that fills the field in from its default "
+                           "breaks", fix=RULES[p.rule].fix)
+                 for p in avro_rules.defaults(avro_rules.parse_text(schema.text)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _local_references(schema: Schema) -> bool:
+    return jsonschema_rules.refs_into_definitions(schema.document)
+
+
+def _avro(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
+    reader, writer = (new, old) if direction == "backward" else (old, new)
     out = []
-    for finding in jsonschema_rules.findings(writer, reader):
-        doc, verified = counterexample.find(writer, reader, finding)
-        note = "" if verified else " (no verified counter-example found)"
-        out.append(Violation(finding.rule, finding.path, f"{finding.message}; {who}{note}",
-                             counterexample=doc if verified else None, verified=verified))
-    return out
+    for finding in avro_rules.resolution(reader.text, writer.text):
+        rule = rule_id(finding.kind, direction)
+        path = finding.reader_path if direction == "backward" else finding.writer_path
+        out.append(Violation(rule, render(path), f"{avro_rules.describe(finding, direction)}: {who_breaks(direction)}",
+                             fix=RULES[rule].fix, direction=direction))
+    return tuple(out)
+
+
+def _json(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
+    writer, reader = (old, new) if direction == "backward" else (new, old)
+    out = []
+    seen = set()
+    local = (_local_references(writer), _local_references(reader))
+    for finding in jsonschema_rules.findings(writer.document, reader.document, local=local):
+        rule = rule_id(finding.kind, direction)
+        path = render(finding.reader_path if direction == "backward" else finding.writer_path)
+        what = jsonschema_rules.describe(finding, direction)
+        if (rule, path, what) in seen:  # a shared or recursive $defs entry: reported once, where first met
+            continue
+        seen.add((rule, path, what))
+        verified, doc = counterexample.find(writer.document, reader.document, finding.probe)
+        note = "" if verified else " (no counter-example could be verified; review the change)"
+        out.append(Violation(rule, path, f"{what}, at document path {render(finding.probe.where)}: "
+                             f"{who_breaks(direction)}{note}", fix=RULES[rule].fix, direction=direction,
+                             searched=True, verified=verified, counterexample=doc if verified else None))
+    return tuple(out)

@@ -1,196 +1,173 @@
-"""Counter-examples: a document valid under the writer's schema that the reader's schema rejects.
+"""Counter-examples: a document valid under the writer's schema that the reader's schema rejects *at the
+place the violation is about*, checked with the ``jsonschema`` validator before anyone sees it.
 
-Built from a minimal valid document of the writer's schema, changed at the finding's document path with
-candidate values for its rule, and shown only when a real validator (``jsonschema``) confirms both halves.
+Why "at the place": with two violations in one change, a document that only misses a newly required
+property is also "rejected by the new schema", yet says nothing about a narrowed enum elsewhere. So a
+candidate counts only when the reader reports an error at the probe's document path (or at its parent, for
+errors about the presence of a property or the length of an array). Nothing unverified is ever shown.
 """
 
 from __future__ import annotations
 
 import copy
-import re._parser as sre  # the standard library's own regex parser, to build strings matching a pattern
-from collections.abc import Iterator
+import functools
+import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import validators
 
-from schemas.compat.jsonschema_rules import Finding
+from schemas.compat import samples
+from schemas.compat.jsonschema_rules import Probe, resolve
+from schemas.compat.locate import Token
 
-_MISSING = object()
-
-
-def _resolve(node: Any, root: Any) -> Any:
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-        target = root
-        for part in node["$ref"][2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        node = target
-    return node
+_ABOUT_CHILDREN = frozenset({"additionalProperties", "unevaluatedProperties", "propertyNames", "maxProperties",
+                             "items", "prefixItems", "additionalItems", "unevaluatedItems", "maxItems"})
+"""Keywords that reject a parent because of one of its members (reported at the parent's path; a ``false``
+subschema under ``properties`` is reported there too, with no keyword)."""
+MAX_CANDIDATES = 80
+"""Candidates tried per probe: the search stays fast when a violation has no counter-example."""
 
 
-def _pattern_example(pattern: str) -> str | None:
-    try:
-        parsed = sre.parse(pattern)
-    except Exception:  # an exotic pattern: no example, the caller tries other candidates
-        return None
-    return _emit(list(parsed))
+def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
+    """(verified, document): verified only when ``writer`` accepts it and ``reader`` rejects it at the probe."""
+    old, new = _validator(json.dumps(writer, sort_keys=True)), _validator(json.dumps(reader, sort_keys=True))
+    for base in _bases(writer, reader, old, new):
+        for doc in _documents(base, probe, writer, reader):
+            if old.is_valid(doc) and _rejected_at(new, doc, probe.where):
+                return True, doc
+    return False, None
 
 
-def _emit(items: list[Any]) -> str:
-    out = []
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(arg))
-        elif name == "IN":
-            out.append(_class_char(arg))
-        elif name == "ANY":
-            out.append("a")
-        elif name in ("MAX_REPEAT", "MIN_REPEAT"):
-            low, _high, sub = arg
-            out.append(_emit(list(sub)) * max(low, 1 if low == 0 else low))
-        elif name == "SUBPATTERN":
-            out.append(_emit(list(arg[-1])))
-        elif name == "BRANCH":
-            out.append(_emit(list(arg[1][0])))
-    return "".join(out)
+@functools.lru_cache(maxsize=1024)
+def _validator(text: str) -> Any:
+    schema = json.loads(text)
+    return validators.validator_for(schema, default=validators.Draft202012Validator)(schema)
 
 
-def _class_char(items: list[Any]) -> str:
-    for op, arg in items:
-        name = str(op)
-        if name == "LITERAL":
-            return chr(arg)
-        if name == "RANGE":
-            return chr(arg[0])
-        if name == "CATEGORY":
-            return "0" if "DIGIT" in str(arg) else "a"
-    return "a"
+def _bases(writer: Any, reader: Any, old: Any, new: Any) -> list[Any]:
+    """Small valid documents of the writer; one the reader accepts too comes first (it isolates the probe)."""
+    found = []
+    for source in (writer, reader):
+        value = samples.example(source, source)
+        if value is not samples.MISSING and old.is_valid(value):
+            found.append(value)
+    found.sort(key=lambda doc: not new.is_valid(doc))
+    return found[:2]
 
 
-def example(schema: Any, root: Any, depth: int = 0) -> Any:
-    """A small document valid under ``schema`` (best effort; callers verify)."""
-    node = _resolve(schema, root)
-    if depth > 12 or node is True or node == {}:
-        return "x"
-    if not isinstance(node, dict):
-        return None
-    if "const" in node:
-        return node["const"]
-    if node.get("enum"):
-        return node["enum"][0]
-    for key in ("anyOf", "oneOf"):
-        if key in node:
-            options = [_resolve(o, root) for o in node[key]]
-            real = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
-            return example((real or options)[0], root, depth + 1)
-    kinds = node.get("type", "object" if "properties" in node else "string")
-    kind = next((k for k in kinds if k != "null"), "null") if isinstance(kinds, list) else kinds
-    if kind == "object":
-        props = node.get("properties", {})
-        return {name: example(props.get(name, {}), root, depth + 1) for name in node.get("required", [])}
-    if kind == "array":
-        return [example(node.get("items", {}), root, depth + 1) for _ in range(node.get("minItems", 0))]
-    if kind == "integer":
-        return int(max(node.get("minimum", 0), node.get("exclusiveMinimum", -1) + 1))
-    if kind == "number":
-        return float(max(node.get("minimum", 0), node.get("exclusiveMinimum", -1) + 1))
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    if node.get("format") == "date-time":
-        return "2024-01-01T00:00:00Z"
-    if node.get("format") == "date":
-        return "2024-01-01"
-    if node.get("pattern"):
-        found = _pattern_example(node["pattern"])
-        if found is not None:
-            return found
-    return "x" * max(node.get("minLength", 1), 1)
+def _documents(base: Any, probe: Probe, writer: Any, reader: Any) -> list[Any]:
+    if probe.action == "omit":
+        holder = _place(base, probe.where, samples.MISSING, writer)
+        if holder is samples.MISSING:
+            return []
+        parent = _get(holder, probe.where)
+        if isinstance(parent, dict):
+            parent.pop(probe.name, None)
+        return [holder]
+    docs, seen = [], set()
+    for value in samples.candidates(probe.writer, probe.reader, writer):
+        marker = samples.key(value)
+        if marker in seen:
+            continue
+        seen.add(marker)
+        doc = _place(base, probe.where, value, writer)
+        if doc is not samples.MISSING:
+            docs.append(doc)
+        if len(seen) >= MAX_CANDIDATES:
+            break
+    return docs
 
 
-def _candidates(finding: Finding, base_value: Any) -> Iterator[Any]:
-    hint = finding.hint if isinstance(finding.hint, dict) else {}
-    if finding.rule == "JSON-REQUIRED-ADDED":
-        yield _MISSING
-        return
-    if finding.rule == "JSON-ENUM-NARROWED":
-        yield from hint.get("values", [])
-    if finding.rule == "JSON-TYPE-NARROWED":
-        samples = {"string": "text", "integer": 7, "number": 1.5, "boolean": True, "null": None, "object": {},
-                   "array": []}
-        yield from (samples[t] for t in hint.get("types", []) if t in samples)
-    if finding.rule == "JSON-BOUND-TIGHTENED":
-        for key, bound in hint.items():
-            if key == "old":
-                continue
-            old = hint.get("old")
-            if key in ("minimum", "exclusiveMinimum"):
-                yield old if old is not None else bound - 1
-                yield bound - 1
-            elif key in ("maximum", "exclusiveMaximum"):
-                yield old if old is not None else bound + 1
-                yield bound + 1
-            elif key == "minLength":
-                yield "a" * (old or 0)
-                yield "a" * max(bound - 1, 0)
-            elif key == "maxLength":
-                yield "a" * (bound + 1)
-            elif key == "minItems" and isinstance(base_value, list):
-                yield base_value[: max(bound - 1, 0)]
-            elif key == "maxItems":
-                yield [base_value[0] if isinstance(base_value, list) and base_value else "x"] * (bound + 1)
-    if finding.rule in ("JSON-PATTERN-ADDED", "JSON-PATTERN-CHANGED"):
-        yield from ("", "~", "not matching !", "0", "ZZZZ", "a" * 40)
-    yield from ("text", 7, -1, 1.5, True, None, {}, [], {"x": 1}, "", "a" * 300)
+def _rejected_at(validator: Any, doc: Any, where: tuple[Token, ...]) -> bool:
+    """Does the reader reject ``doc`` at ``where`` (or below), or at its parent for a reason about the child's
+    presence (a closed object, an array that may not have that item)?"""
+    for error in validator.iter_errors(doc):
+        path = tuple(error.absolute_path)
+        if path[:len(where)] == tuple(where):
+            return True
+        if where and path == tuple(where[:-1]) and (error.validator in _ABOUT_CHILDREN or error.validator is None):
+            return True
+    return False
 
 
-def _set(doc: Any, path: tuple[str | int, ...], value: Any) -> Any:
-    if not path:
+def _get(doc: Any, where: tuple[Token, ...]) -> Any:
+    for token in where:
+        doc = doc[token]
+    return doc
+
+
+def _place(base: Any, where: tuple[Token, ...], value: Any, root: Any) -> Any:
+    """A copy of ``base`` with ``value`` at ``where`` (``MISSING``: only make sure the containers exist)."""
+    if not where:
+        return copy.deepcopy(base) if value is samples.MISSING else copy.deepcopy(value)
+    doc = copy.deepcopy(base)
+    holder: Any = {"": doc}
+    parent: Any = holder
+    slot: Token = ""
+    for depth, token in enumerate(where):
+        current = parent[slot]
+        wanted = list if isinstance(token, int) else dict
+        if not isinstance(current, wanted):
+            current = _container(root, where[:depth], wanted)
+            if current is samples.MISSING:
+                return samples.MISSING
+            parent[slot] = current
+        if isinstance(token, int):
+            while len(current) <= token:
+                item = samples.example(_sub(root, (*where[:depth], len(current))), root)
+                current.append(None if item is samples.MISSING else item)
+        elif token not in current:
+            item = samples.example(_sub(root, where[: depth + 1]), root)
+            current[token] = None if item is samples.MISSING else item
+        parent, slot = current, token
+    if value is samples.MISSING:
+        container = parent[slot]
+        if not isinstance(container, dict):
+            container = _container(root, where, dict)
+            if container is samples.MISSING:
+                return samples.MISSING
+            parent[slot] = container
+    else:
+        parent[slot] = copy.deepcopy(value)
+    return holder[""]
+
+
+def _container(root: Any, where: tuple[Token, ...], wanted: type) -> Any:
+    """An example object or array for the writer's schema at ``where``."""
+    node = _pick(resolve(_sub(root, where), (), root)[0], root, "object" if wanted is dict else "array")
+    value = samples.example({**node, "type": "object" if wanted is dict else "array"}, root) \
+        if isinstance(node, dict) else samples.MISSING
+    if isinstance(value, wanted):
         return value
-    head, rest = path[0], path[1:]
-    if isinstance(head, int):
-        items = list(doc) if isinstance(doc, list) else []
-        while len(items) <= head:
-            items.append(None)
-        items[head] = _set(items[head], rest, value)
-        return items
-    obj = dict(doc) if isinstance(doc, dict) else {}
-    if value is _MISSING and not rest:
-        obj.pop(head, None)
-        return obj
-    obj[head] = _set(obj.get(head), rest, value)
-    return obj
+    return wanted()
 
 
-def _subschema(schema: Any, root: Any, path: tuple[str | int, ...]) -> Any:
-    node = _resolve(schema, root)
-    for part in path:
-        if isinstance(node, dict) and ("anyOf" in node or "oneOf" in node):
-            options = [_resolve(o, root) for o in node.get("anyOf") or node.get("oneOf") or []]
-            node = next((o for o in options if isinstance(o, dict) and o.get("type") != "null"), {})
-        if isinstance(part, int):
-            node = _resolve(node.get("items", {}), root) if isinstance(node, dict) else {}
-        else:
-            props = node.get("properties", {}) if isinstance(node, dict) else {}
-            node = _resolve(props.get(part, {}), root)
+def _pick(node: Any, root: Any, kind: str) -> Any:
+    """The anyOf/oneOf branch of ``node`` that can be a ``kind`` (objects and arrays live in one branch)."""
+    if isinstance(node, dict):
+        for key in ("anyOf", "oneOf"):
+            for branch in node.get(key, []):
+                resolved = resolve(branch, (), root)[0]
+                declared = resolved.get("type") if isinstance(resolved, dict) else None
+                if declared == kind or (isinstance(declared, list) and kind in declared) or (
+                        isinstance(resolved, dict) and declared is None and
+                        ("properties" in resolved if kind == "object" else "items" in resolved)):
+                    return resolved
     return node
 
 
-def find(writer: Any, reader: Any, finding: Finding) -> tuple[Any, bool]:
-    """(counter-example, verified): verified only when valid under ``writer`` and rejected by ``reader``."""
-    old, new = Draft202012Validator(writer), Draft202012Validator(reader)
-    base = example(writer, writer)
-    if not old.is_valid(base):
-        return None, False
-    prefix = finding.doc[:-1] if finding.doc else ()
-    container = _subschema(writer, writer, prefix) if prefix else writer
-    base = _set(base, prefix, example(container, writer)) if prefix else base
-    if not old.is_valid(base):
-        base = example(writer, writer)
-    target = _subschema(writer, writer, finding.doc)
-    for candidate in _candidates(finding, example(target, writer)):
-        doc = _set(copy.deepcopy(base), finding.doc, candidate)
-        if old.is_valid(doc) and not new.is_valid(doc):
-            return doc, True
-    return None, False
+def _sub(root: Any, where: tuple[Token, ...]) -> Any:
+    """The writer's schema at a document path (through $ref, anyOf/oneOf, properties and items)."""
+    node = root
+    for token in where:
+        node = _pick(resolve(node, (), root)[0], root, "array" if isinstance(token, int) else "object")
+        if not isinstance(node, dict):
+            return True
+        if isinstance(token, int):
+            prefix = node.get("prefixItems", node["items"] if isinstance(node.get("items"), list) else [])
+            rest = node.get("items", True) if not isinstance(node.get("items"), list) else \
+                node.get("additionalItems", True)
+            node = prefix[token] if isinstance(prefix, list) and token < len(prefix) else rest
+        else:
+            node = node.get("properties", {}).get(token, node.get("additionalProperties", True))
+    return node

@@ -12,31 +12,48 @@ class Violation:
 
     rule: str
     path: str
+    """Where inside the schema, as ``$.properties.bags.minimum`` / ``$.fields[3].type`` (see ``locate``)."""
     message: str
     subject: str = ""
     file: str = ""
     line: int = 1
-    counterexample: Any = None
+    check: str = ""
+    """Which comparison found it, e.g. ``belongings avro v1→v2 BACKWARD`` (JUnit groups by it)."""
+    fix: str = ""
+    direction: str = ""
+    """``backward`` (new readers, old data) or ``forward`` (old readers, new data); empty for catalogue rules."""
+    searched: bool = False
+    """True for JSON Schema violations: a counter-example was searched for."""
     verified: bool = False
-    """True when the counter-example was checked: valid under the old schema, rejected by the new one."""
+    """True only when ``counterexample`` passed a real validator: valid for the writer, rejected by the reader."""
+    counterexample: Any = None
     accepted: str = ""
-    """Non-empty when a baseline entry accepts this violation (its reason)."""
+    """Non-empty when an unexpired baseline entry accepts this violation (its reason and expiry)."""
+    expired: str = ""
+    """Non-empty when the matching baseline entry has expired: the violation fails again, and says why."""
 
     def at(self, **changes: Any) -> Violation:
         """A copy with other fields (file, line, subject…)."""
         return replace(self, **changes)
 
+    @property
+    def counterexample_sides(self) -> str:
+        """Which schema accepts the counter-example and which rejects it."""
+        if self.direction == "forward":
+            return "valid under the new schema, rejected by the old one"
+        return "valid under the old schema, rejected by the new one"
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "path": self.path, "message": self.message}
-        if self.subject:
-            data["subject"] = self.subject
+        for key in ("subject", "file", "check", "direction", "fix", "accepted", "expired"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         if self.file:
-            data["file"], data["line"] = self.file, self.line
-        if self.counterexample is not None or self.verified:
-            data["counterexample"] = self.counterexample
+            data["line"] = self.line
+        if self.searched:
             data["counterexample_verified"] = self.verified
-        if self.accepted:
-            data["accepted"] = self.accepted
+            if self.verified:
+                data["counterexample"] = self.counterexample
         return data
 
 
@@ -45,8 +62,13 @@ class Result:
     """All violations of one comparison (or of a whole catalogue check)."""
 
     violations: tuple[Violation, ...] = ()
-    checked: int = 0
+    checks: tuple[str, ...] = ()
+    """Every comparison made (labels as in ``Violation.check``), so reports can show what passed too."""
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def checked(self) -> int:
+        return len(self.checks)
 
     @property
     def failing(self) -> tuple[Violation, ...]:

@@ -1,8 +1,13 @@
-"""``sigma schemas compat`` and ``sigma schemas check``: exit 0 compatible, 1 incompatible, 2 bad input."""
+"""``sigma schemas compat`` and ``sigma schemas check``: schema compatibility without a registry.
+
+Exit codes: 0 compatible (or every break accepted by the baseline), 1 incompatible, 2 usage or input error
+(unparseable schema, unknown level, missing ref) with one line saying what and how to fix it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -12,58 +17,72 @@ from sigma.cli import groups
 def compat(
     old: Path = typer.Argument(..., help="The old schema file (.avsc or .json)."),
     new: Path = typer.Argument(..., help="The new schema file."),
-    level: str = typer.Option("BACKWARD", "--level", help="NONE, BACKWARD(_TRANSITIVE), FORWARD(_TRANSITIVE), "
-                              "FULL(_TRANSITIVE)."),
-    kind: str | None = typer.Option(None, "--type", help="avro or jsonschema, when the files are ambiguous."),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
+    level: str = typer.Option("BACKWARD", "--level", help="NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, "
+                              "FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE (for two files the transitive forms "
+                              "equal the plain ones)."),
+    kind: Literal["avro", "jsonschema"] | None = typer.Option(
+        None, "--type", help="avro or jsonschema, when extension and content leave it open."),
+    fmt: Literal["text", "json"] = typer.Option("text", "--format", help="text for people, json for tools."),
 ) -> None:
-    """Compare two schema files at a compatibility level; every violation, with counter-examples."""
+    """Compare two schema files at a compatibility level: every violation, with verified counter-examples."""
+    from schemas.compat import load
     from schemas.compat.compare import compare as run
-    from schemas.compat.compare import detect, load
     from schemas.compat.formats import render
     from schemas.compat.levels import parse
-    from schemas.compat.locate import line_of
-    from schemas.compat.model import CompatInputError, Result
-    from sigma.errors import UsageError
+    from schemas.compat.model import CompatInputError
 
-    if fmt not in ("text", "json"):
-        raise UsageError(f"unknown --format {fmt!r}", fix="use text or json")
     try:
         name = parse(level)
-        _, old_doc = load(old)
-        new_text, new_doc = load(new)
-        found = detect(old, old_doc, kind)
-        if detect(new, new_doc, kind if kind else found) != found:
-            raise CompatInputError(f"{old} and {new} are not the same kind of schema")
-        violations = run(old_doc, new_doc, found, name)
+        before = load.read(old, kind)
+        after = load.read(new, kind, hint=before.kind)
+        result = run(before, after, name)
     except CompatInputError as exc:
-        raise UsageError(str(exc), fix="see `sigma schemas compat --help`") from None
-    result = Result(tuple(v.at(file=str(new), line=line_of(new_text, v.path)) for v in violations), 1)
+        raise _usage(exc, "see `sigma schemas compat --help`") from None
     typer.echo(render(result, fmt), nl=False)
     raise typer.Exit(0 if result.compatible else 1)
 
 
 def check(
-    against: str = typer.Option(..., "--against", help="Git ref (origin/main) or a directory holding schemas/."),
-    fmt: str = typer.Option("text", "--format", help="text, json, junit, github or sarif."),
-    baseline: Path = typer.Option(Path("schemas/compat-baseline.toml"), "--baseline",
-                                  help="Accepted violations with reason and expiry."),
-    root: Path = typer.Option(Path("."), "--root", help="Repository root of the working tree."),
+    against: str = typer.Option(..., "--against", help="Git ref to compare with (e.g. origin/main), or a "
+                                "directory holding a schemas/ catalogue."),
+    fmt: Literal["text", "json", "junit", "github", "sarif"] = typer.Option(
+        "text", "--format", help="text, json, junit (XML), github (workflow annotations) or sarif (2.1.0)."),
+    root: Path | None = typer.Option(None, "--root", help="Repository root of the working tree (default: where "
+                                     "the schemas package lives)."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Accepted violations with reason and expiry "
+                                         "(default: ROOT/schemas/compat-baseline.toml)."),
+    config: Path | None = typer.Option(None, "--config", help="Levels per subject (default: "
+                                       "ROOT/schemas/compat.toml)."),
+    models: bool | None = typer.Option(None, "--models/--no-models", help="Also fail when a model changed "
+                                       "without its schema being generated (default: on for this repository)."),
 ) -> None:
     """Check the catalogue against a git ref: levels per subject, immutable releases, generated models."""
+    from schemas import layout
+    from schemas.compat.catalogue_check import BASELINE
     from schemas.compat.catalogue_check import check as run
-    from schemas.compat.formats import FORMATS, render
+    from schemas.compat.formats import render
     from schemas.compat.model import CompatInputError
-    from sigma.errors import UsageError
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
+    base = (root or layout.REPO_ROOT).resolve()
+    if models is None:
+        models = base == layout.REPO_ROOT.resolve()
+    rendered = None
+    if models:
+        from schemas.generate import render_all
+
+        rendered = render_all
     try:
-        result = run(root.resolve(), against, baseline=root / baseline if not baseline.is_absolute() else baseline)
+        result = run(base, against, baseline=baseline or base / BASELINE, config=config, rendered=rendered)
     except CompatInputError as exc:
-        raise UsageError(str(exc), fix="see `sigma schemas check --help`") from None
+        raise _usage(exc, "see `sigma schemas check --help` and docs/compat.md") from None
     typer.echo(render(result, fmt), nl=False)
     raise typer.Exit(0 if result.compatible else 1)
+
+
+def _usage(exc: Exception, fix: str) -> Exception:
+    from sigma.errors import UsageError
+
+    return UsageError(" ".join(str(exc).split()), fix=fix)
 
 
 def register(app: typer.Typer) -> None:
