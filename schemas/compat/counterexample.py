@@ -30,8 +30,9 @@ MAX_CANDIDATES = 80
 
 def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
     """(verified, document): verified only when ``writer`` accepts it and ``reader`` rejects it at the probe."""
-    old, new = _validator(json.dumps(writer, sort_keys=True)), _validator(json.dumps(reader, sort_keys=True))
-    for base in _bases(writer, reader, old, new):
+    writer_text, reader_text = json.dumps(writer, sort_keys=True), json.dumps(reader, sort_keys=True)
+    old, new = _validator(writer_text), _validator(reader_text)
+    for base in _bases(writer_text, reader_text):
         for doc in _documents(base, probe, writer, reader):
             if old.is_valid(doc) and _rejected_at(new, doc, probe.where):
                 return True, doc
@@ -44,15 +45,21 @@ def _validator(text: str) -> Any:
     return validators.validator_for(schema, default=validators.Draft202012Validator)(schema)
 
 
-def _bases(writer: Any, reader: Any, old: Any, new: Any) -> list[Any]:
-    """Small valid documents of the writer; one the reader accepts too comes first (it isolates the probe)."""
+@functools.lru_cache(maxsize=1024)
+def _bases(writer_text: str, reader_text: str) -> tuple[Any, ...]:
+    """Small valid documents of the writer; one the reader accepts too comes first (it isolates the probe).
+
+    Memoised per schema pair (callers only copy them): one change often has a violation per added property.
+    """
+    writer, reader = json.loads(writer_text), json.loads(reader_text)
+    old, new = _validator(writer_text), _validator(reader_text)
     found = []
     for source in (writer, reader):
         value = samples.example(source, source)
         if value is not samples.MISSING and old.is_valid(value):
             found.append(value)
     found.sort(key=lambda doc: not new.is_valid(doc))
-    return found[:2]
+    return tuple(found[:2])
 
 
 def _documents(base: Any, probe: Probe, writer: Any, reader: Any) -> list[Any]:

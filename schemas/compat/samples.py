@@ -7,6 +7,7 @@ it with a real validator, so a clever guess costs nothing and a wrong one is nev
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import re
@@ -25,13 +26,18 @@ _FORMATS = {"date-time": "2024-01-01T00:00:00Z", "date": "2024-01-01", "time": "
 _PROBE_CHARS = "a0~Z -_.!A9"
 
 
-def pattern_strings(pattern: str, min_length: int = 0, max_length: int | None = None) -> list[str]:
-    """Distinct strings that match ``pattern`` (search semantics, as JSON Schema) within the length bounds."""
+@functools.lru_cache(maxsize=4096)
+def pattern_strings(pattern: str, min_length: int = 0, max_length: int | None = None) -> tuple[str, ...]:
+    """Distinct strings that match ``pattern`` (search semantics, as JSON Schema) within the length bounds.
+
+    Memoised: a transitive check meets the same patterns in every version of a subject, and expanding a
+    pattern dominated the time of a catalogue full of counter-examples.
+    """
     try:
         parsed = _sre.parse(pattern)
         compiled = re.compile(pattern)
     except (re.error, OverflowError, RecursionError):
-        return []
+        return ()
     found: list[str] = []
     for reps in (0, 1, 2, 3):
         for pick in (0, 1, 2):
@@ -47,7 +53,7 @@ def pattern_strings(pattern: str, min_length: int = 0, max_length: int | None = 
                 fits = len(candidate) >= min_length and (max_length is None or len(candidate) <= max_length)
                 if fits and candidate not in found and compiled.search(candidate):
                     found.append(candidate)
-    return found
+    return tuple(found)
 
 
 def _emit(items: list[Any], pick: int, reps: int) -> str:
@@ -200,7 +206,7 @@ def strings(node: dict[str, Any]) -> list[str]:
     """Strings valid for ``node``'s string keywords (pattern, lengths, a few formats)."""
     low, high = node.get("minLength", 0), node.get("maxLength")
     if isinstance(node.get("pattern"), str):
-        return pattern_strings(node["pattern"], low, high)
+        return list(pattern_strings(node["pattern"], low, high))
     if node.get("format") in _FORMATS:
         return [_FORMATS[node["format"]]]
     return [c * n for n in dict.fromkeys([low, max(low, 1), high or low]) for c in "a0"
@@ -282,7 +288,7 @@ def _typical(w: dict[str, Any], kind: str, root: Any) -> Iterator[Any]:
         yield None
     elif kind == "array":
         value = example({**w, "type": "array"}, root)
-        if value is not MISSING:
+        if isinstance(value, list):
             yield value
             item = example(w.get("items", True), root) if not isinstance(w.get("items"), list) else MISSING
             if item is not MISSING:

@@ -118,6 +118,17 @@ def _is_kafka(pid: int) -> bool:
         return False
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: 16 bytes, URL-safe base64, never starting with ``-``.
+
+    ``kafka-storage format -t`` parses its arguments with argparse4j, which reads an id starting with
+    ``-`` as an option and fails (one id in 64 would); Kafka's own ``Uuid.randomUuid`` skips those too.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
 class EmbeddedBroker:
     """Start, stop and inspect one KRaft broker whose state lives in ``data_dir``."""
 
@@ -200,7 +211,7 @@ class EmbeddedBroker:
 
     def _format(self, java: str, controller_port: int) -> dict[str, str | int]:
         """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids."""
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         props = self.data_dir / "server.properties"
         props.write_text(self._properties(controller_port))
         proc = subprocess.run(

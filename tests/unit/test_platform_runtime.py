@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from sigma import logs
+from sigma.broker import embedded
 from sigma.settings import load_settings
 from tests.clirunner import sigma
 
@@ -73,3 +75,13 @@ def test_help_lists_every_group(repo_root: Path) -> None:
     assert result.returncode == 0
     for group in ("broker", "topics"):
         assert group in result.stdout
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kafka-storage reads ``-t -abc…`` as an option: one random id in 64 used to break ``broker start``."""
+    dashed = uuid.UUID(bytes=b"\xf8" + b"\x00" * 15)  # base64 of 0xF8… begins with "-"
+    plain = uuid.UUID(bytes=b"\x00" * 16)
+    draws = iter([dashed, dashed, plain])
+    monkeypatch.setattr(embedded.uuid, "uuid4", lambda: next(draws))
+    cluster_id = embedded.new_cluster_id()
+    assert cluster_id == "AAAAAAAAAAAAAAAAAAAAAA" and not cluster_id.startswith("-")
