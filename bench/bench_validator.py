@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import gc
 import json
 import os
 import statistics
@@ -27,7 +28,7 @@ import jsonschema
 from kafka import TopicPartition
 
 from bench.streams import chain_records
-from consumers.recording import RecordingWriter, read_recording
+from consumers.recording import RecordingWriter
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS
@@ -35,6 +36,7 @@ from sigma import clients
 from sigma.settings import load_settings
 from sigma.topics import apply_topics
 from validator.engine import Engine
+from validator.offline import validate_recording
 from validator.online import OnlineOptions, OnlineValidator
 
 
@@ -89,8 +91,34 @@ def _validator(settings, tmp: Path) -> tuple[int, float]:  # type: ignore[no-unt
     return engine.state.counters.consumed, time.perf_counter() - started
 
 
+def _caught_up(settings, group: str, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until ``group`` has committed the end of every chain partition (its backlog is done)."""
+    admin = clients.admin(settings)
+    probe = clients.consumer(settings)
+    parts = [TopicPartition(settings.topic_prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
+    end = probe.end_offsets(parts)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            committed = admin.list_group_offsets({group: None}).get(group) or {}
+            if all(committed.get(tp) is not None and committed[tp].offset >= end[tp] for tp in parts):
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"bench_validator: the validator did not catch up within {timeout:.0f} s")
+    finally:
+        probe.close()
+        admin.close()
+
+
 def _latency(settings, tmp: Path, records, rate: int, seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
-    """Send at ``rate``/s with a continuous validator running; produce->finding latency per finding (ms)."""
+    """Send at ``rate``/s to a continuous validator that has caught up with a backlog; produce->finding (ms).
+
+    A finding is caused by the later of two sends: the event that moved the stream's watermark past the
+    case's checkpoint, and the case's own latest event sent before the finding arrived (a late event
+    changes a verdict already published). Latency is measured from that send. The load generator waits
+    in ``poll`` between sends rather than spinning: on a two-core machine a spinning loop would take the
+    CPU the broker and the validator need.
+    """
     deser = Deserializer()
     middle = len(records) // 2
     _produce(settings, "", records[:middle])
@@ -99,46 +127,56 @@ def _latency(settings, tmp: Path, records, rate: int, seconds: float) -> list[fl
     highs: list[datetime] = []
     for m in marks:
         highs.append(max(highs[-1], m) if highs else m)
+    group = f"lat-{uuid.uuid4().hex[:6]}"
     # the validator runs as its own process, as in production (no GIL shared with this load generator)
     validator = subprocess.Popen(
-        [str(Path(sys.executable).with_name("sigma")), "validate", "--group", f"lat-{uuid.uuid4().hex[:6]}",
+        [str(Path(sys.executable).with_name("sigma")), "validate", "--group", group,
          "--state-dir", str(tmp), "--snapshot-interval", "5", "-q"],
         env={**os.environ, "SIGMA_BOOTSTRAP_SERVERS": settings.bootstrap, "SIGMA_TOPIC_PREFIX": settings.topic_prefix},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     findings = clients.consumer(settings)
     parts = [TopicPartition(settings.topic_prefix + FINDINGS, p) for p in range(6)]
     findings.assign(parts)
-    findings.seek_to_end(*parts)
-    time.sleep(5.0)
-    findings.poll(timeout_ms=1000)  # findings for the preloaded half are not part of the measurement
-    findings.seek_to_end(*parts)
+    _caught_up(settings, group)
+    findings.seek_to_end(*parts)  # findings for the preloaded half are not part of the measurement
     producer = clients.producer(settings, linger_ms=5)
+    for topic in {r.topic for r in stream}:
+        producer.partitions_for(topic)  # metadata before the clock starts: the first sends are not slower
     sent_at: list[float] = []
-    arrivals: list[tuple[float, str]] = []
+    arrivals: list[tuple[float, dict[str, str]]] = []
+    sends_of: dict[bytes, list[float]] = {}
+
+    def receive(wait_s: float) -> None:
+        for batch in findings.poll(timeout_ms=max(0, int(wait_s * 1000))).values():
+            arrivals.extend((time.perf_counter(), json.loads(m.value)) for m in batch)
+
+    gc.collect()
+    gc.freeze()  # this process holds a million records: its own full collections must not stall the timing
     started = time.perf_counter()
     for i, r in enumerate(stream):
         due = started + i / rate
-        while time.perf_counter() < due:
-            for batch in findings.poll(timeout_ms=0).values():
-                arrivals += [(time.perf_counter(), json.loads(m.value)["checkpoint"]) for m in batch]
+        while (left := due - time.perf_counter()) > 0.001:
+            receive(left)
         sent_at.append(time.perf_counter())
+        sends_of.setdefault(r.key, []).append(sent_at[-1])
         producer.send(r.topic, key=r.key, value=r.value, headers=r.headers)
     producer.flush()
     end = time.perf_counter() + 2.0
     while time.perf_counter() < end:
-        for batch in findings.poll(timeout_ms=50).values():
-            arrivals += [(time.perf_counter(), json.loads(m.value)["checkpoint"]) for m in batch]
+        receive(0.05)
+    gc.unfreeze()
     validator.terminate()
     validator.wait()
     producer.close()
     findings.close()
 
-
     latencies = []
-    for arrived, checkpoint in arrivals:
-        index = bisect.bisect_left(highs, datetime.fromisoformat(checkpoint))
-        if index < len(sent_at):
-            latencies.append((arrived - sent_at[index]) * 1000)
+    for arrived, finding in arrivals:
+        index = bisect.bisect_left(highs, datetime.fromisoformat(finding["checkpoint"]))
+        own = [t for t in sends_of.get(finding["case"].encode(), []) if t < arrived]
+        causes = ([sent_at[index]] if index < len(sent_at) else []) + own[-1:]
+        if causes:
+            latencies.append((arrived - max(causes)) * 1000)
     return latencies
 
 
@@ -167,9 +205,7 @@ def main() -> None:
             for r in records:
                 writer.write(r)
         started = time.perf_counter()
-        offline = Engine()
-        for r in read_recording(path):
-            offline.process(r)
+        validate_recording(path, Engine())
         offline_seconds = time.perf_counter() - started
 
         bootstrap = os.environ.get("SIGMA_BOOTSTRAP_SERVERS")

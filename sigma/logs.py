@@ -49,6 +49,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    # kafka-python logs through the standard library; keep it quiet unless debugging.
+    # kafka-python logs through the standard library; keep it quiet unless debugging, and never below INFO:
+    # its DEBUG lines print whole fetch responses, record bytes included (V-numbers, marks, medical text).
     logging.basicConfig(stream=out, level=logging.DEBUG if level == "debug" else logging.ERROR)
-    logging.getLogger("kafka").setLevel(logging.DEBUG if level == "debug" else logging.CRITICAL)
+    logging.getLogger("kafka").setLevel(logging.INFO if level == "debug" else logging.CRITICAL)

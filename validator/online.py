@@ -26,6 +26,7 @@ from sigma.progress import Tracker
 from sigma.settings import Settings
 from validator import state as snapshots
 from validator.engine import Engine
+from validator.heap import LongLivedHeap
 from validator.rules import Verdict, situation
 
 log = structlog.get_logger(__name__)
@@ -73,6 +74,7 @@ class OnlineValidator:
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
         self._last_eval = 0.0
+        self.heap = LongLivedHeap()
 
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
@@ -84,6 +86,7 @@ class OnlineValidator:
             dlq = DeadLetterWriter(producer, self.prefix + topics.DLQ)
             findings_topic = self.prefix + topics.FINDINGS
             last_snapshot = time.monotonic()
+            saving: snapshots.Saving | None = None
             while True:
                 batch = consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS)
                 dirty: set[str] = set()
@@ -97,8 +100,10 @@ class OnlineValidator:
                         elif case is not None:
                             dirty.add(case)
                         count += 1
-                if tracker is not None and count:
-                    tracker.advance(count)
+                if count:
+                    self.heap.settle()
+                    if tracker is not None:
+                        tracker.advance(count)
                 self._dirty |= dirty
                 done = self.options.to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)
                 snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
@@ -107,12 +112,18 @@ class OnlineValidator:
                     self._evaluate(self._dirty, producer, findings_topic)
                     self._dirty = set()
                     self._last_eval = time.monotonic()
-                if snapshot_due:
-                    self._snapshot(consumer, producer, partitions)
+                if saving is not None and saving.done(wait=done):
+                    self._commit(consumer, saving)
+                    saving = None
+                if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
+                    saving = self._snapshot(consumer, producer, partitions)
                     last_snapshot = time.monotonic()
-                if done:
-                    return self.engine
+                    if done:
+                        saving.done(wait=True)
+                        self._commit(consumer, saving, wait=True)
+                        return self.engine
         finally:
+            self.heap.release()
             producer.close()
             consumer.close(autocommit=False)
 
@@ -177,14 +188,36 @@ class OnlineValidator:
                 producer.send(findings_topic, key=case.encode(), value=_finding_value(verdict),
                               headers=[("content-type", b"application/json")])
 
-    def _snapshot(self, consumer: Any, producer: Any, partitions: list[TopicPartition]) -> None:
-        """Make findings and dead letters durable, save state with its offsets, then commit those offsets."""
+    def _snapshot(self, consumer: Any, producer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
+        """Make findings and dead letters durable, then start saving the state with the offsets it covers."""
+        started = time.perf_counter()
         producer.flush()
-        offsets = {tp: consumer.position(tp) for tp in partitions}
-        snapshots.save(self.snapshot_file, snapshots.Snapshot(
-            self.options.group, self.prefix, {(tp.topic, tp.partition): off for tp, off in offsets.items()},
-            self.engine.state, self.published))
-        consumer.commit({tp: OffsetAndMetadata(off, "", -1) for tp, off in offsets.items()})
+        flushed = time.perf_counter()
+        offsets = {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions}
+        saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
+            self.options.group, self.prefix, offsets, self.engine.state, self.published))
+        log.debug("snapshot started", flush_ms=round((flushed - started) * 1000, 1),
+                  fork_ms=round((time.perf_counter() - flushed) * 1000, 1), cases=len(self.engine.state.dossiers))
+        return saving
+
+    def _commit(self, consumer: Any, saving: snapshots.Saving, wait: bool = False) -> None:
+        """The snapshot is on disk: now, and only now, commit the offsets it covers.
+
+        Asynchronously while running (a restart seeks to the snapshot's own offsets; the group's committed
+        offsets tell lag monitors how far the validator is, so a lost commit costs nothing), synchronously
+        at the end of a ``--to-end`` run.
+        """
+        offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                   for (topic, partition), offset in saving.offsets.items()}
+        if wait:
+            consumer.commit(offsets)
+        else:
+            consumer.commit_async(offsets, callback=_commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
+
+def _commit_done(offsets: Any, result: Any) -> None:
+    """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed."""
+    if isinstance(result, Exception):
+        log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)

@@ -53,19 +53,18 @@ def validate(
 
     settings = get_settings(ctx)
     if from_file is not None:
-        from consumers.recording import read_recording
         from validator.engine import Engine
+        from validator.offline import validate_recording
 
         engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
         with progress("validating recording", None) as tracker:
-            for record in read_recording(from_file):
-                engine.process(record)
-                tracker.advance()
+            validate_recording(from_file, engine, tracker)
     else:
         from validator.online import OnlineOptions, OnlineValidator
 
         def refresh(current: Any) -> None:
-            if not to_end:
+            """Keep the report files current while running (judging every case: only when asked for)."""
+            if not to_end and (report_json is not None or report_html is not None):
                 _write_reports(_report(current), report_json, report_html)
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def test_logs_are_json_lines_when_not_a_terminal() -> None:
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["event"] == "topics applied" and record["count"] == 3 and record["level"] == "info"
+
+
+def test_kafka_python_never_logs_records_even_at_debug() -> None:
+    """kafka-python's DEBUG lines dump fetch responses with the record bytes: personal data."""
+    logs.configure("debug", "json", stream=io.StringIO())
+    assert not logging.getLogger("kafka.net.connection").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("kafka.net.connection").isEnabledFor(logging.INFO)
+    logs.configure("info", "json", stream=io.StringIO())
+    assert not logging.getLogger("kafka.net.connection").isEnabledFor(logging.WARNING)
 
 
 def test_personal_fields_are_redacted_whatever_the_caller_passes() -> None:

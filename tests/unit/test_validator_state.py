@@ -1,0 +1,81 @@
+"""Snapshots written in the background, and the heap kept away from the cyclic collector."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import pytest
+
+from sigma.errors import SigmaError
+from validator import state as snapshots
+from validator.dossier import Dossier
+from validator.engine import EngineState
+from validator.heap import LongLivedHeap
+
+
+def _snapshot(state: EngineState) -> snapshots.Snapshot:
+    return snapshots.Snapshot("g", "p.", {("p.chain.case", 0): 42}, state, {"ck_1": ()})
+
+
+def test_background_snapshot_holds_the_state_as_it_was_when_started(tmp_path: Path) -> None:
+    state = EngineState()
+    state.dossiers["ck_1"] = Dossier("ck_1")
+    state.counters.consumed = 1
+    path = tmp_path / "v.snapshot"
+    saving = snapshots.Saving(path, _snapshot(state))
+    state.counters.consumed = 99  # the parent goes on; the snapshot must not see this
+    state.dossiers["ck_2"] = Dossier("ck_2")
+    assert saving.done(wait=True)
+    loaded = snapshots.load(path)
+    assert loaded is not None
+    assert loaded.state.counters.consumed == 1 and list(loaded.state.dossiers) == ["ck_1"]
+    assert loaded.offsets == saving.offsets == {("p.chain.case", 0): 42}
+    assert [p.name for p in tmp_path.iterdir()] == ["v.snapshot"]  # no temp file left behind
+
+
+def test_a_failed_background_snapshot_raises_with_its_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    saving = snapshots.Saving(blocker / "v.snapshot", _snapshot(EngineState()))
+    with pytest.raises(SigmaError, match=r"writing the validator snapshot failed: .*Error") as caught:
+        saving.done(wait=True)
+    assert caught.value.fix is not None and "not-a-dir" in caught.value.fix
+
+
+def test_settle_collects_young_cycles_before_freezing_survivors() -> None:
+    class Node:
+        other: object = None
+
+    heap = LongLivedHeap()
+    try:
+        garbage_a, garbage_b = Node(), Node()
+        garbage_a.other, garbage_b.other = garbage_b, garbage_a
+        dead = weakref.ref(garbage_a)
+        del garbage_a, garbage_b
+        kept = [Node() for _ in range(10)]
+        heap.settle()
+        assert dead() is None, "a garbage cycle was frozen instead of collected"
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        heap.release()
+    assert gc.get_freeze_count() == 0
+
+
+def test_settle_runs_a_full_collection_when_due() -> None:
+    class Node:
+        other: object = None
+
+    heap = LongLivedHeap(full_every=0.0)
+    try:
+        heap.settle()
+        a, b = Node(), Node()  # frozen while alive, a cycle that becomes garbage afterwards
+        a.other, b.other = b, a
+        heap.settle()
+        dead = weakref.ref(a)
+        del a, b
+        heap.settle()
+        assert dead() is None, "a cycle among frozen objects was never collected"
+    finally:
+        heap.release()

@@ -1,0 +1,39 @@
+"""Keep CPython's cyclic garbage collector off the validator's long-lived dossiers.
+
+Why: the validator holds millions of small objects (dossiers, facts, datetimes) for as long as their cases
+are open. None of them form reference cycles, yet every full collection walks all of them again: measured
+on 50,000 cases, the collector took a quarter of the processing time and more than half of a snapshot's.
+``gc.freeze()`` moves what is alive into the permanent generation, which collections skip; frozen objects
+are still freed by reference counting the moment they are dropped.
+
+What could leak is a reference cycle that forms among frozen objects later. Two guards: the young
+generations are collected before each freeze (garbage is never frozen), and every ``full_every`` seconds
+everything is unfrozen and collected once (a short pause, rare by design).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+
+class LongLivedHeap:
+    """Call :meth:`settle` between batches of records; it is cheap (young generations only)."""
+
+    def __init__(self, full_every: float = 600.0) -> None:
+        self.full_every = full_every
+        self._last_full = time.monotonic()
+
+    def settle(self) -> None:
+        """Collect young garbage, then freeze what survives; now and then, a full collection instead."""
+        if time.monotonic() - self._last_full >= self.full_every:
+            gc.unfreeze()
+            gc.collect()
+            self._last_full = time.monotonic()
+        else:
+            gc.collect(1)
+        gc.freeze()
+
+    def release(self) -> None:
+        """Hand frozen objects back to the collector (at the end of a run, so nothing stays exempt)."""
+        gc.unfreeze()
