@@ -23,16 +23,18 @@ import tracemalloc
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 from kafka import TopicPartition
 
+from bench import echo
 from bench.streams import chain_records
-from consumers.recording import RecordingWriter
+from consumers.recording import RecordingWriter, read_recording
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
-from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS
-from sigma import clients
+from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS, TopicSpec
+from sigma import clients, logs
 from sigma.settings import load_settings
 from sigma.topics import apply_topics
 from validator.engine import Engine
@@ -110,23 +112,61 @@ def _caught_up(settings, group: str, timeout: float = 120.0) -> None:  # type: i
         admin.close()
 
 
-def _latency(settings, tmp: Path, records, rate: int, seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
-    """Send at ``rate``/s to a continuous validator that has caught up with a backlog; produce->finding (ms).
+def _paced(settings, stream, rate: int, out_topic: str) -> tuple[list[float], list[tuple[float, Any]]]:  # type: ignore[no-untyped-def]
+    """Send ``stream`` at ``rate``/s; return each send's time and every (arrival time, record) on ``out_topic``.
+
+    The load generator waits in ``poll`` between sends rather than spinning: on a two-core machine a
+    spinning loop would take the CPU the broker and the process under test need.
+    """
+    out = clients.consumer(settings)
+    parts = [TopicPartition(out_topic, p) for p in sorted(out.partitions_for_topic(out_topic) or [])]
+    out.assign(parts)
+    out.seek_to_end(*parts)
+    for tp in parts:
+        out.position(tp)
+    producer = clients.producer(settings, linger_ms=5)
+    for topic in {r.topic for r in stream}:
+        producer.partitions_for(topic)  # metadata before the clock starts: the first sends are not slower
+    sent_at: list[float] = []
+    arrivals: list[tuple[float, Any]] = []
+
+    def receive(wait_s: float) -> None:
+        for batch in out.poll(timeout_ms=max(0, int(wait_s * 1000))).values():
+            arrivals.extend((time.perf_counter(), m) for m in batch)
+
+    gc.collect()
+    gc.freeze()  # this process holds a million records: its own full collections must not stall the timing
+    try:
+        started = time.perf_counter()
+        for i, r in enumerate(stream):
+            due = started + i / rate
+            while (left := due - time.perf_counter()) > 0.001:
+                receive(left)
+            sent_at.append(time.perf_counter())
+            producer.send(r.topic, key=r.key, value=r.value, headers=r.headers)
+        producer.flush()
+        end = time.perf_counter() + 2.0
+        while time.perf_counter() < end:
+            receive(0.05)
+    finally:
+        gc.unfreeze()
+        producer.close()
+        out.close()
+    return sent_at, arrivals
+
+
+def _latency(settings, tmp: Path, stream, rate: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Produce -> finding (ms) with a continuous validator that has caught up with a backlog.
 
     A finding is caused by the later of two sends: the event that moved the stream's watermark past the
     case's checkpoint, and the case's own latest event sent before the finding arrived (a late event
-    changes a verdict already published). Latency is measured from that send. The load generator waits
-    in ``poll`` between sends rather than spinning: on a two-core machine a spinning loop would take the
-    CPU the broker and the validator need.
+    changes a verdict already published). Latency is measured from that send.
     """
     deser = Deserializer()
-    middle = len(records) // 2
-    _produce(settings, "", records[:middle])
-    stream = records[middle: middle + int(rate * seconds)]
-    marks = [deser.decode(r.value, SerializationContext(r.topic, r.headers)).data["recorded_at"] for r in stream]
     highs: list[datetime] = []
-    for m in marks:
-        highs.append(max(highs[-1], m) if highs else m)
+    for r in stream:
+        mark = deser.decode(r.value, SerializationContext(r.topic, r.headers)).data["recorded_at"]
+        highs.append(max(highs[-1], mark) if highs else mark)
     group = f"lat-{uuid.uuid4().hex[:6]}"
     # the validator runs as its own process, as in production (no GIL shared with this load generator)
     validator = subprocess.Popen(
@@ -134,69 +174,62 @@ def _latency(settings, tmp: Path, records, rate: int, seconds: float) -> list[fl
          "--state-dir", str(tmp), "--snapshot-interval", "5", "-q"],
         env={**os.environ, "SIGMA_BOOTSTRAP_SERVERS": settings.bootstrap, "SIGMA_TOPIC_PREFIX": settings.topic_prefix},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    findings = clients.consumer(settings)
-    parts = [TopicPartition(settings.topic_prefix + FINDINGS, p) for p in range(6)]
-    findings.assign(parts)
-    _caught_up(settings, group)
-    findings.seek_to_end(*parts)  # findings for the preloaded half are not part of the measurement
-    producer = clients.producer(settings, linger_ms=5)
-    for topic in {r.topic for r in stream}:
-        producer.partitions_for(topic)  # metadata before the clock starts: the first sends are not slower
-    sent_at: list[float] = []
-    arrivals: list[tuple[float, dict[str, str]]] = []
+    try:
+        _caught_up(settings, group)
+        sent_at, arrivals = _paced(settings, stream, rate, settings.topic_prefix + FINDINGS)
+    finally:
+        validator.terminate()
+        validator.wait()
     sends_of: dict[bytes, list[float]] = {}
-
-    def receive(wait_s: float) -> None:
-        for batch in findings.poll(timeout_ms=max(0, int(wait_s * 1000))).values():
-            arrivals.extend((time.perf_counter(), json.loads(m.value)) for m in batch)
-
-    gc.collect()
-    gc.freeze()  # this process holds a million records: its own full collections must not stall the timing
-    started = time.perf_counter()
-    for i, r in enumerate(stream):
-        due = started + i / rate
-        while (left := due - time.perf_counter()) > 0.001:
-            receive(left)
-        sent_at.append(time.perf_counter())
-        sends_of.setdefault(r.key, []).append(sent_at[-1])
-        producer.send(r.topic, key=r.key, value=r.value, headers=r.headers)
-    producer.flush()
-    end = time.perf_counter() + 2.0
-    while time.perf_counter() < end:
-        receive(0.05)
-    gc.unfreeze()
-    validator.terminate()
-    validator.wait()
-    producer.close()
-    findings.close()
-
+    for r, at in zip(stream, sent_at, strict=False):
+        sends_of.setdefault(r.key, []).append(at)
     latencies = []
-    for arrived, finding in arrivals:
+    for arrived, msg in arrivals:
+        finding = json.loads(msg.value)
         index = bisect.bisect_left(highs, datetime.fromisoformat(finding["checkpoint"]))
-        own = [t for t in sends_of.get(finding["case"].encode(), []) if t < arrived]
+        own = [t for t in sends_of.get(msg.key, []) if t < arrived]
         causes = ([sent_at[index]] if index < len(sent_at) else []) + own[-1:]
         if causes:
             latencies.append((arrived - max(causes)) * 1000)
     return latencies
 
 
+def _echo_latency(settings, stream, rate: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Produce -> echo (ms) through ``bench.echo``: the floor any answering consumer pays here."""
+    apply_topics(settings, [TopicSpec(settings.topic_prefix + echo.ECHO_TOPIC, 6, "bench echo")])
+    process = subprocess.Popen([sys.executable, "-m", "bench.echo", "--bootstrap", settings.bootstrap,
+                                "--prefix", settings.topic_prefix], stdout=subprocess.PIPE, text=True,
+                               stderr=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready", "bench.echo failed"
+        sent_at, arrivals = _paced(settings, stream, rate, settings.topic_prefix + echo.ECHO_TOPIC)
+    finally:
+        process.terminate()
+        process.wait()
+    sent_by_id = {next(v for k, v in r.headers if k == "ce_id"): at for r, at in zip(stream, sent_at, strict=False)}
+    return [(arrived - sent_by_id[msg.value]) * 1000 for arrived, msg in arrivals if msg.value in sent_by_id]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 cases instead of 100,000")
     args = parser.parse_args()
+    logs.configure("warning")
     cases = 10_000 if args.quick else 100_000
     print(f"generating {cases:,} cases …", flush=True)
     records = chain_records(cases)
     print(f"{len(records):,} events")
 
-    engine = Engine()
     tracemalloc.start()
-    started = time.perf_counter()
-    engine.feed(records)
-    engine_seconds = time.perf_counter() - started
+    Engine().feed(records)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     mem_per_100k = peak * 100_000 / cases / 2**20
+    deser = Deserializer()
+    started = time.perf_counter()
+    for r in records:
+        deser.decode(r.value, SerializationContext(r.topic, r.headers))
+    decode_seconds = time.perf_counter() - started
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -205,13 +238,20 @@ def main() -> None:
             for r in records:
                 writer.write(r)
         started = time.perf_counter()
+        read = sum(1 for _ in read_recording(path))
+        reader_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         validate_recording(path, Engine())
         offline_seconds = time.perf_counter() - started
+        floor = read / (reader_seconds + decode_seconds)
 
         bootstrap = os.environ.get("SIGMA_BOOTSTRAP_SERVERS")
         rows = [
-            ("engine only (in memory)", len(records) / engine_seconds, ""),
-            ("offline validate --from-file", len(records) / offline_seconds, "target >= 100,000 events/s"),
+            ("recording reader alone", read / reader_seconds, "floor part 1"),
+            ("Avro decode alone (fastavro via the codec)", len(records) / decode_seconds, "floor part 2"),
+            ("reader + decode, nothing else", floor, "the floor for offline validation"),
+            ("offline validate --from-file", len(records) / offline_seconds,
+             f"{len(records) / offline_seconds / floor:.0%} of the floor (target >= 100,000 events/s)"),
         ]
         online_rows = []
         if bootstrap:
@@ -231,13 +271,20 @@ def main() -> None:
             lat_prefix = f"lat-{uuid.uuid4().hex[:6]}."
             lat_settings = load_settings(bootstrap_servers=bootstrap, topic_prefix=lat_prefix)
             apply_topics(lat_settings, [t.prefixed(lat_prefix) for t in ALL_TOPICS])
-            latencies = _latency(lat_settings, tmp, [_retarget(r, lat_prefix) for r in records], 1000,
-                                 5.0 if args.quick else 15.0)
+            retargeted = [_retarget(r, lat_prefix) for r in records]
+            middle, rate = len(retargeted) // 2, 1000
+            stream = retargeted[middle: middle + int(rate * (5.0 if args.quick else 15.0))]
+            _produce(lat_settings, "", retargeted[:middle])
+            latencies = _latency(lat_settings, tmp, stream, rate)
+            echo_latencies = _echo_latency(lat_settings, stream, rate)
         print(f"\n{'measure':45} {'events/s':>12}  note")
         for name, rate, note in rows + online_rows:
             print(f"{name:45} {rate:12,.0f}  {note}")
         print(f"{'peak engine memory per 100,000 cases':45} {mem_per_100k:10,.0f} MB")
         if bootstrap and latencies:
+            e = statistics.quantiles(echo_latencies, n=100)
+            print(f"produce -> echo (floor, bare kafka-python) at 1,000 events/s: {len(echo_latencies)} echoes, "
+                  f"p50 {e[49]:.1f} ms, p99 {e[98]:.1f} ms")
             q = statistics.quantiles(latencies, n=100)
             print(f"produce -> finding at 1,000 events/s: {len(latencies)} findings, p50 {q[49]:.1f} ms, "
                   f"p99 {q[98]:.1f} ms (target p99 < 50 ms)")
