@@ -67,9 +67,9 @@ def redrive(
         typer.echo(f"{topic}  {stage}/{code}: {verb} {summary.sent[group]:,}{note}")
     typer.echo(f"{'dry run: ' if dry_run else ''}{sum(summary.sent.values()):,} {verb}, "
                f"{sum(summary.refused.values()):,} refused, {summary.skipped:,} filtered out")
-    if summary.skipped and not dry_run:
-        typer.echo("note: the redrive group has moved past the filtered-out letters; a later redrive will not "
-                   "see them (`sigma dlq list` still does)", err=True)
+    if summary.passed_over:
+        typer.echo(f"note: {summary.passed_over:,} filtered-out letters were left behind too far back to keep track "
+                   "of; a later redrive will not see them (`sigma dlq list` still does)", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -306,3 +306,9 @@ def test_dlq_list_summarises_without_values_and_redrive_filters(
     by_case = sigma("dlq", "redrive", "--filter", "case=ck_3", "--filter", "code=unknown-case", env=env)
     assert by_case.returncode == 0 and "1 sent, 0 refused, 3 filtered out" in by_case.stdout
     assert [r.key for r in read_all(settings, second)] == [b"ck_3"] and read_all(settings, first) == []
+    # the letters the filter left behind are still there for a later redrive; the one sent is not sent again
+    rest = sigma("dlq", "redrive", env=env)
+    assert rest.returncode == 0 and "3 sent, 0 refused, 0 filtered out" in rest.stdout, rest.stdout
+    assert [r.key for r in read_all(settings, first)] == [b"ck_0", b"ck_1", b"ck_2"]
+    assert [r.key for r in read_all(settings, second)] == [b"ck_3"]
+    assert "0 sent, 0 refused, 0 filtered out" in sigma("dlq", "redrive", env=env).stdout
