@@ -18,6 +18,7 @@ import gc
 import os
 import pickle
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,11 @@ class Saving:
             save(path, snap)
             return
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that kafka-python's threads are not in the child; the child only pickles and
+            # writes a file, touching no lock those threads could hold.
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # the child: write the snapshot, report a failure's reason, never return
             os.close(read_end)
             code = 1
