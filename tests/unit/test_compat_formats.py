@@ -1,13 +1,14 @@
-"""Output formats: JUnit validated against a JUnit XSD, SARIF against the SARIF 2.1.0 schema (the subset
-sigma uses), GitHub annotations escaped, and the same facts everywhere."""
+"""Output formats: JUnit validated against a JUnit XSD, SARIF against the official SARIF 2.1.0 JSON Schema,
+GitHub annotations escaped, and the same facts everywhere."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
+from jsonschema import Draft7Validator
 from lxml import etree
 
 from schemas.compat.formats import github, junit, render, sarif, text
@@ -57,11 +58,10 @@ def test_junit_xsd_rejects_what_it_should() -> None:
 
 
 @pytest.mark.parametrize("result", [RESULT, CLEAN], ids=["violations", "clean"])
-def test_sarif_validates_against_the_sarif_schema(result: Result) -> None:
-    schema = json.loads((DATA / "sarif-2.1.0-subset.json").read_text())
-    Draft4Validator.check_schema(schema)
+def test_sarif_validates_against_the_sarif_schema(result: Result, sarif_schema: dict[str, Any]) -> None:
+    Draft7Validator.check_schema(sarif_schema)
     log = json.loads(sarif(result))
-    Draft4Validator(schema).validate(log)
+    Draft7Validator(sarif_schema).validate(log)
     results = log["runs"][0]["results"]
     assert len(results) == len(result.violations)
     if result is RESULT:
@@ -77,14 +77,13 @@ def test_sarif_validates_against_the_sarif_schema(result: Result) -> None:
         assert [r["id"] for r in rules][results[2]["ruleIndex"]] == "AVRO-FIELD-ADDED-NO-DEFAULT"
 
 
-def test_sarif_schema_rejects_what_it_should() -> None:
-    schema = json.loads((DATA / "sarif-2.1.0-subset.json").read_text())
+def test_sarif_schema_rejects_what_it_should(sarif_schema: dict[str, Any]) -> None:
     log = json.loads(sarif(RESULT))
     log["runs"][0]["results"][0]["level"] = "fatal"
-    assert not Draft4Validator(schema).is_valid(log)
+    assert not Draft7Validator(sarif_schema).is_valid(log)
     del log["runs"][0]["results"][0]["level"]
     log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
-    assert not Draft4Validator(schema).is_valid(log)
+    assert not Draft7Validator(sarif_schema).is_valid(log)
 
 
 def test_github_annotations_point_at_file_and_line_and_escape() -> None:
