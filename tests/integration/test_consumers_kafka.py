@@ -277,6 +277,7 @@ def test_record_until_stops_a_live_capture_and_ctrl_c_closes_cleanly(
 
 def test_dlq_list_summarises_without_values_and_redrive_filters(
         kafka_cluster: KafkaCluster, unique_name: Callable[[str], str], topic_factory: Callable[..., str]) -> None:
+    started_ms = int(time.time() * 1000)
     prefix = unique_name("dlql") + "."
     settings = kafka_cluster.settings(topic_prefix=prefix)
     apply_topics(settings, [TopicSpec(prefix + DLQ, 1, "dlq")])
@@ -291,6 +292,11 @@ def test_dlq_list_summarises_without_values_and_redrive_filters(
     writer.flush()
     producer.close()
     env = {**_env(kafka_cluster), "SIGMA_TOPIC_PREFIX": prefix}
+    # letters of 2023 records are stamped now, or the DLQ's 30-day retention would delete them at its next check
+    letters = read_all(settings, prefix + DLQ)
+    assert all(r.timestamp >= started_ms for r in letters) and len(letters) == 4
+    originals = [str(1_700_000_000_000 + i).encode() for i in range(4)]
+    assert [dict(r.headers)["dlq_timestamp"] for r in letters] == originals
 
     listed = sigma("dlq", "list", env=env)
     assert listed.returncode == 0, listed.stderr
