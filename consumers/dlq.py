@@ -1,13 +1,8 @@
 """Dead letters: the original record, unchanged, plus headers saying where and why it failed.
 
-Why keep the original key, value and headers: after a fix, ``sigma dlq redrive`` must be able to send
-exactly what the partner sent back to where it came from. The ``dlq_*`` headers let an integration engineer
-see which stage and which field failed without decoding anything.
-
-Why the dead letter is stamped with the time it was dead-lettered, and the original timestamp travels in
-``dlq_timestamp``: the DLQ's retention counts from the record timestamp. A letter stamped with the original
-time (a replay of last month's recording with ``--preserve-timestamps``, say) would be deleted by the
-broker's next retention check, before anyone could redrive it.
+Why keep the original key, value, headers and timestamp: after a fix, ``sigma dlq redrive`` must be able
+to send exactly what the partner sent back to where it came from. The ``dlq_*`` headers let an
+integration engineer see which stage and which field failed without decoding anything.
 """
 
 from __future__ import annotations
@@ -51,7 +46,7 @@ def original_headers(headers: Headers) -> Headers:
 
 
 class DeadLetterWriter:
-    """Sends failed records to the dead-letter topic with the original key, value and headers, stamped now."""
+    """Sends failed records to the dead-letter topic with the original key, value and timestamp."""
 
     def __init__(self, producer: KafkaProducer, topic: str) -> None:
         self._producer = producer
@@ -62,7 +57,10 @@ class DeadLetterWriter:
         """Produce the dead letter; returns the producer's future."""
         headers = dead_letter_headers(record, stage=stage, code=code, reason=reason, path=path)
         self.sent += 1
-        return self._producer.send(self.topic, key=record.key, value=record.value, headers=headers)
+        return self._producer.send(
+            self.topic, key=record.key, value=record.value, headers=headers,
+            timestamp_ms=record.timestamp if record.timestamp >= 0 else None,
+        )
 
     def flush(self) -> None:
         """Block until every dead letter sent so far is acknowledged."""

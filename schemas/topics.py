@@ -3,6 +3,12 @@
 Why per family: the broker will enforce need-to-know with ACLs per topic, so data with a narrower
 audience (medical details) gets its own topic, apart from what KMar and transport may read.
 Chain topics keep 30 days so that replays with original timestamps stay within retention.
+
+The dead-letter topic has no time-based retention: a dead letter keeps its record's original timestamp
+(redrive sends back exactly what the partner sent), and Kafka counts retention from the record timestamp,
+so letters of records older than the retention (a replay of an old recording with
+``--preserve-timestamps``) would be deleted at the broker's next retention check, minutes after they were
+written. Dead letters stay until an operator deletes them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class TopicSpec:
 
 
 _CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete"}
+DLQ_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+"""No time-based retention (see the module docstring)."""
 
 CASE = "chain.case"
 HANDOVER = "chain.case.handover"
@@ -58,8 +66,8 @@ CHAIN_TOPICS: tuple[TopicSpec, ...] = (
 OUTPUT_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(FINDINGS, 6, "One validation finding per checked case (compacted, keyed by case)",
               {"cleanup.policy": "compact"}),
-    TopicSpec(DLQ, 3, "Dead letters: original record plus stage, error code and origin headers",
-              {"retention.ms": THIRTY_DAYS_MS}),
+    TopicSpec(DLQ, 3, "Dead letters: original record plus stage, error code and origin headers (kept until "
+              "deleted)", DLQ_CONFIG),
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = CHAIN_TOPICS + OUTPUT_TOPICS

@@ -38,6 +38,11 @@ class KafkaCluster:
         return load_settings(bootstrap_servers=self.bootstrap, **overrides)
 
 
+TEST_BROKER_PROPERTIES = {"log.retention.check.interval.ms": "1000"}
+"""Retention checks every second instead of every 5 minutes: data that retention would delete (records with
+old timestamps) is deleted at once, not in one test run out of many (CI once failed that way)."""
+
+
 @pytest.fixture(scope="session")
 def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     """A running Apache Kafka: the given cluster, or an embedded one started (and stopped) here."""
@@ -47,7 +52,8 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
         return
     settings = Settings()
     libs = ensure_resolved(settings.kafka_dir, settings.kafka_pom)
-    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("kafka"), libs=libs)
+    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("kafka"), libs=libs,
+                            properties=TEST_BROKER_PROPERTIES)
     try:
         broker.start(timeout=180)
         yield KafkaCluster(broker.bootstrap, broker)

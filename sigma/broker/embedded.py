@@ -23,6 +23,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,11 +133,14 @@ def new_cluster_id() -> str:
 class EmbeddedBroker:
     """Start, stop and inspect one KRaft broker whose state lives in ``data_dir``."""
 
-    def __init__(self, *, port: int, data_dir: Path, libs: Path | None, heap: str = "512m") -> None:
+    def __init__(self, *, port: int, data_dir: Path, libs: Path | None, heap: str = "512m",
+                 properties: Mapping[str, str] | None = None) -> None:
+        """``properties`` are broker settings added to (or overriding) ``server.properties`` at each start."""
         self.port = port
         self.data_dir = data_dir.resolve()
         self.libs = libs
         self.heap = heap
+        self.properties = dict(properties or {})
         self._child: subprocess.Popen[bytes] | None = None
 
     @property
@@ -205,6 +209,7 @@ class EmbeddedBroker:
                 "group.initial.rebalance.delay.ms=0",
                 "num.io.threads=4",
                 "num.network.threads=2",
+                *(f"{key}={value}" for key, value in self.properties.items()),
                 "",
             ]
         )
