@@ -1,5 +1,8 @@
 """Create the chain's topics idempotently: missing topics are created, existing ones are reported.
 
+Existing topics are never changed: a partition count or a config that differs from the plan is reported
+in the result's note (an operator decides whether to alter a live topic, e.g. its retention).
+
 Kept apart from the topic plan (``schemas.topics``) so the plan stays free of Kafka clients.
 """
 
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError, for_code
 
 from sigma import clients
@@ -48,6 +51,7 @@ def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int =
     try:
         existing = _partition_counts(admin, names)
         missing = [s for s in wanted if s.name not in existing]
+        drift = _config_drift(admin, [s for s in wanted if s.name in existing and s.config])
         if missing:
             _create(admin, missing, attempts)
             existing = _await_visible(admin, names, attempts)
@@ -59,7 +63,9 @@ def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int =
             s.name,
             "created" if s.name in created else "exists",
             existing[s.name],
-            "" if existing[s.name] == s.partitions else f"has {existing[s.name]} partitions, plan says {s.partitions}",
+            "; ".join(
+                ([] if existing[s.name] == s.partitions else
+                 [f"has {existing[s.name]} partitions, plan says {s.partitions}"]) + drift.get(s.name, [])),
         )
         for s in wanted
     ]
@@ -102,6 +108,22 @@ def _await_visible(admin: KafkaAdminClient, names: list[str], attempts: int) -> 
         time.sleep(0.25)
     absent = [n for n in names if n not in counts]
     raise SigmaError(f"topics created but not visible: {', '.join(absent)}", fix="check the broker log and retry")
+
+
+def _config_drift(admin: KafkaAdminClient, specs: list[TopicLike]) -> dict[str, list[str]]:
+    """Per existing topic, the planned configs it does not have (as "key is X, plan says Y")."""
+    if not specs:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, s.name, configs=dict.fromkeys(s.config)) for s in specs]
+    described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    drift: dict[str, list[str]] = {}
+    for spec in specs:
+        actual = described.get(spec.name, {})
+        for key, planned in spec.config.items():
+            value = actual.get(key, {}).get("value")
+            if value != planned:
+                drift.setdefault(spec.name, []).append(f"{key} is {value}, plan says {planned}")
+    return drift
 
 
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:

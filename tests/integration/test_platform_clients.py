@@ -92,3 +92,20 @@ def test_topics_apply_is_idempotent(kafka_settings: Settings, unique_name: Calla
     finally:
         admin.close()
     assert described == {s.name: s.partitions for s in specs}
+
+
+def test_topics_apply_reports_configs_that_differ_from_the_plan_and_changes_nothing(
+        kafka_settings: Settings, unique_name: Callable[[str], str]) -> None:
+    from schemas.topics import TopicSpec
+    from sigma.topics import apply_topics
+
+    name = unique_name("drift")
+    apply_topics(kafka_settings, [TopicSpec(name, 1, "old plan", {"retention.ms": "2592000000"})])
+    same = apply_topics(kafka_settings, [TopicSpec(name, 1, "old plan", {"retention.ms": "2592000000"})])
+    assert [(r.action, r.note) for r in same] == [("exists", "")]
+    drifted = apply_topics(kafka_settings, [TopicSpec(name, 2, "new plan", {"retention.ms": "-1",
+                                                                           "cleanup.policy": "delete"})])
+    assert [(r.action, r.note) for r in drifted] == [
+        ("exists", "has 1 partitions, plan says 2; retention.ms is 2592000000, plan says -1")]
+    again = apply_topics(kafka_settings, [TopicSpec(name, 1, "new plan", {"retention.ms": "-1"})])
+    assert again[0].note == "retention.ms is 2592000000, plan says -1", "apply must not alter a live topic"
