@@ -44,7 +44,7 @@ class TopicResult:
 
 
 def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int = 20) -> list[TopicResult]:
-    """Create every missing topic; report the existing ones (and a partition-count mismatch)."""
+    """Create every missing topic; report the existing ones (and where they differ from the plan)."""
     wanted = list(specs)
     names = [s.name for s in wanted]
     admin = clients.admin(settings)
@@ -63,12 +63,16 @@ def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int =
             s.name,
             "created" if s.name in created else "exists",
             existing[s.name],
-            "; ".join(
-                ([] if existing[s.name] == s.partitions else
-                 [f"has {existing[s.name]} partitions, plan says {s.partitions}"]) + drift.get(s.name, [])),
+            _note(s, existing[s.name], drift.get(s.name, [])),
         )
         for s in wanted
     ]
+
+
+def _note(spec: TopicLike, partitions: int, config_drift: list[str]) -> str:
+    """Where an existing topic differs from the plan ("" when it does not)."""
+    mismatch = [] if partitions == spec.partitions else [f"has {partitions} partitions, plan says {spec.partitions}"]
+    return "; ".join(mismatch + config_drift)
 
 
 def _create(admin: KafkaAdminClient, specs: list[TopicLike], attempts: int) -> None:
