@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -41,8 +40,8 @@ def _write(path: Path, count: int, partitions: int) -> dict[str, int]:
     topics = {r.topic: partitions for r in sample}
     with RecordingWriter(path, {"cluster": "bench", "topics": topics}) as writer:
         for offset, record in enumerate(itertools.islice(itertools.cycle(sample), count)):
-            writer.write(replace(record, partition=offset % partitions, offset=offset,
-                                 timestamp=record.timestamp + offset))
+            writer.write(record._replace(partition=offset % partitions, offset=offset,
+                                         timestamp=record.timestamp + offset))
     return topics
 
 

@@ -6,15 +6,17 @@ and offline (records read back from a recording file); both sources produce ``Co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Headers = list[tuple[str, bytes]]
 
 
-@dataclass(frozen=True, slots=True)
-class ConsumedRecord:
-    """One Kafka record: position, timestamp (ms since epoch) and its type, key, value, headers in order."""
+class ConsumedRecord(NamedTuple):
+    """One Kafka record: position, timestamp (ms since epoch) and its type, key, value, headers in order.
+
+    A named tuple rather than a frozen dataclass: readers build one per record (a million for a recording),
+    and a tuple is built several times faster — ``tuple.__new__(ConsumedRecord, fields)`` on the hottest path.
+    """
 
     topic: str
     partition: int
@@ -24,7 +26,8 @@ class ConsumedRecord:
     """0 = CreateTime, 1 = LogAppendTime (Kafka's numbering)."""
     key: bytes | None
     value: bytes | None
-    headers: Headers = field(default_factory=list)
+    headers: Headers
+    """Every header in order, duplicates kept (required: a shared default list would be one list for all)."""
 
     @classmethod
     def from_kafka(cls, msg: Any) -> ConsumedRecord:

@@ -4,7 +4,8 @@
 Shaped like confluent-kafka's serializers (callables taking a ``SerializationContext``) so that code
 written against either reads the same. Why the hot path looks the way it does: schemas are parsed once;
 the 10-byte single-object prefix is prebuilt per model; a memo maps each fingerprint to its (writer,
-reader) pair; ``decode`` returns fastavro's dict without building a pydantic model, and ``__call__`` builds
+reader) pair; values of the reader's own version are read by cavro (``schemas.fastread``), others and all
+errors by fastavro; ``decode`` returns the dict without building a pydantic model, and ``__call__`` builds
 models with ``model_construct`` because Avro decoding already guarantees the types (re-validating would
 cost more than decoding). JSON carries no such guarantee, so JSON values are checked with jsonschema-rs
 against the released JSON Schema and then validated into the model.
@@ -38,6 +39,7 @@ from schemas.errors import (
     UnknownSchemaError,
 )
 from schemas.events.base import ChainEvent
+from schemas.fastread import BodyReader
 from schemas.fingerprint import fingerprint_bytes
 
 __all__ = [
@@ -166,6 +168,8 @@ class _Plan:
     writer: dict[str, Any]
     reader: dict[str, Any] | None
     enums: tuple[_EnumField, ...]
+    fast: BodyReader | None
+    """cavro for the common case, a writer of the reader's own version (fastavro resolves the others)."""
 
 
 class Deserializer:
@@ -228,15 +232,7 @@ class Deserializer:
             raise TruncatedError("the record has no value")
         plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER]) if value[:2] == SINGLE_OBJECT_MARKER else None
         if plan is not None and (ctx is None or not ctx.headers or _declared_avro(ctx.headers)):
-            body = BytesIO(value)
-            body.seek(SINGLE_OBJECT_HEADER)
-            try:
-                data = schemaless_reader(body, plan.writer, plan.reader)
-            except Exception as exc:
-                raise _body_error(exc, plan) from None
-            if body.tell() != len(value):
-                raise _trailing(plan, len(value) - body.tell())
-            return _new_decoded(Decoded, (plan.name, plan.version, data))
+            return _new_decoded(Decoded, (plan.name, plan.version, self._body(plan, value, SINGLE_OBJECT_HEADER)))
         if self._is_json(value, ctx):
             subject, version, event = self._json(value, ctx)
             return Decoded(subject.name, version, _plain(event))
@@ -291,6 +287,10 @@ class Deserializer:
     @staticmethod
     def _body(plan: _Plan, value: bytes, offset: int) -> dict[str, Any]:
         """The Avro body from ``offset`` to the end, resolved into the reader schema; all of it, nothing more."""
+        if plan.fast is not None:
+            fast = plan.fast.read(value, offset)
+            if fast is not None:
+                return fast
         body = BytesIO(value)
         body.seek(offset)
         try:
@@ -305,8 +305,9 @@ class Deserializer:
         reader_version = self._reader_versions.get(subject.name) or subject.latest
         writer = self._catalogue.avro_schema(subject.name, version)
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
+        fast = BodyReader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
-                     _enum_fields(subject.model))
+                     _enum_fields(subject.model), fast)
 
     def _plan_fingerprint(self, fingerprint: bytes) -> _Plan:
         found = self._catalogue.by_fingerprint(fingerprint)

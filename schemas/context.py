@@ -5,15 +5,18 @@ Why its own module: the envelope builds contexts and the codec reads them; neith
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Headers = list[tuple[str, bytes]]
 """Kafka headers as kafka-python gives and takes them."""
 
 
-@dataclass(frozen=True, slots=True)
-class SerializationContext:
-    """Topic and headers of the record a value belongs to (headers None when unknown)."""
+class SerializationContext(NamedTuple):
+    """Topic and headers of the record a value belongs to (headers None when unknown).
+
+    A named tuple: the validator builds one per record, and a tuple is built several times faster than a
+    frozen dataclass.
+    """
 
     topic: str
     headers: Headers | None = None

@@ -126,9 +126,9 @@ def test_a_case_is_not_judged_before_event_time_reaches_its_checkpoint() -> None
 
 def test_record_without_key_is_rejected_and_counted() -> None:
     engine = Engine()
-    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 0, 0, 0, None, b"x"))
+    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 0, 0, 0, None, b"x", []))
     assert rejection is not None and rejection.code == "no-key"
-    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage"))
+    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage", []))
     assert rejection is not None and rejection.stage == "decode" and rejection.code == "not-avro"
     assert engine.state.counters.to_json() == {"consumed": 2, "processed": 0, "dead_lettered": 2}
 
