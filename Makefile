@@ -58,7 +58,7 @@ test-unit: venv ## Run only the tests that need no broker
 
 lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy sigma schemas producers consumers validator
+	$(VENV)/bin/mypy sigma schemas producers consumers validator bench
 
 bench: kafka ## Benchmarks: ratios against baselines measured in the same run
 	$(PY) -m bench.run

@@ -33,6 +33,10 @@ from sigma.errors import SigmaError
 
 log = structlog.get_logger(__name__)
 MAIN_CLASS = "kafka.Kafka"
+JVM_OPTIONS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:InitiatingHeapOccupancyPercent=35",
+               "-XX:+ExplicitGCInvokesConcurrent")
+"""Kafka's own launcher defaults (``kafka-run-class.sh``); the heap is fixed as in ``kafka-server-start.sh``
+(``-Xms`` = ``-Xmx``), so it is not resized under the first heavy load."""
 LOG4J_CONFIG = Path(__file__).resolve().parents[2] / "kafka-dist" / "log4j2.properties"
 
 
@@ -260,7 +264,7 @@ class EmbeddedBroker:
         props = self.data_dir / "server.properties"
         props.write_text(self._properties(controller_port))
         out = (self.data_dir / "logs" / "stdout.log").open("ab")
-        cmd = [java, "-Xms256m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        cmd = [java, *JVM_OPTIONS, f"-Xms{self.heap}", f"-Xmx{self.heap}",
                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
                f"-Dkafka.logs.dir={self.data_dir / 'logs'}", "-cp", self._classpath(), MAIN_CLASS, str(props)]
         self._child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
