@@ -14,8 +14,8 @@ Headers = list[tuple[str, bytes]]
 class SerializationContext(NamedTuple):
     """Topic and headers of the record a value belongs to (headers None when unknown).
 
-    A named tuple: the validator builds one per record, and a tuple is built several times faster than a
-    frozen dataclass.
+    A named tuple: the validator builds one per record, and it is built in two thirds of a frozen dataclass's
+    time (0.21 against 0.32 µs).
     """
 
     topic: str
