@@ -80,8 +80,9 @@ class Engine:
         self.prefix = topic_prefix
         self.state = state or EngineState()
         self._deserializer = Deserializer()
-        self._producers = {s.name: frozenset(p.value for p in s.producers) for s in CATALOGUE.subjects()}
-        self._topics = {s.name: topic_prefix + s.topic for s in CATALOGUE.subjects()}
+        self._subjects = {s.name: (frozenset(p.value for p in s.producers), topic_prefix + s.topic)
+                          for s in CATALOGUE.subjects()}
+        """Per subject: the partners that may produce it and its topic."""
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         """Take one record: returns (case key touched, None) or (None, rejection to dead-letter)."""
@@ -109,21 +110,22 @@ class Engine:
             key = record.key.decode()
         except UnicodeDecodeError:
             return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
-        if not isinstance(case, str) or not _CASE_KEY.match(case):
+        dossiers = self.state.dossiers
+        dossier = dossiers.get(case) if isinstance(case, str) else None
+        if dossier is None and (not isinstance(case, str) or not _CASE_KEY.match(case)):  # a known case matched
             return None, Rejection("semantic", "bad-case-key", "payload case_key is not a case key", "$.case_key")
         if key != case:
             return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
                                    "$.case_key")
         partner = str(data["partner"])
-        if partner not in self._producers[decoded.subject]:
+        producers, topic = self._subjects[decoded.subject]
+        if partner not in producers:
             return None, Rejection("semantic", "partner-not-allowed",
                                    f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
-        if record.topic != self._topics[decoded.subject]:
-            return None, Rejection("semantic", "wrong-topic",
-                                   f"{decoded.subject} belongs on {self._topics[decoded.subject]}")
-        dossier = self.state.dossiers.get(case)
+        if record.topic != topic:
+            return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
         if dossier is None:
-            dossier = self.state.dossiers[case] = Dossier(case)
+            dossier = dossiers[case] = Dossier(case)
         dossier.add(decoded.subject, data)
         recorded = data["recorded_at"]
         if self.state.watermark is None or recorded > self.state.watermark:

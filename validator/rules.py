@@ -78,7 +78,7 @@ def _holder(s: Situation) -> str:
     """DJI when the latest detention event on time is a start (the person is detained), else COA."""
     moves = sorted(s.dossier.of("detention_started") + s.dossier.of("detention_ended"), key=lambda f: f.seq)
     last = s.latest_on_time(moves)
-    return "dji" if last is not None and "location_code" in last.fields else "coa"
+    return "dji" if last is not None and "location_code" in last.names else "coa"
 
 
 def _belongings(s: Situation) -> Outcome:
@@ -91,7 +91,7 @@ def _baggage(s: Situation) -> Outcome:
     for fact in s.on_time(s.dossier.of("belongings")):
         if fact.partner not in per_partner or fact.recorded_at >= per_partner[fact.partner].recorded_at:
             per_partner[fact.partner] = fact
-    if len({f.fields["bag_count"] for f in per_partner.values()}) > 1:
+    if len({f["bag_count"] for f in per_partner.values()}) > 1:
         last = latest(list(per_partner.values()))
         assert last is not None
         return CONTRADICTORY, last.partner
@@ -108,9 +108,9 @@ def _medical_presence(s: Situation) -> Outcome:
 
 def _medical_postponed(s: Situation) -> Outcome:
     last = s.latest_on_time(s.dossier.of("medical_situation"))
-    if last is None or not last.fields["postponed"]:
+    if last is None or not last["postponed"]:
         return None
-    until = last.fields["postponed_until"]
+    until = last["postponed_until"]
     return (CONTRADICTORY, last.partner) if until is None or until >= s.departure.date() else None
 
 
@@ -122,20 +122,20 @@ def _fit_valid(s: Situation) -> Outcome:
     last = s.latest_on_time(s.dossier.of("fit_to_fly"))
     if last is None:
         return None
-    return (CONTRADICTORY, "medical") if not last.fields["fit"] or last.fields["valid_until"] < s.departure else None
+    return (CONTRADICTORY, "medical") if not last["fit"] or last["valid_until"] < s.departure else None
 
 
 def _airports(s: Situation) -> Outcome:
-    b = s.booking.fields
+    b = s.booking
     return (INVALID, "dtv") if b["arrival_airport"] == b["departure_airport"] else None
 
 
 def _notification(s: Situation) -> Outcome:
-    ref = s.booking.fields["booking_ref"]
-    notices = [f for f in s.dossier.of("flight_notified") if f.fields["booking_ref"] == ref]
+    ref = s.booking["booking_ref"]
+    notices = [f for f in s.dossier.of("flight_notified") if f["booking_ref"] == ref]
     if not notices:
         return MISSING, "dtv"
-    if not any(f.fields["notified_at"] <= s.checkpoint and f.recorded_at <= s.checkpoint for f in notices):
+    if not any(f["notified_at"] <= s.checkpoint and f.recorded_at <= s.checkpoint for f in notices):
         return LATE, "dtv"
     return None
 
@@ -148,7 +148,7 @@ def _document_valid(s: Situation) -> Outcome:
     last = s.latest_on_time(s.dossier.of("travel_document_obtained"))
     if last is None:
         return None
-    return (INVALID, "dtv") if last.fields["valid_until"] < s.departure.date() else None
+    return (INVALID, "dtv") if last["valid_until"] < s.departure.date() else None
 
 
 def _removability_presence(s: Situation) -> Outcome:
@@ -159,12 +159,12 @@ def _removable(s: Situation) -> Outcome:
     last = s.latest_on_time(s.dossier.of("removability_confirmed"))
     if last is None:
         return None
-    return (CONTRADICTORY, "ind") if not last.fields["removable"] or last.fields["pending_procedure"] else None
+    return (CONTRADICTORY, "ind") if not last["removable"] or last["pending_procedure"] else None
 
 
 def _escorts(s: Situation) -> list[Fact]:
-    ref = s.booking.fields["booking_ref"]
-    return [f for f in s.dossier.of("escort_plan") if f.fields["booking_ref"] == ref]
+    ref = s.booking["booking_ref"]
+    return [f for f in s.dossier.of("escort_plan") if f["booking_ref"] == ref]
 
 
 def _escort_presence(s: Situation) -> Outcome:
@@ -175,7 +175,7 @@ def _escort_count(s: Situation) -> Outcome:
     last = s.latest_on_time(_escorts(s))
     if last is None:
         return None
-    return (CONTRADICTORY, "kmar") if last.fields["escort_count"] != s.booking.fields["escort_count"] else None
+    return (CONTRADICTORY, "kmar") if last["escort_count"] != s.booking["escort_count"] else None
 
 
 C = Category
@@ -240,24 +240,24 @@ def latest_booking(dossier: Dossier) -> Fact | None:
     """First ``booked`` event of the booking whose first ``booked`` event was recorded last."""
     firsts: dict[str, Fact] = {}
     for fact in dossier.of("flight_booking"):
-        if str(fact.fields["status"]) == "booked" and fact.fields["booking_ref"] not in firsts:
-            firsts[fact.fields["booking_ref"]] = fact
+        if str(fact["status"]) == "booked" and fact["booking_ref"] not in firsts:
+            firsts[fact["booking_ref"]] = fact
     return latest(list(firsts.values()))
 
 
 def situation(dossier: Dossier, checkpoint_before: timedelta) -> Situation | None:
     """The situation to judge, or None when the case is not checked (not forced, no booking, cancelled)."""
     handover = dossier.of("case_handed_over")
-    if not handover or str(handover[0].fields["track"]) != "forced":
+    if not handover or str(handover[0]["track"]) != "forced":
         return None
     booking = latest_booking(dossier)
     if booking is None:
         return None
-    departure = booking.fields["scheduled_departure"]
+    departure = booking["scheduled_departure"]
     checkpoint = departure - checkpoint_before
-    ref = booking.fields["booking_ref"]
+    ref = booking["booking_ref"]
     for fact in dossier.of("flight_booking"):
-        if (fact.fields["booking_ref"] == ref and str(fact.fields["status"]) == "cancelled"
+        if (fact["booking_ref"] == ref and str(fact["status"]) == "cancelled"
                 and fact.recorded_at < checkpoint):
             return None
     return Situation(dossier, booking, departure, checkpoint)

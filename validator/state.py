@@ -25,7 +25,9 @@ from pathlib import Path
 from sigma.errors import SigmaError
 from validator.engine import EngineState
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: facts keep names and values instead of a dict. A snapshot of another version is not read (the state
+is rebuilt from the earliest offsets, see ``validator.online``)."""
 
 
 @dataclass

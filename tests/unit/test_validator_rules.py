@@ -22,6 +22,12 @@ def _event(d: Dossier, subject: str, partner: str, at: datetime, **fields: Any) 
     d.add(subject, {"recorded_at": at, "partner": partner, **fields})
 
 
+def _change(d: Dossier, subject: str, **changes: Any) -> None:
+    """Change kept fields of the subject's first fact in place."""
+    fact = d.facts[subject][0]
+    fact.values = tuple(changes.get(name, value) for name, value in zip(fact.names, fact.values, strict=True))
+
+
 def complete_case(track: str = "forced") -> Dossier:
     d = Dossier("ck_" + "a" * 24)
     _event(d, "case_handed_over", "ind", BEFORE - timedelta(days=30), track=track, entry_ban=False)
@@ -90,9 +96,9 @@ def test_fit_to_fly_expiring_before_the_flight_is_contradictory() -> None:
 
 def test_same_airports_invalid_and_late_notice_and_expired_document() -> None:
     d = complete_case()
-    d.facts["flight_booking"][0].fields["arrival_airport"] = "AMS"
-    d.facts["flight_notified"][0].fields["notified_at"] = AFTER
-    d.facts["travel_document_obtained"][0].fields["valid_until"] = date(2026, 5, 1)
+    _change(d, "flight_booking", arrival_airport="AMS")
+    _change(d, "flight_notified", notified_at=AFTER)
+    _change(d, "travel_document_obtained", valid_until=date(2026, 5, 1))
     assert defects(d) == [("FLT-001", "flight_booking", "dtv", "invalid"),
                           ("NOT-001", "notification", "dtv", "late"),
                           ("TRD-002", "travel_document", "dtv", "invalid")]
