@@ -22,8 +22,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from sigma.errors import SigmaError
 from validator.engine import EngineState
+
+log = structlog.get_logger(__name__)
 
 FORMAT_VERSION = 2
 """2: facts keep names and values instead of a dict. A snapshot of another version is not read (the state
@@ -49,12 +53,25 @@ def snapshot_path(state_dir: Path, group: str, prefix: str) -> Path:
 
 
 def load(path: Path) -> Snapshot | None:
-    """The last snapshot, or None when there is none (or it is from another format version)."""
+    """The last snapshot, or None when there is none or it is from another format version.
+
+    A snapshot written by another sigma may not even unpickle (its classes had other fields): that too is
+    "another format version", and the state is rebuilt from the earliest offsets.
+    """
     if not path.is_file():
         return None
     with path.open("rb") as handle:
-        snap = pickle.load(handle)  # our own file, written by save() below
-    return snap if isinstance(snap, Snapshot) and snap.version == FORMAT_VERSION else None
+        try:
+            snap = pickle.load(handle)  # our own file, written by save() below
+        except Exception as exc:  # whatever an older class layout raises
+            log.warning("snapshot not readable by this sigma (another format version?); rebuilding state",
+                        snapshot=str(path), error=type(exc).__name__)
+            return None
+    if not isinstance(snap, Snapshot) or snap.version != FORMAT_VERSION:
+        log.warning("snapshot of another format version; rebuilding state", snapshot=str(path),
+                    version=getattr(snap, "version", None), expected=FORMAT_VERSION)
+        return None
+    return snap
 
 
 def save(path: Path, snap: Snapshot) -> None:

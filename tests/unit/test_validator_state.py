@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from sigma.errors import SigmaError
 from validator import state as snapshots
-from validator.dossier import Dossier
+from validator.dossier import Dossier, Fact
 from validator.engine import EngineState
 from validator.heap import LongLivedHeap
 
@@ -33,6 +36,32 @@ def test_background_snapshot_holds_the_state_as_it_was_when_started(tmp_path: Pa
     assert loaded.state.counters.consumed == 1 and list(loaded.state.dossiers) == ["ck_1"]
     assert loaded.offsets == saving.offsets == {("p.chain.case", 0): 42}
     assert [p.name for p in tmp_path.iterdir()] == ["v.snapshot"]  # no temp file left behind
+
+
+class _FactOfFormat1:
+    """Pickles as a fact of snapshot format 1 did (a ``fields`` dict, no names and values)."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        state = {"recorded_at": datetime(2026, 1, 1, tzinfo=UTC), "partner": "coa", "fields": {"bag_count": 1},
+                 "seq": 0}
+        return object.__new__, (Fact,), (None, state)
+
+
+def test_a_snapshot_of_an_older_format_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    state = EngineState()
+    state.dossiers["ck_1"] = Dossier("ck_1", {"belongings": [_FactOfFormat1()]})  # type: ignore[list-item]
+    path = tmp_path / "v.snapshot"
+    path.write_bytes(pickle.dumps(_snapshot(state)))
+    with capture_logs() as logs:
+        assert snapshots.load(path) is None
+    assert [e["event"] for e in logs] == [
+        "snapshot not readable by this sigma (another format version?); rebuilding state"]
+    snap = _snapshot(EngineState())
+    snap.version = snapshots.FORMAT_VERSION - 1
+    path.write_bytes(pickle.dumps(snap))
+    with capture_logs() as logs:
+        assert snapshots.load(path) is None
+    assert logs[0]["version"] == snapshots.FORMAT_VERSION - 1
 
 
 def test_a_failed_background_snapshot_raises_with_its_reason(tmp_path: Path) -> None:
