@@ -42,8 +42,9 @@ def _open(path: Path, mode: str) -> IO[bytes]:
             raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True)
             return io.BufferedReader(raw, 1 << 20)
         return zstandard.ZstdCompressor(level=3).stream_writer(path.open("wb"), closefd=True)
-    # a 1 MiB buffer halves the cost of splitting a plain file into lines (0.34 -> 0.18 µs per record)
-    return path.open(mode + "b", buffering=1 << 20)
+    if mode == "r":  # a 1 MiB buffer halves the cost of splitting into lines (0.34 -> 0.18 µs per record)
+        return path.open("rb", buffering=1 << 20)
+    return path.open("wb")  # the default buffer: a live capture reaches the disk in small steps
 
 
 def _b64(value: bytes | None) -> str | None:
