@@ -112,7 +112,8 @@ class Engine:
             return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
         dossiers = self.state.dossiers
         dossier = dossiers.get(case) if isinstance(case, str) else None
-        if dossier is None and (not isinstance(case, str) or not _CASE_KEY.match(case)):  # a known case matched
+        # a case with a dossier matched the pattern when its first event arrived: only new cases are matched
+        if dossier is None and (not isinstance(case, str) or not _CASE_KEY.match(case)):
             return None, Rejection("semantic", "bad-case-key", "payload case_key is not a case key", "$.case_key")
         if key != case:
             return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
