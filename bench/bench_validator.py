@@ -171,8 +171,10 @@ the two cores, and sends and arrivals wait for CPU (measured: broker 95% CPU at 
 long passed that; the warm-up's own p50/p99 are printed too."""
 
 
-def _split(timed: Timed, boundary: float) -> tuple[list[float], list[float]]:
-    """Latencies of answers caused before ``boundary`` (the warm-up) and from it on (the measurement)."""
+def _split(run: tuple[Timed, list[float]], warmup_sends: int) -> tuple[list[float], list[float]]:
+    """Latencies of answers caused by the first ``warmup_sends`` sends (the warm-up) and by the rest."""
+    timed, sent_at = run
+    boundary = sent_at[warmup_sends]
     return [ms for at, ms in timed if at < boundary], [ms for at, ms in timed if at >= boundary]
 
 
@@ -303,10 +305,8 @@ def main() -> None:
             warmup, window = (5.0, 5.0) if args.quick else (WARMUP_SECONDS, 120.0)
             stream = retargeted[middle: middle + int(rate * (warmup + window))]
             _produce(lat_settings, "", retargeted[:middle])
-            timed, sent_at = _latency(lat_settings, tmp, stream, rate)
-            warm_latencies, latencies = _split(timed, sent_at[int(rate * warmup)])
-            timed, sent_at = _echo_latency(lat_settings, stream, rate)
-            _, echo_latencies = _split(timed, sent_at[int(rate * warmup)])
+            warm_latencies, latencies = _split(_latency(lat_settings, tmp, stream, rate), int(rate * warmup))
+            _, echo_latencies = _split(_echo_latency(lat_settings, stream, rate), int(rate * warmup))
         print(f"\n{'measure':45} {'events/s':>12}  note")
         for name, per_second, note in rows + online_rows:
             print(f"{name:45} {per_second:12,.0f}  {note}")
@@ -318,9 +318,10 @@ def main() -> None:
             q = statistics.quantiles(latencies, n=100)
             print(f"produce -> finding at 1,000 events/s: {len(latencies)} findings, p50 {q[49]:.1f} ms, "
                   f"p99 {q[98]:.1f} ms (target p99 < 50 ms)")
-            w = statistics.quantiles(warm_latencies, n=100)
-            print(f"  (warm-up before it, not counted: {len(warm_latencies)} findings in {warmup:.0f} s, "
-                  f"p50 {w[49]:.1f} ms, p99 {w[98]:.1f} ms)")
+            if len(warm_latencies) > 1:  # a quick run's 5 s warm-up may cause fewer findings than quantiles need
+                w = statistics.quantiles(warm_latencies, n=100)
+                print(f"  (warm-up before it, not counted: {len(warm_latencies)} findings in {warmup:.0f} s, "
+                      f"p50 {w[49]:.1f} ms, p99 {w[98]:.1f} ms)")
 
 
 def _retarget(record, prefix: str):  # type: ignore[no-untyped-def]

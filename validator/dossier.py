@@ -49,7 +49,10 @@ def _getter(names: tuple[str, ...]) -> Getter:
     return lambda data: ()
 
 
-_GETTERS: dict[str, Getter] = {subject: _getter(names) for subject, names in KEPT_FIELDS.items()}
+_KEEP: dict[str, tuple[tuple[str, ...], Getter]] = {
+    subject: (names, _getter(names)) for subject, names in KEPT_FIELDS.items()}
+"""Per subject: its kept names and their getter, in one lookup on the hot path."""
+_KEEP_NOTHING: tuple[tuple[str, ...], Getter] = ((), _getter(()))
 
 
 @dataclass(slots=True)
@@ -93,9 +96,9 @@ class Dossier:
 
     def add(self, subject: str, data: dict[str, Any]) -> None:
         """Keep the trimmed event (a field missing from ``data`` is kept as None)."""
-        names = KEPT_FIELDS.get(subject, ())
+        names, getter = _KEEP.get(subject, _KEEP_NOTHING)
         try:
-            values = _GETTERS[subject](data)
+            values = getter(data)
         except KeyError:
             values = tuple(data.get(name) for name in names)
         recorded = data["recorded_at"]
