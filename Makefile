@@ -8,7 +8,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SIGMA := $(VENV)/bin/sigma
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+NATIVE := native/Cargo.toml native/Cargo.lock native/pyproject.toml native/sigma_native.pyi $(wildcard native/src/*.rs)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(NATIVE) | sha1sum | cut -c1-12)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 DEMO_CASES ?= 10000
 DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
@@ -19,9 +21,11 @@ DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(NATIVE)
+	@command -v cargo >/dev/null || { echo "error: cargo not found: sigma_native (native/) is built with Rust; install it with rustup (https://rustup.rs)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q ./native
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 

@@ -2,8 +2,8 @@
 
 Baselines, measured in the same run: fastavro ``schemaless_writer`` / ``schemaless_reader`` with the schema
 parsed once, on the event's field dict and its bare Avro body. The codec adds the single-object framing,
-the fingerprint lookup and (for models) ``model_construct``; it decodes with cavro (``schemas.fastread``), so
-its decode ratio is below 1. Target: encode and ``decode`` within 25% of the baseline's time.
+the fingerprint lookup and (for models) ``model_construct``; it decodes with the native reader
+(``schemas.fastread``), so its decode ratio is below 1. Target: encode and ``decode`` within 25% of the baseline's time.
 ``python -m bench.bench_codec [--quick]``.
 """
 

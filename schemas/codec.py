@@ -4,7 +4,7 @@
 Shaped like confluent-kafka's serializers (callables taking a ``SerializationContext``) so that code
 written against either reads the same. Why the hot path looks the way it does: schemas are parsed once;
 the 10-byte single-object prefix is prebuilt per model; a memo maps each fingerprint to its (writer,
-reader) pair; values of the reader's own version are read by cavro (``schemas.fastread``), others and all
+reader) pair; values of the reader's own version are read natively (``schemas.fastread``), others and all
 errors by fastavro; ``decode`` returns the dict without building a pydantic model, and ``__call__`` builds
 models with ``model_construct`` because Avro decoding already guarantees the types (re-validating would
 cost more than decoding). JSON carries no such guarantee, so JSON values are checked with jsonschema-rs
@@ -39,7 +39,7 @@ from schemas.errors import (
     UnknownSchemaError,
 )
 from schemas.events.base import ChainEvent
-from schemas.fastread import BodyReader
+from schemas.fastread import BodyReader, body_reader
 from schemas.fingerprint import fingerprint_bytes
 
 __all__ = [
@@ -169,7 +169,8 @@ class _Plan:
     reader: dict[str, Any] | None
     enums: tuple[_EnumField, ...]
     fast: BodyReader | None
-    """cavro for the common case, a writer of the reader's own version (fastavro resolves the others)."""
+    """The native reader for the common case, a writer of the reader's own version (fastavro resolves the
+    others, and reads everything when the native module is not installed)."""
 
 
 class Deserializer:
@@ -305,7 +306,7 @@ class Deserializer:
         reader_version = self._reader_versions.get(subject.name) or subject.latest
         writer = self._catalogue.avro_schema(subject.name, version)
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
-        fast = BodyReader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
+        fast = body_reader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
                      _enum_fields(subject.model), fast)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from consumers import recording
 from consumers.recording import RecordingError, RecordingWriter, read_manifest, read_recording
 from consumers.records import ConsumedRecord
 
@@ -114,3 +115,42 @@ def test_cut_off_compressed_file_names_a_line(tmp_path: Path, name: str) -> None
     with pytest.raises(RecordingError, match=rf"{name}:\d+: (corrupt|truncated)") as info:
         list(read_recording(path))
     assert int(info.value.message.split(":")[1]) > 1
+
+
+_AT = b'"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0'
+"""The usual head of a record line; the lines below vary the rest."""
+UNUSUAL_LINES = [  # (line, whether the native parser takes it)
+    (b'{' + _AT + b',"key":null,"value":"YQ==","headers":[["h",null],["h",""],["h","Yg=="]]}', True),
+    (b'{"headers":[],"value":null,"key":"","timestamp_type":1,"timestamp":-1,"offset":0,"partition":0,"topic":"t"}',
+     True),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[],"extra":{"ignored":[1,2]}}', True),
+    (b'{"topic":"t\\u00e9\\n","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', False),  # an escaped string: left to Python
+    (b'{"topic":"t","partition":1.0,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[],"end":null}', False),
+    (b'{"topic":"u",' + _AT + b',"key":null,"value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":"YQ=","value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":"Y Q==","value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h"]]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[]} x', False),
+    (b'{"topic":"t","partition":99999999999999999999,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,'
+     b'"value":null,"headers":[]}', False),
+    (b'{"end": true, "records": 3}', False),
+    (b'[1, 2]', False),
+    (b'["t", 1, 2, 3, 0, null, null, []]', False),
+]
+
+
+@pytest.mark.parametrize(("line", "taken"), UNUSUAL_LINES, ids=range(len(UNUSUAL_LINES)))
+def test_native_line_parser_takes_a_line_only_as_the_python_reader_reads_it(line: bytes, taken: bool) -> None:
+    """The native parser either declines a line (None: Python reads it or names the error) or gives exactly
+    the fields the Python reader gives; so a recording reads the same with or without it."""
+    assert recording.NATIVE, "sigma_native is not installed: run `make venv` (it needs cargo, Rust's build tool)"
+    ours = recording.LineParser().parse(line + b"\n")
+    try:
+        python: Any = recording._python_line(Path("r.jsonl"), 2, line + b"\n")[0]
+    except RecordingError:
+        python = None
+    assert (ours is not None) == taken
+    assert ours is None or ours == python

@@ -1,0 +1,358 @@
+//! The Avro body reader: one writer schema compiled into a tree of nodes, read into Python values.
+//!
+//! It answers "here is the value" or "ask fastavro" (None), never an error of its own: the codec asks
+//! fastavro whenever this reader declines, so a value is accepted only if fastavro accepts it too, and
+//! every error message stays fastavro's. Hence every doubt declines: invalid UTF-8, a date outside
+//! Python's range, a count larger than the bytes left, bytes left after the value. Where fastavro is
+//! lenient, this reader is too, so both accept the same values: any non-zero boolean byte is true, an
+//! int is read as a long, a negative enum or union index counts from the end (Python's indexing), an
+//! over-long varint wraps as in fastavro's C code. Values are built as fastavro builds them: records as
+//! dicts, enums as their symbol strings, `date` as `datetime.date`, `timestamp-*` as UTC-aware
+//! `datetime.datetime`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDate, PyDateTime, PyDict, PyList, PyString, PyTzInfo};
+use serde_json::{Map, Value};
+
+/// One schema node. Named types (records, enums, fixed) are shared through `Arc`, so a reference to a
+/// type defined earlier is a cheap clone.
+#[derive(Clone)]
+enum Node {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Bytes,
+    Str,
+    Date,
+    TimestampMillis,
+    TimestampMicros,
+    Fixed(usize),
+    Enum(Arc<Vec<Py<PyString>>>),
+    Array(Box<Node>),
+    Map(Box<Node>),
+    Union(Vec<Node>),
+    Record(Arc<Vec<(Py<PyString>, Node)>>),
+}
+
+/// Builds nodes from a schema document, keeping the named types seen so far.
+struct Compiler<'py> {
+    py: Python<'py>,
+    named: HashMap<String, Node>,
+}
+
+type Compiled = Result<Node, String>;
+
+impl<'py> Compiler<'py> {
+    fn compile(&mut self, schema: &Value, namespace: &str) -> Compiled {
+        match schema {
+            Value::String(name) => self.reference(name, namespace),
+            Value::Array(branches) => {
+                let nodes: Result<Vec<Node>, String> =
+                    branches.iter().map(|b| self.compile(b, namespace)).collect();
+                Ok(Node::Union(nodes?))
+            }
+            Value::Object(object) => self.complex(object, namespace),
+            other => Err(format!("not a schema: {other}")),
+        }
+    }
+
+    fn reference(&mut self, name: &str, namespace: &str) -> Compiled {
+        if let Some(node) = primitive(name) {
+            return Ok(node);
+        }
+        let qualified = if name.contains('.') || namespace.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{namespace}.{name}")
+        };
+        self.named
+            .get(&qualified)
+            .or_else(|| self.named.get(name))
+            .cloned()
+            .ok_or_else(|| format!("unknown type {name}"))
+    }
+
+    fn complex(&mut self, object: &Map<String, Value>, namespace: &str) -> Compiled {
+        let kind = object.get("type").ok_or("a schema object without a type")?;
+        let Value::String(kind) = kind else {
+            return self.compile(kind, namespace);
+        };
+        if let Some(logical) = object.get("logicalType") {
+            return match (kind.as_str(), logical.as_str()) {
+                ("int", Some("date")) => Ok(Node::Date),
+                ("long", Some("timestamp-millis")) => Ok(Node::TimestampMillis),
+                ("long", Some("timestamp-micros")) => Ok(Node::TimestampMicros),
+                _ => Err(format!("logical type {logical} on {kind} is not supported")),
+            };
+        }
+        match kind.as_str() {
+            "record" | "error" => {
+                let (full, inner) = full_name(object, namespace)?;
+                let fields = object.get("fields").and_then(Value::as_array).ok_or("a record without fields")?;
+                let mut out = Vec::with_capacity(fields.len());
+                for field in fields {
+                    let name = field.get("name").and_then(Value::as_str).ok_or("a field without a name")?;
+                    let schema = field.get("type").ok_or("a field without a type")?;
+                    out.push((PyString::intern(self.py, name).unbind(), self.compile(schema, &inner)?));
+                }
+                let node = Node::Record(Arc::new(out));
+                self.named.insert(full, node.clone());
+                Ok(node)
+            }
+            "enum" => {
+                let (full, _) = full_name(object, namespace)?;
+                let symbols = object.get("symbols").and_then(Value::as_array).ok_or("an enum without symbols")?;
+                let symbols: Result<Vec<Py<PyString>>, String> = symbols
+                    .iter()
+                    .map(|s| s.as_str().map(|s| PyString::intern(self.py, s).unbind()).ok_or("a symbol that is not a string".into()))
+                    .collect();
+                let node = Node::Enum(Arc::new(symbols?));
+                self.named.insert(full, node.clone());
+                Ok(node)
+            }
+            "fixed" => {
+                let (full, _) = full_name(object, namespace)?;
+                let size = object.get("size").and_then(Value::as_u64).ok_or("a fixed without a size")?;
+                let node = Node::Fixed(usize::try_from(size).map_err(|_| "fixed size too large")?);
+                self.named.insert(full, node.clone());
+                Ok(node)
+            }
+            "array" => Ok(Node::Array(Box::new(self.compile(object.get("items").ok_or("an array without items")?, namespace)?))),
+            "map" => Ok(Node::Map(Box::new(self.compile(object.get("values").ok_or("a map without values")?, namespace)?))),
+            other => self.reference(other, namespace),
+        }
+    }
+}
+
+fn primitive(name: &str) -> Option<Node> {
+    Some(match name {
+        "null" => Node::Null,
+        "boolean" => Node::Boolean,
+        "int" => Node::Int,
+        "long" => Node::Long,
+        "float" => Node::Float,
+        "double" => Node::Double,
+        "bytes" => Node::Bytes,
+        "string" => Node::Str,
+        _ => return None,
+    })
+}
+
+/// The full name of a named type and the namespace its fields resolve names in.
+fn full_name(object: &Map<String, Value>, namespace: &str) -> Result<(String, String), String> {
+    let name = object.get("name").and_then(Value::as_str).ok_or("a named type without a name")?;
+    if let Some((space, _)) = name.rsplit_once('.') {
+        return Ok((name.to_owned(), space.to_owned()));
+    }
+    let space = object.get("namespace").and_then(Value::as_str).unwrap_or(namespace);
+    let full = if space.is_empty() { name.to_owned() } else { format!("{space}.{name}") };
+    Ok((full, space.to_owned()))
+}
+
+/// A position in the value being read; every read returns None past the end.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let out = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(out)
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// A zig-zag varint read as fastavro reads it: as many bytes as have the continuation bit, shifted into
+    /// 64 bits the way its C code does on x86-64 (the shift count taken modulo 64), so even a corrupt,
+    /// over-long varint gives fastavro's value.
+    fn long(&mut self) -> Option<i64> {
+        let mut raw: u64 = 0;
+        let mut shift: u32 = 0;
+        loop {
+            let byte = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            raw |= u64::from(byte & 0x7f).wrapping_shl(shift);
+            if byte & 0x80 == 0 {
+                return Some((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            }
+            shift = shift.wrapping_add(7);
+        }
+    }
+
+    /// A non-negative length no larger than what is left (a longer one cannot be read anyway).
+    fn length(&mut self) -> Option<usize> {
+        usize::try_from(self.long()?).ok().filter(|n| *n <= self.remaining())
+    }
+}
+
+/// A list index as fastavro takes it, with Python's negative indexing (-1 is the last): corrupt enum and
+/// union indexes then read the same as in fastavro.
+fn python_index(index: i64, len: usize) -> Option<usize> {
+    let len = i64::try_from(len).ok()?;
+    let index = if index < 0 { index.checked_add(len)? } else { index };
+    usize::try_from(index).ok().filter(|i| (*i as i64) < len)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Reads values of one compiled schema.
+#[pyclass(frozen, module = "sigma_native")]
+pub struct AvroReader {
+    root: Node,
+    utc: Py<PyTzInfo>,
+}
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+impl AvroReader {
+    fn value<'py>(&self, py: Python<'py>, node: &Node, c: &mut Cursor) -> Option<Bound<'py, PyAny>> {
+        Some(match node {
+            Node::Null => py.None().into_bound(py),
+            // any byte but 0 reads as true, as in fastavro
+            Node::Boolean => (c.take(1)?[0] != 0).into_pyobject(py).ok()?.to_owned().into_any(),
+            // fastavro reads an int as a long (no 32-bit check), so the same value either way
+            Node::Int | Node::Long => c.long()?.into_pyobject(py).ok()?.into_any(),
+            Node::Float => {
+                let raw: [u8; 4] = c.take(4)?.try_into().ok()?;
+                f64::from(f32::from_le_bytes(raw)).into_pyobject(py).ok()?.into_any()
+            }
+            Node::Double => {
+                let raw: [u8; 8] = c.take(8)?.try_into().ok()?;
+                f64::from_le_bytes(raw).into_pyobject(py).ok()?.into_any()
+            }
+            Node::Bytes => {
+                let n = c.length()?;
+                PyBytes::new(py, c.take(n)?).into_any()
+            }
+            Node::Str => {
+                let n = c.length()?;
+                PyString::new(py, std::str::from_utf8(c.take(n)?).ok()?).into_any()
+            }
+            Node::Fixed(n) => PyBytes::new(py, c.take(*n)?).into_any(),
+            Node::Enum(symbols) => symbols[python_index(c.long()?, symbols.len())?].bind(py).clone().into_any(),
+            Node::Union(branches) => return self.value(py, &branches[python_index(c.long()?, branches.len())?], c),
+            Node::Array(items) => {
+                let list = PyList::empty(py);
+                loop {
+                    let count = self.block(c)?;
+                    if count == 0 {
+                        break;
+                    }
+                    for _ in 0..count {
+                        list.append(self.value(py, items, c)?).ok()?;
+                    }
+                }
+                list.into_any()
+            }
+            Node::Map(values) => {
+                let dict = PyDict::new(py);
+                loop {
+                    let count = self.block(c)?;
+                    if count == 0 {
+                        break;
+                    }
+                    for _ in 0..count {
+                        let n = c.length()?;
+                        let key = std::str::from_utf8(c.take(n)?).ok()?;
+                        dict.set_item(key, self.value(py, values, c)?).ok()?;
+                    }
+                }
+                dict.into_any()
+            }
+            Node::Record(fields) => {
+                let dict = PyDict::new(py);
+                for (name, field) in fields.iter() {
+                    dict.set_item(name.bind(py), self.value(py, field, c)?).ok()?;
+                }
+                dict.into_any()
+            }
+            Node::Date => {
+                let (year, month, day) = civil(c.long()?);
+                if !(1..=9999).contains(&year) {
+                    return None;
+                }
+                PyDate::new(py, year as i32, month, day).ok()?.into_any()
+            }
+            Node::TimestampMillis => self.timestamp(py, c.long()?.checked_mul(1000)?)?,
+            Node::TimestampMicros => self.timestamp(py, c.long()?)?,
+        })
+    }
+
+    /// The item count of the next array or map block (a negative count is followed by the block's size).
+    /// Declines a count larger than the bytes left, so a corrupt count cannot make it allocate.
+    fn block(&self, c: &mut Cursor) -> Option<usize> {
+        let count = c.long()?;
+        if count < 0 {
+            c.long()?;
+        }
+        usize::try_from(count.checked_abs()?).ok().filter(|n| *n <= c.remaining())
+    }
+
+    fn timestamp<'py>(&self, py: Python<'py>, micros: i64) -> Option<Bound<'py, PyAny>> {
+        let (year, month, day) = civil(micros.div_euclid(MICROS_PER_DAY));
+        if !(1..=9999).contains(&year) {
+            return None;
+        }
+        let rest = micros.rem_euclid(MICROS_PER_DAY);
+        let seconds = rest / 1_000_000;
+        let utc = self.utc.bind(py);
+        PyDateTime::new(
+            py,
+            year as i32,
+            month,
+            day,
+            (seconds / 3600) as u8,
+            (seconds / 60 % 60) as u8,
+            (seconds % 60) as u8,
+            (rest % 1_000_000) as u32,
+            Some(utc),
+        )
+        .ok()
+        .map(Bound::into_any)
+    }
+}
+
+#[pymethods]
+impl AvroReader {
+    /// Compiles `schema` (an Avro schema as JSON text); ValueError for a type this reader does not read.
+    #[new]
+    fn new(py: Python<'_>, schema: &str) -> PyResult<Self> {
+        let document: Value =
+            serde_json::from_str(schema).map_err(|e| PyValueError::new_err(format!("schema is not JSON: {e}")))?;
+        let mut compiler = Compiler { py, named: HashMap::new() };
+        let root = compiler.compile(&document, "").map_err(PyValueError::new_err)?;
+        let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?.cast_into::<PyTzInfo>()?.unbind();
+        Ok(AvroReader { root, utc })
+    }
+
+    /// The value in `value[offset:]`, or None when it is not exactly one valid value (ask fastavro).
+    fn read<'py>(&self, py: Python<'py>, value: &[u8], offset: usize) -> Option<Bound<'py, PyAny>> {
+        let mut cursor = Cursor { buf: value.get(offset..)?, pos: 0 };
+        let out = self.value(py, &self.root, &mut cursor)?;
+        (cursor.remaining() == 0).then_some(out)
+    }
+}
