@@ -1,0 +1,54 @@
+"""Offline validation reads the same with or without the native hot paths (``sigma_native``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from bench.streams import chain_records
+from consumers import recording
+from consumers.recording import RecordingWriter
+from schemas import fastread
+from validator.engine import Engine
+from validator.offline import validate_recording
+
+
+def _salted(tmp_path: Path) -> Path:
+    """A small simulation plus records the native readers must leave to Python: a cut value, bytes left over,
+    garbage, no key; and a last byte changed to 0xFF, which stays valid Avro (a boolean read as true by both)."""
+    records = chain_records(300)
+    first = records[0]
+    bad = [first._replace(value=first.value[:-3]), first._replace(value=first.value + b"\x00\x01"),
+           first._replace(value=b"\xc3\x01garbage"), first._replace(key=None),
+           first._replace(value=first.value[:-1] + b"\xff")]
+    path = tmp_path / "salted.jsonl"
+    with RecordingWriter(path, {"cluster": "test"}) as writer:
+        for record in records + bad:
+            writer.write(record)
+    return path
+
+
+def _run(path: Path) -> tuple[list[dict[str, object]], dict[str, int], dict[str, object], list[dict[str, object]]]:
+    with capture_logs() as logs:
+        engine = validate_recording(path, Engine())
+    return ([v.to_json() for v in engine.verdicts()], engine.state.counters.to_json(), engine.rejection_summary(),
+            logs)
+
+
+def test_the_same_report_without_the_native_module_and_a_warning_saying_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert recording.NATIVE and fastread.NATIVE, "sigma_native is not installed: run `make venv` (needs cargo)"
+    path = _salted(tmp_path)
+    verdicts, counters, rejections, logs = _run(path)
+    assert not logs
+    assert len(verdicts) > 50 and counters["dead_lettered"] == 4 and rejections
+
+    monkeypatch.setattr(recording, "NATIVE", False)
+    monkeypatch.setattr(fastread, "NATIVE", False)
+    assert fastread.body_reader({"type": "string"}) is None  # fastavro reads everything now
+    python = _run(path)
+    assert python[:3] == (verdicts, counters, rejections)
+    assert [e["event"] for e in python[3]] == [
+        "sigma_native is not installed: the recording is read in pure Python, at about half the speed"]
