@@ -276,7 +276,7 @@ def main() -> None:
         bootstrap = os.environ.get("SIGMA_BOOTSTRAP_SERVERS")
         rows = [
             ("recording reader alone", read / reader_seconds, "floor part 1"),
-            ("Avro decode alone (the codec: sigma_native, fastavro)", len(records) / decode_seconds, "floor part 2"),
+            ("Avro decode alone (codec, sigma_native)", len(records) / decode_seconds, "floor part 2"),
             ("reader + decode, nothing else", floor, "the floor for offline validation"),
             ("offline validate --from-file", len(records) / offline_seconds,
              f"{len(records) / offline_seconds / floor:.0%} of the floor (target >= 100,000 events/s)"),
