@@ -110,3 +110,67 @@ def test_random_corruptions_get_the_same_answer_from_both_libraries(model: type[
         if attempt % 4 == 0:
             corrupt = corrupt[:rng.randrange(10, len(corrupt))] + rng.randbytes(rng.randint(0, 20))
         assert reader.read(bytes(corrupt), 10) == _fastavro_whole(bytes(corrupt), writer), (attempt, bytes(corrupt))
+
+
+EVERY_KIND = {
+    "type": "record", "name": "Every", "namespace": "nl.sigma.test",
+    "fields": [
+        {"name": "n", "type": "null"}, {"name": "b", "type": "boolean"}, {"name": "i", "type": "int"},
+        {"name": "l", "type": "long"}, {"name": "f", "type": "float"}, {"name": "d", "type": "double"},
+        {"name": "raw", "type": "bytes"}, {"name": "s", "type": "string"},
+        {"name": "fx", "type": {"type": "fixed", "name": "Four", "size": 4}},
+        {"name": "fx_again", "type": "Four"},
+        {"name": "e", "type": {"type": "enum", "name": "Colour", "symbols": ["red", "green", "blue"]}},
+        {"name": "e_again", "type": "nl.sigma.test.Colour"},
+        {"name": "a", "type": {"type": "array", "items": "long"}},
+        {"name": "m", "type": {"type": "map", "values": ["null", "string"]}},
+        {"name": "u", "type": ["null", "long", "string", "Colour"]},
+        {"name": "inner", "type": {"type": "record", "name": "Inner", "namespace": "other",
+                                   "fields": [{"name": "x", "type": "int"}]}},
+        {"name": "inners", "type": {"type": "array", "items": "other.Inner"}},
+        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+        {"name": "ms", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    ],
+}
+"""Every Avro type and logical type the native reader reads, named references included (the released
+schemas use only some of them)."""
+
+
+def test_every_kind_of_schema_node_reads_as_in_fastavro() -> None:
+    reader = body_reader(EVERY_KIND)
+    assert reader is not None
+    parsed = fastavro.parse_schema(EVERY_KIND)
+    for record in generate_many(parsed, 300):
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, parsed, record)
+        body = out.getvalue()
+        assert reader.read(body, 0) == fastavro.schemaless_reader(io.BytesIO(body), parsed, None)
+        assert reader.read(body[:-1], 0) is None
+
+
+def test_blocks_with_a_byte_size_and_extreme_timestamps_read_as_in_fastavro() -> None:
+    """Arrays written in blocks with negative counts (followed by their byte size), and timestamps at the
+    edges of Python's datetime range: read as fastavro reads them, or left to fastavro past the edge."""
+    reader = body_reader({"type": "record", "name": "R", "fields": [
+        {"name": "a", "type": {"type": "array", "items": "int"}},
+        {"name": "t", "type": {"type": "long", "logicalType": "timestamp-micros"}}]})
+    assert reader is not None
+    blocked = bytes([0x03, 0x04, 0x02, 0x04]) + bytes([0x01, 0x02, 0x06]) + bytes([0x00])  # [1, 2] then [3]
+    for micros in (0, -1, 253_402_300_799_999_999, -62_135_596_800_000_000):
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, "long", micros)
+        value = blocked + out.getvalue()
+        expected = fastavro.schemaless_reader(io.BytesIO(value), {"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": {"type": "array", "items": "int"}},
+            {"name": "t", "type": {"type": "long", "logicalType": "timestamp-micros"}}]}, None)
+        assert reader.read(value, 0) == expected
+        assert expected["a"] == [1, 2, 3]
+    too_late = io.BytesIO()
+    fastavro.schemaless_writer(too_late, "long", 253_402_300_800_000_000)
+    assert reader.read(blocked + too_late.getvalue(), 0) is None
+
+
+def test_a_logical_type_it_does_not_read_leaves_the_schema_to_fastavro() -> None:
+    assert body_reader({"type": "record", "name": "R", "fields": [
+        {"name": "id", "type": {"type": "string", "logicalType": "uuid"}}]}) is None
