@@ -79,7 +79,8 @@ class OnlineValidator:
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
         consumer = clients.consumer(self.settings, group_id=self.options.group)
-        producer = clients.producer(self.settings)
+        # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch
+        producer = clients.producer(self.settings, linger_ms=0)
         try:
             partitions = self._assign(consumer)
             end = consumer.end_offsets(partitions) if self.options.to_end else {}

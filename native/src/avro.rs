@@ -291,10 +291,12 @@ impl AvroReader {
                 dict.into_any()
             }
             Node::Date => {
-                let (year, month, day) = civil(c.long()?);
-                if !(1..=9999).contains(&year) {
+                // within Python's date range (0001-01-01 to 9999-12-31) before any arithmetic on it
+                let days = c.long()?;
+                if !(-719_162..=2_932_896).contains(&days) {
                     return None;
                 }
+                let (year, month, day) = civil(days);
                 PyDate::new(py, year as i32, month, day).ok()?.into_any()
             }
             Node::TimestampMillis => self.timestamp(py, c.long()?.checked_mul(1000)?)?,

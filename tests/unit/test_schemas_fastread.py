@@ -174,3 +174,16 @@ def test_blocks_with_a_byte_size_and_extreme_timestamps_read_as_in_fastavro() ->
 def test_a_logical_type_it_does_not_read_leaves_the_schema_to_fastavro() -> None:
     assert body_reader({"type": "record", "name": "R", "fields": [
         {"name": "id", "type": {"type": "string", "logicalType": "uuid"}}]}) is None
+
+
+@pytest.mark.parametrize("days", [-719_162, 2_932_896, -719_163, 2_932_897, 2**62, -(2**62)])
+def test_dates_at_and_past_the_edges_of_pythons_range(days: int) -> None:
+    reader = body_reader({"type": "int", "logicalType": "date"})
+    assert reader is not None
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, "long", days)
+    try:
+        expected = fastavro.schemaless_reader(io.BytesIO(out.getvalue()), {"type": "int", "logicalType": "date"}, None)
+    except (ValueError, OverflowError):
+        expected = None
+    assert reader.read(out.getvalue(), 0) == expected
