@@ -60,9 +60,10 @@ test: kafka lint ## Lint, then the whole test suite against a broker it starts i
 test-unit: venv ## Run only the tests that need no broker
 	$(PY) -m pytest tests/unit
 
-lint: venv ## ruff and mypy
+lint: venv ## ruff and mypy; rustfmt and clippy for native/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy sigma schemas producers consumers validator bench
+	cd native && cargo fmt --check && cargo clippy --release -q -- -D warnings
 
 bench: kafka ## Benchmarks: ratios against baselines measured in the same run
 	$(PY) -m bench.run

@@ -54,8 +54,10 @@ impl<'py> Compiler<'py> {
         match schema {
             Value::String(name) => self.reference(name, namespace),
             Value::Array(branches) => {
-                let nodes: Result<Vec<Node>, String> =
-                    branches.iter().map(|b| self.compile(b, namespace)).collect();
+                let nodes: Result<Vec<Node>, String> = branches
+                    .iter()
+                    .map(|b| self.compile(b, namespace))
+                    .collect();
                 Ok(Node::Union(nodes?))
             }
             Value::Object(object) => self.complex(object, namespace),
@@ -95,12 +97,21 @@ impl<'py> Compiler<'py> {
         match kind.as_str() {
             "record" | "error" => {
                 let (full, inner) = full_name(object, namespace)?;
-                let fields = object.get("fields").and_then(Value::as_array).ok_or("a record without fields")?;
+                let fields = object
+                    .get("fields")
+                    .and_then(Value::as_array)
+                    .ok_or("a record without fields")?;
                 let mut out = Vec::with_capacity(fields.len());
                 for field in fields {
-                    let name = field.get("name").and_then(Value::as_str).ok_or("a field without a name")?;
+                    let name = field
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or("a field without a name")?;
                     let schema = field.get("type").ok_or("a field without a type")?;
-                    out.push((PyString::intern(self.py, name).unbind(), self.compile(schema, &inner)?));
+                    out.push((
+                        PyString::intern(self.py, name).unbind(),
+                        self.compile(schema, &inner)?,
+                    ));
                 }
                 let node = Node::Record(Arc::new(out));
                 self.named.insert(full, node.clone());
@@ -108,10 +119,17 @@ impl<'py> Compiler<'py> {
             }
             "enum" => {
                 let (full, _) = full_name(object, namespace)?;
-                let symbols = object.get("symbols").and_then(Value::as_array).ok_or("an enum without symbols")?;
+                let symbols = object
+                    .get("symbols")
+                    .and_then(Value::as_array)
+                    .ok_or("an enum without symbols")?;
                 let symbols: Result<Vec<Py<PyString>>, String> = symbols
                     .iter()
-                    .map(|s| s.as_str().map(|s| PyString::intern(self.py, s).unbind()).ok_or("a symbol that is not a string".into()))
+                    .map(|s| {
+                        s.as_str()
+                            .map(|s| PyString::intern(self.py, s).unbind())
+                            .ok_or("a symbol that is not a string".into())
+                    })
                     .collect();
                 let node = Node::Enum(Arc::new(symbols?));
                 self.named.insert(full, node.clone());
@@ -119,13 +137,22 @@ impl<'py> Compiler<'py> {
             }
             "fixed" => {
                 let (full, _) = full_name(object, namespace)?;
-                let size = object.get("size").and_then(Value::as_u64).ok_or("a fixed without a size")?;
+                let size = object
+                    .get("size")
+                    .and_then(Value::as_u64)
+                    .ok_or("a fixed without a size")?;
                 let node = Node::Fixed(usize::try_from(size).map_err(|_| "fixed size too large")?);
                 self.named.insert(full, node.clone());
                 Ok(node)
             }
-            "array" => Ok(Node::Array(Box::new(self.compile(object.get("items").ok_or("an array without items")?, namespace)?))),
-            "map" => Ok(Node::Map(Box::new(self.compile(object.get("values").ok_or("a map without values")?, namespace)?))),
+            "array" => Ok(Node::Array(Box::new(self.compile(
+                object.get("items").ok_or("an array without items")?,
+                namespace,
+            )?))),
+            "map" => Ok(Node::Map(Box::new(self.compile(
+                object.get("values").ok_or("a map without values")?,
+                namespace,
+            )?))),
             other => self.reference(other, namespace),
         }
     }
@@ -147,12 +174,22 @@ fn primitive(name: &str) -> Option<Node> {
 
 /// The full name of a named type and the namespace its fields resolve names in.
 fn full_name(object: &Map<String, Value>, namespace: &str) -> Result<(String, String), String> {
-    let name = object.get("name").and_then(Value::as_str).ok_or("a named type without a name")?;
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("a named type without a name")?;
     if let Some((space, _)) = name.rsplit_once('.') {
         return Ok((name.to_owned(), space.to_owned()));
     }
-    let space = object.get("namespace").and_then(Value::as_str).unwrap_or(namespace);
-    let full = if space.is_empty() { name.to_owned() } else { format!("{space}.{name}") };
+    let space = object
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(namespace);
+    let full = if space.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{space}.{name}")
+    };
     Ok((full, space.to_owned()))
 }
 
@@ -193,7 +230,9 @@ impl<'a> Cursor<'a> {
 
     /// A non-negative length no larger than what is left (a longer one cannot be read anyway).
     fn length(&mut self) -> Option<usize> {
-        usize::try_from(self.long()?).ok().filter(|n| *n <= self.remaining())
+        usize::try_from(self.long()?)
+            .ok()
+            .filter(|n| *n <= self.remaining())
     }
 }
 
@@ -201,7 +240,11 @@ impl<'a> Cursor<'a> {
 /// union indexes then read the same as in fastavro.
 fn python_index(index: i64, len: usize) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
-    let index = if index < 0 { index.checked_add(len)? } else { index };
+    let index = if index < 0 {
+        index.checked_add(len)?
+    } else {
+        index
+    };
     usize::try_from(index).ok().filter(|i| (*i as i64) < len)
 }
 
@@ -229,16 +272,28 @@ pub struct AvroReader {
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 impl AvroReader {
-    fn value<'py>(&self, py: Python<'py>, node: &Node, c: &mut Cursor) -> Option<Bound<'py, PyAny>> {
+    fn value<'py>(
+        &self,
+        py: Python<'py>,
+        node: &Node,
+        c: &mut Cursor,
+    ) -> Option<Bound<'py, PyAny>> {
         Some(match node {
             Node::Null => py.None().into_bound(py),
             // any byte but 0 reads as true, as in fastavro
-            Node::Boolean => (c.take(1)?[0] != 0).into_pyobject(py).ok()?.to_owned().into_any(),
+            Node::Boolean => (c.take(1)?[0] != 0)
+                .into_pyobject(py)
+                .ok()?
+                .to_owned()
+                .into_any(),
             // fastavro reads an int as a long (no 32-bit check), so the same value either way
             Node::Int | Node::Long => c.long()?.into_pyobject(py).ok()?.into_any(),
             Node::Float => {
                 let raw: [u8; 4] = c.take(4)?.try_into().ok()?;
-                f64::from(f32::from_le_bytes(raw)).into_pyobject(py).ok()?.into_any()
+                f64::from(f32::from_le_bytes(raw))
+                    .into_pyobject(py)
+                    .ok()?
+                    .into_any()
             }
             Node::Double => {
                 let raw: [u8; 8] = c.take(8)?.try_into().ok()?;
@@ -253,8 +308,13 @@ impl AvroReader {
                 PyString::new(py, std::str::from_utf8(c.take(n)?).ok()?).into_any()
             }
             Node::Fixed(n) => PyBytes::new(py, c.take(*n)?).into_any(),
-            Node::Enum(symbols) => symbols[python_index(c.long()?, symbols.len())?].bind(py).clone().into_any(),
-            Node::Union(branches) => return self.value(py, &branches[python_index(c.long()?, branches.len())?], c),
+            Node::Enum(symbols) => symbols[python_index(c.long()?, symbols.len())?]
+                .bind(py)
+                .clone()
+                .into_any(),
+            Node::Union(branches) => {
+                return self.value(py, &branches[python_index(c.long()?, branches.len())?], c)
+            }
             Node::Array(items) => {
                 let list = PyList::empty(py);
                 loop {
@@ -286,7 +346,8 @@ impl AvroReader {
             Node::Record(fields) => {
                 let dict = PyDict::new(py);
                 for (name, field) in fields.iter() {
-                    dict.set_item(name.bind(py), self.value(py, field, c)?).ok()?;
+                    dict.set_item(name.bind(py), self.value(py, field, c)?)
+                        .ok()?;
                 }
                 dict.into_any()
             }
@@ -311,7 +372,9 @@ impl AvroReader {
         if count < 0 {
             c.long()?;
         }
-        usize::try_from(count.checked_abs()?).ok().filter(|n| *n <= c.remaining())
+        usize::try_from(count.checked_abs()?)
+            .ok()
+            .filter(|n| *n <= c.remaining())
     }
 
     fn timestamp<'py>(&self, py: Python<'py>, micros: i64) -> Option<Bound<'py, PyAny>> {
@@ -343,17 +406,30 @@ impl AvroReader {
     /// Compiles `schema` (an Avro schema as JSON text); ValueError for a type this reader does not read.
     #[new]
     fn new(py: Python<'_>, schema: &str) -> PyResult<Self> {
-        let document: Value =
-            serde_json::from_str(schema).map_err(|e| PyValueError::new_err(format!("schema is not JSON: {e}")))?;
-        let mut compiler = Compiler { py, named: HashMap::new() };
-        let root = compiler.compile(&document, "").map_err(PyValueError::new_err)?;
-        let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?.cast_into::<PyTzInfo>()?.unbind();
+        let document: Value = serde_json::from_str(schema)
+            .map_err(|e| PyValueError::new_err(format!("schema is not JSON: {e}")))?;
+        let mut compiler = Compiler {
+            py,
+            named: HashMap::new(),
+        };
+        let root = compiler
+            .compile(&document, "")
+            .map_err(PyValueError::new_err)?;
+        let utc = py
+            .import("datetime")?
+            .getattr("timezone")?
+            .getattr("utc")?
+            .cast_into::<PyTzInfo>()?
+            .unbind();
         Ok(AvroReader { root, utc })
     }
 
     /// The value in `value[offset:]`, or None when it is not exactly one valid value (ask fastavro).
     fn read<'py>(&self, py: Python<'py>, value: &[u8], offset: usize) -> Option<Bound<'py, PyAny>> {
-        let mut cursor = Cursor { buf: value.get(offset..)?, pos: 0 };
+        let mut cursor = Cursor {
+            buf: value.get(offset..)?,
+            pos: 0,
+        };
         let out = self.value(py, &self.root, &mut cursor)?;
         (cursor.remaining() == 0).then_some(out)
     }

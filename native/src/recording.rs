@@ -5,7 +5,6 @@
 //! belongs, invalid base64) is handed to the Python reader, which reads it or names what is wrong.
 //! So a line it accepts gives the same record the Python reader gives.
 
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use pyo3::exceptions::PyValueError;
@@ -62,7 +61,7 @@ impl LineParser {
 /// Strict base64 (padded, canonical) decoded straight into a new bytes object.
 fn bytes<'py>(py: Python<'py>, text: &str) -> Option<Bound<'py, PyBytes>> {
     let raw = text.as_bytes();
-    if raw.len() % 4 != 0 {
+    if !raw.len().is_multiple_of(4) {
         return None;
     }
     let padding = raw.iter().rev().take(2).take_while(|b| **b == b'=').count();
