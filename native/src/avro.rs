@@ -95,53 +95,13 @@ impl<'py> Compiler<'py> {
             };
         }
         match kind.as_str() {
-            "record" | "error" => {
+            "record" | "error" | "enum" | "fixed" => {
                 let (full, inner) = full_name(object, namespace)?;
-                let fields = object
-                    .get("fields")
-                    .and_then(Value::as_array)
-                    .ok_or("a record without fields")?;
-                let mut out = Vec::with_capacity(fields.len());
-                for field in fields {
-                    let name = field
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .ok_or("a field without a name")?;
-                    let schema = field.get("type").ok_or("a field without a type")?;
-                    out.push((
-                        PyString::intern(self.py, name).unbind(),
-                        self.compile(schema, &inner)?,
-                    ));
-                }
-                let node = Node::Record(Arc::new(out));
-                self.named.insert(full, node.clone());
-                Ok(node)
-            }
-            "enum" => {
-                let (full, _) = full_name(object, namespace)?;
-                let symbols = object
-                    .get("symbols")
-                    .and_then(Value::as_array)
-                    .ok_or("an enum without symbols")?;
-                let symbols: Result<Vec<Py<PyString>>, String> = symbols
-                    .iter()
-                    .map(|s| {
-                        s.as_str()
-                            .map(|s| PyString::intern(self.py, s).unbind())
-                            .ok_or("a symbol that is not a string".into())
-                    })
-                    .collect();
-                let node = Node::Enum(Arc::new(symbols?));
-                self.named.insert(full, node.clone());
-                Ok(node)
-            }
-            "fixed" => {
-                let (full, _) = full_name(object, namespace)?;
-                let size = object
-                    .get("size")
-                    .and_then(Value::as_u64)
-                    .ok_or("a fixed without a size")?;
-                let node = Node::Fixed(usize::try_from(size).map_err(|_| "fixed size too large")?);
+                let node = match kind.as_str() {
+                    "enum" => self.enumeration(object)?,
+                    "fixed" => fixed(object)?,
+                    _ => self.record(object, &inner)?,
+                };
                 self.named.insert(full, node.clone());
                 Ok(node)
             }
@@ -156,6 +116,49 @@ impl<'py> Compiler<'py> {
             other => self.reference(other, namespace),
         }
     }
+
+    fn record(&mut self, object: &Map<String, Value>, namespace: &str) -> Compiled {
+        let mut out = Vec::new();
+        for field in list(object, "fields")? {
+            let name = field
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or("a field without a name")?;
+            let schema = field.get("type").ok_or("a field without a type")?;
+            out.push((
+                PyString::intern(self.py, name).unbind(),
+                self.compile(schema, namespace)?,
+            ));
+        }
+        Ok(Node::Record(Arc::new(out)))
+    }
+
+    fn enumeration(&mut self, object: &Map<String, Value>) -> Compiled {
+        let mut symbols = Vec::new();
+        for symbol in list(object, "symbols")? {
+            let symbol = symbol.as_str().ok_or("a symbol that is not a string")?;
+            symbols.push(PyString::intern(self.py, symbol).unbind());
+        }
+        Ok(Node::Enum(Arc::new(symbols)))
+    }
+}
+
+fn fixed(object: &Map<String, Value>) -> Compiled {
+    let size = object
+        .get("size")
+        .and_then(Value::as_u64)
+        .ok_or("a fixed without a size")?;
+    Ok(Node::Fixed(
+        usize::try_from(size).map_err(|_| "fixed size too large")?,
+    ))
+}
+
+/// The JSON array under `key` (a record's fields, an enum's symbols).
+fn list<'v>(object: &'v Map<String, Value>, key: &str) -> Result<&'v Vec<Value>, String> {
+    object
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("no {key} list"))
 }
 
 fn primitive(name: &str) -> Option<Node> {
