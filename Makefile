@@ -62,7 +62,7 @@ test-unit: venv ## Run only the tests that need no broker
 
 lint: venv ## ruff and mypy; rustfmt and clippy for native/
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy sigma schemas producers consumers validator bench
+	$(VENV)/bin/mypy sigma runtime compat schemas producers consumers validator bench
 	cd native && cargo fmt --check && cargo clippy --release -q -- -D warnings
 
 bench: kafka ## Benchmarks: ratios against baselines measured in the same run
@@ -75,7 +75,7 @@ docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
 	$(PY) -m validator.rules_doc > docs/rules.md
-	$(PY) -c "import re, pathlib, schemas.compat.rules as r; p = pathlib.Path('docs/compat.md'); \
+	$(PY) -c "import re, pathlib, compat.rules as r; p = pathlib.Path('docs/compat.md'); \
 	  p.write_text(re.sub(r'(<!-- rules:begin[^>]*-->\n)(.*?)(<!-- rules:end -->)', lambda m: m[1] + r.markdown_table() + m[3], p.read_text(), flags=re.S))"
 
 clean: ## Stop the broker and remove the virtualenv, Kafka jars, broker data and outputs

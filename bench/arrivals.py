@@ -27,8 +27,8 @@ from types import FrameType
 
 from kafka import TopicPartition
 
-from sigma import clients
-from sigma.settings import load_settings
+from runtime import clients
+from runtime.settings import load_settings
 
 Arrival = tuple[float, bytes | None, bytes | None]
 

@@ -23,9 +23,9 @@ from typing import Any
 import avro.schema
 from avro.compatibility import ReaderWriterCompatibilityChecker
 
-from schemas.compat import avro_rules, compare, counterexample, load, samples
-from schemas.compat.catalogue_check import check
-from schemas.compat.model import Result
+from compat import avro_rules, compare, counterexample, load, samples
+from compat.catalogue_check import check
+from compat.model import Result
 
 TARGET_SECONDS = 2.0
 

@@ -29,9 +29,9 @@ from bench.streams import chain_records
 from consumers.recording import RecordingWriter, read_recording
 from consumers.records import ConsumedRecord
 from consumers.replay import replay
+from runtime.settings import Settings
+from runtime.topics import apply_topics
 from schemas.topics import TopicSpec
-from sigma.settings import Settings
-from sigma.topics import apply_topics
 
 
 def _write(path: Path, count: int, partitions: int) -> dict[str, int]:

@@ -28,11 +28,11 @@ from producers.profile import load_profile
 from producers.publisher import Outgoing, Publisher
 from producers.runner import SimulationRun, generate, producer_tuning, simulate
 from producers.simulation import Simulation
+from runtime import clients
+from runtime.settings import Settings, load_settings
+from runtime.topics import apply_topics
 from schemas.casekey import case_key
 from schemas.topics import ALL_TOPICS
-from sigma import clients
-from sigma.settings import Settings, load_settings
-from sigma.topics import apply_topics
 
 SEED = 2018
 SECRET = b"bench-secret"

@@ -32,13 +32,13 @@ from kafka.errors import KafkaError
 from bench import arrivals, echo
 from bench.streams import chain_records
 from consumers.recording import RecordingWriter, read_recording
+from runtime import clients, logs
+from runtime.settings import load_settings
+from runtime.topics import apply_topics
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
 from schemas.fastread import NATIVE
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS, TopicSpec
-from sigma import clients, logs
-from sigma.settings import load_settings
-from sigma.topics import apply_topics
 from validator.engine import Engine
 from validator.offline import validate_recording
 from validator.online import OnlineOptions, OnlineValidator

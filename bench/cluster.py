@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sigma.broker.distribution import ensure_resolved
-from sigma.broker.embedded import EmbeddedBroker, free_port
-from sigma.settings import Settings
+from runtime.broker.distribution import ensure_resolved
+from runtime.broker.embedded import EmbeddedBroker, free_port
+from runtime.settings import Settings
 
 
 @contextmanager

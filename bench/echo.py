@@ -16,9 +16,9 @@ from types import FrameType
 
 from kafka import TopicPartition
 
+from runtime import clients
+from runtime.settings import load_settings
 from schemas.topics import CHAIN_TOPICS
-from sigma import clients
-from sigma.settings import load_settings
 
 ECHO_TOPIC = "bench.echo"
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from consumers.bounded import partitions_of, read_until
 from consumers.dlq import REDRIVE_COUNT
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.settings import Settings
 from schemas import topics
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.settings import Settings
 
 Group = tuple[str, str, str]
 """(original topic, stage, error code)."""

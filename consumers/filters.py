@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from consumers.records import ConsumedRecord
-from sigma.errors import UsageError
+from runtime.errors import UsageError
 
 RecordFilter = Callable[[ConsumedRecord], bool]
 KEYS = ("topic", "case", "partner", "from", "until", "code", "stage")

@@ -18,10 +18,10 @@ from kafka import KafkaConsumer, TopicPartition
 from consumers.bounded import read_until
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
-from sigma import clients
-from sigma.errors import UsageError
-from sigma.progress import Tracker
-from sigma.settings import Settings
+from runtime import clients
+from runtime.errors import UsageError
+from runtime.progress import Tracker
+from runtime.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ except ImportError:  # pragma: no cover - the project's own installs build it (m
     NATIVE = False
 
 from consumers.records import ConsumedRecord
-from sigma import __version__
-from sigma.errors import UsageError
+from runtime import __version__
+from runtime.errors import UsageError
 
 FORMAT = "sigma-recording"
 VERSION = 1

@@ -22,10 +22,10 @@ from consumers.bounded import partitions_of, read_until
 from consumers.deadletters import Group, group_of, header_text
 from consumers.dlq import REDRIVE_COUNT, original_headers
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.settings import Settings
 from schemas import topics
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.settings import Settings
 
 GROUP = "sigma-dlq-redrive"
 

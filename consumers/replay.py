@@ -18,12 +18,12 @@ from kafka.admin import ConfigResource, ConfigResourceType
 
 from consumers.recording import RecordingError, read_manifest, read_recording
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.errors import SigmaError, UsageError
+from runtime.progress import Tracker
+from runtime.settings import Settings
+from runtime.topics import apply_topics
 from schemas.topics import TopicSpec
-from sigma import clients
-from sigma.errors import SigmaError, UsageError
-from sigma.progress import Tracker
-from sigma.settings import Settings
-from sigma.topics import apply_topics
 
 
 @dataclass

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from producers.rules import KINDS, RESPONSIBLE
+from runtime.errors import UsageError
 from schemas.categories import Category, DefectKind
 from schemas.events import Partner
-from sigma.errors import UsageError
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 

@@ -4,7 +4,7 @@ Real partner systems can use it as is: ``Publisher(settings).publish(event)`` fo
 ``flush()`` for the delivery report. The model has validated the event (schema and owning partner)
 when it was built; the codec encodes it, the envelope adds the CloudEvents headers and the case key.
 
-Delivery: an idempotent kafka-python producer (acks=all, bounded retries, from ``sigma.clients``).
+Delivery: an idempotent kafka-python producer (acks=all, bounded retries, from ``runtime.clients``).
 Each send registers an errback, so a record that finally cannot be delivered is counted with its reason;
 :meth:`DeliveryReport.raise_for_failures` turns any such count into an error — nothing is dropped
 silently. The Kafka record timestamp is the wall clock at send (kafka-python's default), so topic
@@ -22,12 +22,12 @@ from typing import Any, NamedTuple
 from kafka.errors import KafkaError
 from kafka.partitioner import DefaultPartitioner
 
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.settings import Settings
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
 from schemas.events import ChainEvent
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.settings import Settings
 
 FLUSH_TIMEOUT_S = 120.0
 """Longer than the producer's delivery timeout, so every record has failed or succeeded by then."""

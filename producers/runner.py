@@ -38,13 +38,13 @@ from producers.pacing import Pacer
 from producers.profile import Profile
 from producers.publisher import DeliveryReport, Encoder, Outgoing, Publisher
 from producers.simulation import Simulation
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.progress import Tracker
+from runtime.settings import Settings
 from schemas.casekey import case_key
 from schemas.events import CaseClosed
 from schemas.topics import CHAIN_TOPICS
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.progress import Tracker
-from sigma.settings import Settings
 
 BATCH = 1000
 """Records per queue message: large enough to make the transfer cheap per record, small enough to keep the
@@ -157,7 +157,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
 
 
 def producer_tuning(speed: float | None) -> dict[str, Any]:
-    """Producer settings on top of ``sigma.clients``' defaults: bigger batches when nobody waits for
+    """Producer settings on top of ``runtime.clients``' defaults: bigger batches when nobody waits for
     an event (as fast as possible), the low-latency defaults when paced."""
     return {"linger_ms": FAST_LINGER_MS} if speed is None else {}
 

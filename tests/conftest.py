@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from sigma.broker.distribution import ensure_resolved
-from sigma.broker.embedded import EmbeddedBroker, free_port
-from sigma.settings import Settings, load_settings
+from runtime.broker.distribution import ensure_resolved
+from runtime.broker.embedded import EmbeddedBroker, free_port
+from runtime.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ def unique_name() -> Callable[[str], str]:
 @pytest.fixture
 def topic_factory(kafka_settings: Settings, unique_name: Callable[[str], str]) -> Callable[..., str]:
     """Create a fresh topic on the session cluster and return its name."""
+    from runtime.topics import apply_topics
     from schemas.topics import TopicSpec
-    from sigma.topics import apply_topics
 
     def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
         name = unique_name("topic")
@@ -94,8 +94,8 @@ def topic_factory(kafka_settings: Settings, unique_name: Callable[[str], str]) -
 @pytest.fixture
 def chain_prefix(kafka_settings: Settings, unique_name: Callable[[str], str]) -> str:
     """A fresh topic prefix with every chain topic created under it (a sandbox per test)."""
+    from runtime.topics import apply_topics
     from schemas.topics import ALL_TOPICS
-    from sigma.topics import apply_topics
 
     prefix = unique_name("sandbox") + "."
     apply_topics(kafka_settings, [t.prefixed(prefix) for t in ALL_TOPICS])

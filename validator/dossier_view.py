@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.table import Table
 
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.errors import SigmaError, UsageError
+from runtime.settings import Settings
 from schemas import topics
-from sigma import clients
-from sigma.errors import SigmaError, UsageError
-from sigma.settings import Settings
 from validator.engine import Engine
 from validator.rules import RULES, judge, situation
 

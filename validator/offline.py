@@ -8,8 +8,8 @@ import structlog
 
 from consumers import recording
 from consumers.recording import read_recording
+from runtime.progress import Tracker
 from schemas import fastread
-from sigma.progress import Tracker
 from validator.engine import Engine
 from validator.heap import LongLivedHeap
 

@@ -19,11 +19,11 @@ from kafka.structs import OffsetAndMetadata
 
 from consumers.dlq import DeadLetterWriter
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.progress import Tracker
+from runtime.settings import Settings
 from schemas import topics
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.progress import Tracker
-from sigma.settings import Settings
 from validator import state as snapshots
 from validator.engine import Engine
 from validator.heap import LongLivedHeap

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 
-from sigma.errors import SigmaError
+from runtime.errors import SigmaError
 from validator.engine import EngineState
 
 log = structlog.get_logger(__name__)

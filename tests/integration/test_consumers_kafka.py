@@ -16,10 +16,10 @@ from kafka import TopicPartition
 from consumers.dlq import DeadLetterWriter
 from consumers.recording import read_manifest, read_recording
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.settings import Settings
+from runtime.topics import apply_topics
 from schemas.topics import DLQ, DLQ_CONFIG, OUTPUT_TOPICS, THIRTY_DAYS_MS, TopicSpec
-from sigma import clients
-from sigma.settings import Settings
-from sigma.topics import apply_topics
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 

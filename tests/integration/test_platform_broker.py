@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sigma.broker.embedded import free_port
+from runtime.broker.embedded import free_port
 from tests.clirunner import sigma
 
 pytestmark = pytest.mark.kafka

@@ -10,8 +10,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from kafka import KafkaAdminClient
 
-from sigma import clients
-from sigma.settings import Settings
+from runtime import clients
+from runtime.settings import Settings
 from tests.conftest import KafkaCluster
 
 pytestmark = pytest.mark.kafka
@@ -77,8 +77,8 @@ def test_kafka_python_and_confluent_kafka_both_produce_and_consume(
 
 
 def test_topics_apply_is_idempotent(kafka_settings: Settings, unique_name: Callable[[str], str]) -> None:
+    from runtime.topics import apply_topics
     from schemas.topics import ALL_TOPICS
-    from sigma.topics import apply_topics
 
     prefix = unique_name("apply") + "."
     specs = [t.prefixed(prefix) for t in ALL_TOPICS]
@@ -96,8 +96,8 @@ def test_topics_apply_is_idempotent(kafka_settings: Settings, unique_name: Calla
 
 def test_topics_apply_reports_configs_that_differ_from_the_plan_and_changes_nothing(
         kafka_settings: Settings, unique_name: Callable[[str], str]) -> None:
+    from runtime.topics import apply_topics
     from schemas.topics import TopicSpec
-    from sigma.topics import apply_topics
 
     name = unique_name("drift")
     apply_topics(kafka_settings, [TopicSpec(name, 1, "old plan", {"retention.ms": "2592000000"})])

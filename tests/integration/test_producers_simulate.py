@@ -19,14 +19,14 @@ import pytest
 from kafka import TopicPartition
 
 from producers.rules import judge
+from runtime import clients
+from runtime.settings import Settings
+from runtime.topics import apply_topics
 from schemas.categories import BASELINE_2018
 from schemas.codec import Deserializer, SerializationContext
 from schemas.envelope import header, parse_ce_type
 from schemas.events import EVENT_TYPES, CaseHandedOver, ChainEvent
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, TopicSpec
-from sigma import clients
-from sigma.settings import Settings
-from sigma.topics import apply_topics
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
 

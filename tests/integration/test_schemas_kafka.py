@@ -8,12 +8,12 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka import Consumer
 
+from runtime import clients
+from runtime.settings import Settings
 from schemas.codec import AvroSerializer, Deserializer, JsonSerializer, SerializationContext
 from schemas.envelope import to_record
 from schemas.events import EVENT_TYPES, ChainEvent
 from schemas.examples import example
-from sigma import clients
-from sigma.settings import Settings
 
 pytestmark = pytest.mark.kafka
 

@@ -18,15 +18,15 @@ from kafka import TopicPartition
 
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
+from runtime import clients
+from runtime.settings import Settings
+from runtime.topics import apply_topics
 from schemas import topics
 from schemas.codec import AvroSerializer, JsonSerializer
 from schemas.envelope import to_record
 from schemas.events import FitToFly
 from schemas.examples import example
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
-from sigma import clients
-from sigma.settings import Settings
-from sigma.topics import apply_topics
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 

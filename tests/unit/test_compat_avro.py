@@ -11,9 +11,9 @@ import avro.schema
 import pytest
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
-from schemas.compat import avro_rules
-from schemas.compat.compare import compare
-from schemas.compat.load import parse
+from compat import avro_rules
+from compat.compare import compare
+from compat.load import parse
 
 
 def rec(*fields: dict[str, Any], name: str = "R") -> dict[str, Any]:

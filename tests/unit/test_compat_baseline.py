@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.compat import baseline
-from schemas.compat.model import CompatInputError, Result, Violation
+from compat import baseline
+from compat.model import CompatInputError, Result, Violation
 
 V = Violation("JSON-REQUIRED-ADDED", "$.required", "property 'kg' became required", subject="belongings")
 ENTRY = ('[[accepted]]\nrule = "JSON-REQUIRED-ADDED"\nsubject = "belongings"\npath = "$.req*"\n'

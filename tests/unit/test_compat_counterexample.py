@@ -9,10 +9,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from schemas.compat import counterexample, jsonschema_rules, samples
-from schemas.compat.compare import compare
-from schemas.compat.load import parse
-from schemas.compat.model import Result
+from compat import counterexample, jsonschema_rules, samples
+from compat.compare import compare
+from compat.load import parse
+from compat.model import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 

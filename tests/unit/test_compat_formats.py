@@ -11,8 +11,8 @@ import pytest
 from jsonschema import Draft7Validator
 from lxml import etree
 
-from schemas.compat.formats import github, junit, render, sarif, text
-from schemas.compat.model import Result, Violation
+from compat.formats import github, junit, render, sarif, text
+from compat.model import Result, Violation
 
 DATA = Path(__file__).parents[1] / "data"
 FAILING = Violation("JSON-REQUIRED-ADDED", "$.required[1]", "property 'kg' became required, at document path $: "

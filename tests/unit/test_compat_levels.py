@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from schemas.compat.compare import compare
-from schemas.compat.levels import LEVELS, Config, directions, load_config, parse, transitive
-from schemas.compat.load import parse as parse_schema
-from schemas.compat.model import CompatInputError
+from compat.compare import compare
+from compat.levels import LEVELS, Config, directions, load_config, parse, transitive
+from compat.load import parse as parse_schema
+from compat.model import CompatInputError
 
 OLD: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
                        "required": ["a"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from schemas.compat.locate import line_of, parse, render
+from compat.locate import line_of, parse, render
 
 TEXT = json.dumps({"type": "object", "properties": {
     "type": {"type": "string", "maxLength": 3},

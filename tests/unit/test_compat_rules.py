@@ -1,6 +1,6 @@
 """Every rule id with a failing and a passing schema pair, at the level that checks it.
 
-The table must cover ``schemas.compat.rules.RULES`` (catalogue rules are covered by the git-ref tests), so a
+The table must cover ``compat.rules.RULES`` (catalogue rules are covered by the git-ref tests), so a
 new rule without a test fails here. Every counter-example shown is re-verified with ``jsonschema``.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from schemas.compat.compare import compare
-from schemas.compat.load import Schema, parse
-from schemas.compat.model import Result
-from schemas.compat.rules import RULES
+from compat.compare import compare
+from compat.load import Schema, parse
+from compat.model import Result
+from compat.rules import RULES
 
 DROP = object()
 
@@ -216,7 +216,7 @@ def test_every_violation_is_reported_not_only_the_first() -> None:
 def test_docs_compat_md_lists_every_rule_from_the_table() -> None:
     from pathlib import Path
 
-    from schemas.compat.rules import markdown_table
+    from compat.rules import markdown_table
 
     text = (Path(__file__).parents[2] / "docs" / "compat.md").read_text()
     block = text.split("-->\n", 1)[1] if "<!-- rules:begin" in text else ""

@@ -6,7 +6,7 @@ import pytest
 
 from consumers.filters import build, parse_time
 from consumers.records import ConsumedRecord
-from sigma.errors import UsageError
+from runtime.errors import UsageError
 
 
 def rec(topic: str = "chain.a", key: bytes | None = b"ck_1", ts: int = 1_000, source: bytes | None = None,

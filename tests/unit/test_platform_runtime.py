@@ -12,9 +12,9 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from sigma import logs
-from sigma.broker import embedded
-from sigma.settings import load_settings
+from runtime import logs
+from runtime.broker import embedded
+from runtime.settings import load_settings
 from tests.clirunner import sigma
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from kafka.errors import TopicAuthorizationFailedError
 
+from runtime.topics import _config_drift
 from schemas.topics import TopicSpec
-from sigma.topics import _config_drift
 
 
 class Admin:

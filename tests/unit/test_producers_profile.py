@@ -9,9 +9,9 @@ import pytest
 
 from producers.deck import DefectDeck, build_deck
 from producers.profile import known_profiles, load_profile, profile_from_mapping
+from runtime.errors import UsageError
 from schemas.categories import Category, DefectKind
 from schemas.events import Partner
-from sigma.errors import UsageError
 
 
 def test_the_built_in_profiles_are_files() -> None:

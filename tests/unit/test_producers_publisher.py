@@ -15,10 +15,10 @@ from producers.profile import load_profile
 from producers.publisher import DeliveryReport, Encoder, KeyCachingPartitioner, failure_reason
 from producers.runner import SimulationRun, generate, producer_tuning
 from producers.simulation import Simulation
+from runtime.errors import SigmaError
 from schemas.casekey import case_key
 from schemas.codec import Deserializer, SerializationContext
 from schemas.envelope import header
-from sigma.errors import SigmaError
 
 SECRET = b"unit-test-secret"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from sigma.errors import SigmaError
+from runtime.errors import SigmaError
 from validator import state as snapshots
 from validator.dossier import Dossier, Fact
 from validator.engine import EngineState

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import structlog
 
-from sigma.errors import SigmaError
+from runtime.errors import SigmaError
 
 log = structlog.get_logger(__name__)
 MAIN_CLASS = "kafka.Kafka"

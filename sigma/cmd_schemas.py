@@ -12,8 +12,8 @@ from typing import Literal
 
 import typer
 
-from sigma.cli import groups
-from sigma.errors import SigmaError
+from runtime.errors import SigmaError
+from sigma import groups
 
 RootOpt = typer.Option(None, "--root", help="Repository root holding schemas/ (default: where the package lives).")
 

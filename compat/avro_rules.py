@@ -25,7 +25,7 @@ from avro.compatibility import (
     lookup_writer_field,
 )
 
-from schemas.compat.locate import Token, render
+from compat.locate import Token, render
 
 _NAMED = {"record", "enum", "fixed", "error"}
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import typer
 
-from sigma.cli import groups
+from sigma import groups
 
 
 def compat(
@@ -25,11 +25,11 @@ def compat(
     fmt: Literal["text", "json"] = typer.Option("text", "--format", help="text for people, json for tools."),
 ) -> None:
     """Compare two schema files at a compatibility level: every violation, with verified counter-examples."""
-    from schemas.compat import load
-    from schemas.compat.compare import compare as run
-    from schemas.compat.formats import render
-    from schemas.compat.levels import parse
-    from schemas.compat.model import CompatInputError
+    from compat import load
+    from compat.compare import compare as run
+    from compat.formats import render
+    from compat.levels import parse
+    from compat.model import CompatInputError
 
     try:
         name = parse(level)
@@ -57,11 +57,11 @@ def check(
                                        "without its schema being generated (default: on for this repository)."),
 ) -> None:
     """Check the catalogue against a git ref: levels per subject, immutable releases, generated models."""
+    from compat.catalogue_check import BASELINE
+    from compat.catalogue_check import check as run
+    from compat.formats import render
+    from compat.model import CompatInputError
     from schemas import layout
-    from schemas.compat.catalogue_check import BASELINE
-    from schemas.compat.catalogue_check import check as run
-    from schemas.compat.formats import render
-    from schemas.compat.model import CompatInputError
 
     base = (root or layout.REPO_ROOT).resolve()
     if models is None:
@@ -80,7 +80,7 @@ def check(
 
 
 def _usage(exc: Exception, fix: str) -> Exception:
-    from sigma.errors import UsageError
+    from runtime.errors import UsageError
 
     return UsageError(" ".join(str(exc).split()), fix=fix)
 

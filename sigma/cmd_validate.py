@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from sigma.cli.context import settings as get_settings
+from sigma.context import settings as get_settings
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, report_html: Path | None) -> None:
@@ -48,7 +48,7 @@ def validate(
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
-    from sigma.progress import progress
+    from runtime.progress import progress
     from validator.report import text
 
     settings = get_settings(ctx)

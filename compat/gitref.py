@@ -10,7 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from schemas.compat.model import CompatInputError
+from compat.model import CompatInputError
 
 FOLDERS = ("schemas/avro", "schemas/jsonschema")
 FILE = re.compile(r"^schemas/(avro|jsonschema)/([A-Za-z0-9_.-]+)/v([0-9]+)\.(avsc|json)$")

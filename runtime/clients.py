@@ -15,8 +15,8 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from sigma.errors import SigmaError
-from sigma.settings import Settings
+from runtime.errors import SigmaError
+from runtime.settings import Settings
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "enable_idempotence": True,

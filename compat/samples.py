@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from schemas.compat.jsonschema_rules import _finite, resolve
+from compat.jsonschema_rules import _finite, resolve
 
 MISSING: Any = object()
 """No value could be produced."""
@@ -127,7 +127,7 @@ def example(schema: Any, root: Any, depth: int = 0) -> Any:
     if node is True or not isinstance(node, dict) or not node:
         return None
     if "allOf" in node:
-        from schemas.compat.jsonschema_rules import _merge_all_of
+        from compat.jsonschema_rules import _merge_all_of
 
         return example(_merge_all_of(node, root), root, depth + 1)
     finite = _finite(node)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from sigma.settings import Settings
+from runtime.settings import Settings
 
 
 def settings(ctx: typer.Context) -> Settings:

@@ -18,9 +18,9 @@ import avro.errors
 import jsonschema_rs
 from jsonschema import validators
 
-from schemas.compat import avro_rules
-from schemas.compat.locate import render
-from schemas.compat.model import CompatInputError
+from compat import avro_rules
+from compat.locate import render
+from compat.model import CompatInputError
 
 KINDS = ("avro", "jsonschema")
 _AVRO_TYPES = {"record", "enum", "fixed", "map", "long", "int", "float", "double", "bytes", "boolean"}

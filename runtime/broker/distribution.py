@@ -13,7 +13,7 @@ from pathlib import Path
 
 import structlog
 
-from sigma.errors import SigmaError
+from runtime.errors import SigmaError
 
 log = structlog.get_logger(__name__)
 MARKER = ".resolved"

@@ -17,9 +17,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from sigma import clients
-from sigma.errors import SigmaError
-from sigma.settings import Settings
+from runtime import clients
+from runtime.errors import SigmaError
+from runtime.settings import Settings
 
 
 class TopicLike(Protocol):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import escape, quoteattr
 
-from schemas.compat.model import Result, Violation
-from schemas.compat.rules import RULES
+from compat.model import Result, Violation
+from compat.rules import RULES
 
 FORMATS = ("text", "json", "junit", "github", "sarif")
 TOOL = "sigma schemas check"

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 
-from schemas.compat import baseline as baselines
-from schemas.compat.compare import defaults, located, pair
-from schemas.compat.gitref import parts, snapshot, working_tree
-from schemas.compat.levels import directions, load_config, transitive
-from schemas.compat.load import Schema, parse
-from schemas.compat.model import Result, Violation
-from schemas.compat.rules import RULES
+from compat import baseline as baselines
+from compat.compare import defaults, located, pair
+from compat.gitref import parts, snapshot, working_tree
+from compat.levels import directions, load_config, transitive
+from compat.load import Schema, parse
+from compat.model import Result, Violation
+from compat.rules import RULES
 
 CONFIG = "schemas/compat.toml"
 BASELINE = "schemas/compat-baseline.toml"

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sigma.cli.context import settings as get_settings
+from sigma.context import settings as get_settings
 
 broker_app = typer.Typer(help="Run the embedded Apache Kafka broker (single KRaft node on 127.0.0.1).",
                          no_args_is_help=True)
@@ -19,8 +19,8 @@ DataDirOpt = typer.Option(None, "--data-dir", help="Broker data folder (default 
 
 
 def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None, resolve: bool) -> object:
-    from sigma.broker.distribution import ensure_resolved, libs_dir
-    from sigma.broker.embedded import EmbeddedBroker
+    from runtime.broker.distribution import ensure_resolved, libs_dir
+    from runtime.broker.embedded import EmbeddedBroker
 
     s = get_settings(ctx)
     p = port or s.broker_port
@@ -43,7 +43,7 @@ def start(
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the broker to answer."),
 ) -> None:
     """Resolve Kafka if needed, format storage on first use, start the broker and wait until it answers."""
-    from sigma.broker.embedded import EmbeddedBroker
+    from runtime.broker.embedded import EmbeddedBroker
 
     if _external_note(ctx):
         return
@@ -60,7 +60,7 @@ def start(
 @broker_app.command()
 def resolve(ctx: typer.Context) -> None:
     """Resolve Apache Kafka's jars from Maven Central into .kafka/libs (once; reused afterwards)."""
-    from sigma.broker.distribution import ensure_resolved
+    from runtime.broker.distribution import ensure_resolved
 
     s = get_settings(ctx)
     typer.echo(f"Apache Kafka jars ready in {ensure_resolved(s.kafka_dir, s.kafka_pom)}")
@@ -69,7 +69,7 @@ def resolve(ctx: typer.Context) -> None:
 @broker_app.command()
 def status(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None = DataDirOpt) -> None:
     """Say whether the broker runs and where. Exit 0 when running, 1 when not."""
-    from sigma.broker.embedded import EmbeddedBroker
+    from runtime.broker.embedded import EmbeddedBroker
 
     if _external_note(ctx):
         return
@@ -84,7 +84,7 @@ def status(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None
 @broker_app.command()
 def stop(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None = DataDirOpt) -> None:
     """Stop the broker cleanly; its data and logs stay for the next start."""
-    from sigma.broker.embedded import EmbeddedBroker
+    from runtime.broker.embedded import EmbeddedBroker
 
     if _external_note(ctx):
         return
@@ -99,8 +99,8 @@ def stop(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None =
 @topics_app.command("apply")
 def topics_apply(ctx: typer.Context) -> None:
     """Create the chain's topics with their partition counts and configs (idempotent)."""
+    from runtime.topics import apply_topics
     from schemas.topics import ALL_TOPICS
-    from sigma.topics import apply_topics
 
     s = get_settings(ctx)
     results = apply_topics(s, [t.prefixed(s.topic_prefix) for t in ALL_TOPICS])

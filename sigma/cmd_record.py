@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigma.cli.context import settings as get_settings
+from sigma.context import settings as get_settings
 
 FilterOpt = typer.Option(None, "--filter", help="KEY=VALUE, repeatable: topic=REGEX, case=KEY, partner=NAME, "
                          "from=TIME, until=TIME.")
@@ -23,7 +23,7 @@ def record(
     """Capture topics losslessly: keys, values, headers (in order, duplicates kept), timestamps."""
     from consumers.filters import parse_time
     from consumers.record import record as run
-    from sigma.progress import progress
+    from runtime.progress import progress
 
     with progress("recording", None) as tracker:
         summary = run(get_settings(ctx), topics, out, to_end=to_end,
@@ -47,8 +47,8 @@ def replay(
     """
     from consumers import filters as f
     from consumers.replay import replay as run
-    from sigma.errors import UsageError
-    from sigma.progress import progress
+    from runtime.errors import UsageError
+    from runtime.progress import progress
 
     try:
         pace = None if speed == "max" else float(speed)

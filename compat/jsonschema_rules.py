@@ -20,7 +20,7 @@ from typing import Any
 
 from jsonschema import validators
 
-from schemas.compat.locate import Token
+from compat.locate import Token
 
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
 EXTRA_NAME = "x_sigma_extra"

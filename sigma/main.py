@@ -11,9 +11,9 @@ from typing import Literal
 
 import typer
 
-from sigma import __version__
-from sigma.cli import broker
-from sigma.errors import SigmaError, UsageError
+from runtime import __version__
+from runtime.errors import SigmaError, UsageError
+from sigma import broker
 
 app = typer.Typer(
     name="sigma",
@@ -50,8 +50,8 @@ def root(
     """Configure settings and logging once for the whole invocation."""
     from pydantic import ValidationError
 
-    from sigma import logs
-    from sigma.settings import load_settings
+    from runtime import logs
+    from runtime.settings import load_settings
 
     try:
         settings = load_settings(bootstrap_servers=bootstrap_servers, log_level=log_level, log_format=log_format)
@@ -65,7 +65,7 @@ def root(
 
 def _register() -> None:
     """Attach the command groups of the other rooms (each module exposes ``register(app)``)."""
-    from sigma.cli import commands
+    from sigma import commands
 
     commands.register(app)
 

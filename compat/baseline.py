@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from schemas.compat.model import CompatInputError, Violation
-from schemas.compat.rules import RULES
+from compat.model import CompatInputError, Violation
+from compat.rules import RULES
 
 _KEYS = ("rule", "subject", "reason", "expires")
 

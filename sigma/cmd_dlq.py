@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from sigma.cli import groups
-from sigma.cli.context import settings as get_settings
+from sigma import groups
+from sigma.context import settings as get_settings
 
 if TYPE_CHECKING:
     from consumers.records import ConsumedRecord

@@ -16,9 +16,9 @@ from typing import Any
 
 from jsonschema import validators
 
-from schemas.compat import samples
-from schemas.compat.jsonschema_rules import Probe, resolve
-from schemas.compat.locate import Token
+from compat import samples
+from compat.jsonschema_rules import Probe, resolve
+from compat.locate import Token
 
 _ABOUT_CHILDREN = frozenset({"additionalProperties", "unevaluatedProperties", "propertyNames", "maxProperties",
                              "items", "prefixItems", "additionalItems", "unevaluatedItems", "maxItems"})

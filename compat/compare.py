@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 
-from schemas.compat import avro_rules, counterexample, jsonschema_rules
-from schemas.compat.levels import directions
-from schemas.compat.load import Schema
-from schemas.compat.locate import line_of, render
-from schemas.compat.model import CompatInputError, Result, Violation
-from schemas.compat.rules import RULES, rule_id, who_breaks
+from compat import avro_rules, counterexample, jsonschema_rules
+from compat.levels import directions
+from compat.load import Schema
+from compat.locate import line_of, render
+from compat.model import CompatInputError, Result, Violation
+from compat.rules import RULES, rule_id, who_breaks
 
 
 def compare(old: Schema, new: Schema, level: str) -> Result:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigma.cli.context import settings as get_settings
+from sigma.context import settings as get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +37,7 @@ def simulate(
     from producers.profile import load_profile
     from producers.runner import SimulationRun, require_topics
     from producers.runner import simulate as run_simulation
-    from sigma.progress import progress
+    from runtime.progress import progress
 
     chosen = load_profile(profile)
     settings = get_settings(ctx)

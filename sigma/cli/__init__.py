@@ -1,1 +1,0 @@
-"""The ``sigma`` command line: the composition root. Nothing imports this package."""
