@@ -35,9 +35,9 @@ from consumers.recording import RecordingWriter, read_recording
 from runtime import clients, logs
 from runtime.settings import load_settings
 from runtime.topics import apply_topics
+from schemas import native
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
-from schemas.fastread import NATIVE
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS, TopicSpec
 from validator.engine import Engine
 from validator.offline import validate_recording
@@ -246,7 +246,7 @@ def main() -> None:
     cases = 10_000 if args.quick else 100_000
     print(f"generating {cases:,} cases …", flush=True)
     records = chain_records(cases)
-    print(f"{len(records):,} events; native hot paths (sigma_native): {'yes' if NATIVE else 'NOT INSTALLED'}")
+    print(f"{len(records):,} events; native hot paths: {native.UNUSED.why if native.UNUSED else 'yes'}")
 
     tracemalloc.start()
     Engine().feed(records)

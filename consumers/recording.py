@@ -19,15 +19,13 @@ from typing import IO, Any
 import orjson
 import zstandard
 
-try:
-    from sigma_native import LineParser
-    NATIVE = True
-except ImportError:  # pragma: no cover - the project's own installs build it (make venv)
-    NATIVE = False
-
 from consumers.records import ConsumedRecord
 from runtime import __version__
 from runtime.errors import UsageError
+from schemas import native
+
+if native.UNUSED is None:
+    from sigma_native import LineParser
 
 FORMAT = "sigma-recording"
 VERSION = 1
@@ -143,7 +141,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def _not_native(line: bytes) -> None:
-    """Stands in for the native parser when it is not installed: every line is read in Python."""
+    """Stands in for the native parser when it is not used (``schemas.native``): every line is read in Python."""
 
 
 def _python_line(path: Path, number: int, line: bytes) -> tuple[tuple[Any, ...] | None, Any]:
@@ -166,8 +164,8 @@ def read_recording(path: str | Path) -> Iterator[ConsumedRecord]:
     """Every record in file order; RecordingError naming the line for anything wrong, truncation included.
 
     The loop is the hot path of offline validation (a million records should take seconds). Record lines
-    are parsed by ``sigma_native.LineParser`` when it is installed; any line it does not take (the trailer,
-    anything unexpected) is read here, where every error is named, so both ways give the same records.
+    are parsed by ``sigma_native.LineParser`` when it is used (``schemas.native``); any line it does not take
+    (the trailer, anything unusual) is read here, where every error is named, so both ways give the same records.
     """
     path = Path(path)
     lines = _lines(path)
@@ -175,7 +173,7 @@ def read_recording(path: str | Path) -> Iterator[ConsumedRecord]:
     if first is None:
         raise RecordingError(f"{path}: empty file, not a sigma recording")
     _manifest(path, *first)
-    parse = LineParser().parse if NATIVE else _not_native
+    parse = LineParser().parse if native.UNUSED is None else _not_native
     new, record = tuple.__new__, ConsumedRecord
     count = 0
     number = first[0]

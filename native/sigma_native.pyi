@@ -3,13 +3,13 @@
 from typing import Any
 
 class AvroReader:
-    """Reads Avro bodies of one schema into the values fastavro gives; None where fastavro must answer."""
+    """Reads canonical Avro bodies of one schema into fastavro's values; None (fastavro answers) for the rest."""
 
     def __init__(self, schema: str, /) -> None: ...
     def read(self, value: bytes, offset: int, /) -> dict[str, Any] | None: ...
 
 class LineParser:
-    """Parses recording record lines; None for the trailer and any line the Python reader must read."""
+    """Parses record lines of the usual form; None for the trailer and any other line (Python reads those)."""
 
     def __init__(self) -> None: ...
     def parse(

@@ -6,12 +6,16 @@ codec rows show the ratio per event type), and offline validation of a recording
 fastavro stays the project's Avro library for writing, for schema resolution (a writer older than the
 reader) and for every error: the native reader only ever answers "here is the value" or "ask fastavro"
 (None), and the codec then asks fastavro, so errors read exactly as before and a value is accepted only if
-fastavro accepts it too. ``tests/unit/test_schemas_fastread.py`` checks both: equal values for random
-records of every released schema and of a schema with every node kind, and the same answer as fastavro on
-every single-byte corruption and on thousands of random corruptions of a value.
+fastavro accepts it too. ``tests/unit/test_schemas_fastread.py`` checks both: equal values (never a decline)
+for random records of every released schema and of a schema with every node kind, and a decline or
+fastavro's value on every single-byte corruption and on thousands of random corruptions of a value.
 
-Without the native module (``pip install`` on a machine without Rust), ``body_reader`` returns None and
-fastavro reads everything: slower, never different.
+The native reader is strict: it reads the canonical encoding of the Avro specification and declines where
+fastavro is lenient (a boolean byte other than 0 or 1, a negative enum or union index, a varint longer than
+its shortest form, …), which fastavro then reads; so it need not copy fastavro's quirks to agree with it.
+
+Without the native module (not installed, or ``SIGMA_NATIVE=0``: ``schemas.native``) ``body_reader``
+returns None and fastavro reads everything: slower, never different.
 """
 
 from __future__ import annotations
@@ -19,12 +23,10 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-try:
+from schemas import native
+
+if native.UNUSED is None:
     from sigma_native import AvroReader
-    NATIVE = True
-    """Whether the native reader is installed (the test suite requires it; ``make bench`` says so)."""
-except ImportError:  # pragma: no cover - the project's own installs build it (make venv)
-    NATIVE = False
 
 
 class BodyReader(Protocol):
@@ -35,7 +37,7 @@ class BodyReader(Protocol):
 
 def body_reader(document: dict[str, Any]) -> BodyReader | None:
     """The fast reader for the released ``.avsc`` ``document``; None when fastavro must read it all."""
-    if not NATIVE:
+    if native.UNUSED is not None:
         return None
     try:
         reader: BodyReader = AvroReader(json.dumps(document))

@@ -135,3 +135,19 @@ def sarif_schema() -> dict[str, Any]:
         schema: dict[str, Any] = json.loads(archive.read("schema/sarif-schema-2.1.0.json"))
     assert schema["$id"].endswith("/sarif-schema-2.1.0.json") and "draft-07" in schema["$schema"]
     return schema
+
+
+def pytest_report_header() -> str:
+    """Which readers this run tests: the native ones, or (SIGMA_NATIVE=0, or not installed) Python's alone."""
+    from schemas import native
+
+    return "sigma_native: used" if native.UNUSED is None else native.UNUSED.why
+
+
+@pytest.fixture(autouse=True)
+def _native_module_for_its_own_tests(request: pytest.FixtureRequest) -> None:
+    """A test marked ``native`` checks the native module itself: without it, it fails with the reason."""
+    from schemas import native
+
+    if native.UNUSED is not None and request.node.get_closest_marker("native") is not None:
+        pytest.fail(f"{native.UNUSED.why}: this test checks the native module itself; {native.UNUSED.fix}")

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import structlog
 
-from consumers import recording
 from consumers.recording import read_recording
 from runtime.progress import Tracker
-from schemas import fastread
+from schemas import native
 from validator.engine import Engine
 from validator.heap import LongLivedHeap
 
@@ -21,9 +20,9 @@ BATCH = 5000
 
 def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None) -> Engine:
     """Feed every record of the recording at ``path`` to ``engine``; recording errors name the line."""
-    if not (recording.NATIVE and fastread.NATIVE):
-        log.warning("sigma_native is not installed: the recording is read in pure Python, at about half the speed",
-                    fix="run `make venv` (it builds native/ with Rust's cargo)")
+    if native.UNUSED is not None:
+        log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
+                    fix=native.UNUSED.fix)
     heap = LongLivedHeap()
     pending = 0
     try:

@@ -2,13 +2,14 @@
 //!
 //! It answers "here is the value" or "ask fastavro" (None), never an error of its own: the codec asks
 //! fastavro whenever this reader declines, so a value is accepted only if fastavro accepts it too, and
-//! every error message stays fastavro's. Hence every doubt declines: invalid UTF-8, a date outside
-//! Python's range, a count larger than the bytes left, bytes left after the value. Where fastavro is
-//! lenient, this reader is too, so both accept the same values: any non-zero boolean byte is true, an
-//! int is read as a long, a negative enum or union index counts from the end (Python's indexing), an
-//! over-long varint wraps as in fastavro's C code. Values are built as fastavro builds them: records as
-//! dicts, enums as their symbol strings, `date` as `datetime.date`, `timestamp-*` as UTC-aware
-//! `datetime.datetime`.
+//! every error message stays fastavro's. Hence it is strict and every doubt declines: it reads only the
+//! canonical encoding the Avro specification describes and leaves fastavro's leniencies to fastavro (a
+//! boolean byte other than 0 or 1, an int outside 32 bits, a negative enum or union index, a varint longer
+//! than its shortest form or past 64 bits, a block byte size that is not the block's size, a map key twice),
+//! as well as invalid UTF-8, a date outside Python's range, a count larger than the bytes left and bytes
+//! left after the value. So it keeps no copy of fastavro's quirks, only the specification. Values are built
+//! as fastavro builds them: records as dicts, enums as their symbol strings, `date` as `datetime.date`,
+//! `timestamp-*` as UTC-aware `datetime.datetime`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -214,21 +215,34 @@ impl<'a> Cursor<'a> {
         self.buf.len() - self.pos
     }
 
-    /// A zig-zag varint read as fastavro reads it: as many bytes as have the continuation bit, shifted into
-    /// 64 bits the way its C code does on x86-64 (the shift count taken modulo 64), so even a corrupt,
-    /// over-long varint gives fastavro's value.
+    /// A zig-zag varint in its canonical form only: at most 10 bytes, no bit past the 64th, and no final
+    /// byte of zero after the first (a longer way to write a smaller number).
     fn long(&mut self) -> Option<i64> {
         let mut raw: u64 = 0;
-        let mut shift: u32 = 0;
-        loop {
+        for shift in (0..64).step_by(7) {
             let byte = *self.buf.get(self.pos)?;
             self.pos += 1;
-            raw |= u64::from(byte & 0x7f).wrapping_shl(shift);
-            if byte & 0x80 == 0 {
-                return Some((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            let bits = u64::from(byte & 0x7f);
+            if shift == 63 && bits > 1 {
+                return None;
             }
-            shift = shift.wrapping_add(7);
+            raw |= bits << shift;
+            if byte & 0x80 == 0 {
+                return (shift == 0 || bits != 0)
+                    .then_some((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            }
         }
+        None
+    }
+
+    /// An Avro int: a canonical varint within 32 bits (fastavro reads any long there).
+    fn int(&mut self) -> Option<i64> {
+        self.long().filter(|n| i32::try_from(*n).is_ok())
+    }
+
+    /// An enum symbol's or union branch's index: a non-negative int below `len`.
+    fn index(&mut self, len: usize) -> Option<usize> {
+        usize::try_from(self.int()?).ok().filter(|i| *i < len)
     }
 
     /// A non-negative length no larger than what is left (a longer one cannot be read anyway).
@@ -239,16 +253,27 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// A list index as fastavro takes it, with Python's negative indexing (-1 is the last): corrupt enum and
-/// union indexes then read the same as in fastavro.
-fn python_index(index: i64, len: usize) -> Option<usize> {
-    let len = i64::try_from(len).ok()?;
-    let index = if index < 0 {
-        index.checked_add(len)?
-    } else {
-        index
-    };
-    usize::try_from(index).ok().filter(|i| (*i as i64) < len)
+/// Reads array or map blocks up to the empty one that ends them, calling `item` once per item. A block with
+/// a negative count gives its byte size next, which must be the size of its items. Declines a count larger
+/// than the bytes left, so a corrupt count cannot make it allocate.
+fn blocks(c: &mut Cursor, mut item: impl FnMut(&mut Cursor) -> Option<()>) -> Option<()> {
+    loop {
+        let count = c.long()?;
+        if count == 0 {
+            return Some(());
+        }
+        let size = if count < 0 { Some(c.length()?) } else { None };
+        let count = usize::try_from(count.checked_abs()?)
+            .ok()
+            .filter(|n| *n <= c.remaining())?;
+        let start = c.pos;
+        for _ in 0..count {
+            item(c)?;
+        }
+        if size.is_some_and(|size| c.pos - start != size) {
+            return None;
+        }
+    }
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (Howard Hinnant's algorithm).
@@ -283,14 +308,16 @@ impl AvroReader {
     ) -> Option<Bound<'py, PyAny>> {
         Some(match node {
             Node::Null => py.None().into_bound(py),
-            // any byte but 0 reads as true, as in fastavro
-            Node::Boolean => (c.take(1)?[0] != 0)
-                .into_pyobject(py)
-                .ok()?
-                .to_owned()
-                .into_any(),
-            // fastavro reads an int as a long (no 32-bit check), so the same value either way
-            Node::Int | Node::Long => c.long()?.into_pyobject(py).ok()?.into_any(),
+            Node::Boolean => {
+                let value = match c.take(1)?[0] {
+                    0 => false,
+                    1 => true,
+                    _ => return None,
+                };
+                value.into_pyobject(py).ok()?.to_owned().into_any()
+            }
+            Node::Int => c.int()?.into_pyobject(py).ok()?.into_any(),
+            Node::Long => c.long()?.into_pyobject(py).ok()?.into_any(),
             Node::Float => {
                 let raw: [u8; 4] = c.take(4)?.try_into().ok()?;
                 f64::from(f32::from_le_bytes(raw))
@@ -311,39 +338,23 @@ impl AvroReader {
                 PyString::new(py, std::str::from_utf8(c.take(n)?).ok()?).into_any()
             }
             Node::Fixed(n) => PyBytes::new(py, c.take(*n)?).into_any(),
-            Node::Enum(symbols) => symbols[python_index(c.long()?, symbols.len())?]
-                .bind(py)
-                .clone()
-                .into_any(),
-            Node::Union(branches) => {
-                return self.value(py, &branches[python_index(c.long()?, branches.len())?], c)
-            }
+            Node::Enum(symbols) => symbols[c.index(symbols.len())?].bind(py).clone().into_any(),
+            Node::Union(branches) => return self.value(py, &branches[c.index(branches.len())?], c),
             Node::Array(items) => {
                 let list = PyList::empty(py);
-                loop {
-                    let count = self.block(c)?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        list.append(self.value(py, items, c)?).ok()?;
-                    }
-                }
+                blocks(c, |c| list.append(self.value(py, items, c)?).ok())?;
                 list.into_any()
             }
             Node::Map(values) => {
                 let dict = PyDict::new(py);
-                loop {
-                    let count = self.block(c)?;
-                    if count == 0 {
-                        break;
+                blocks(c, |c| {
+                    let n = c.length()?;
+                    let key = std::str::from_utf8(c.take(n)?).ok()?;
+                    if dict.contains(key).ok()? {
+                        return None;
                     }
-                    for _ in 0..count {
-                        let n = c.length()?;
-                        let key = std::str::from_utf8(c.take(n)?).ok()?;
-                        dict.set_item(key, self.value(py, values, c)?).ok()?;
-                    }
-                }
+                    dict.set_item(key, self.value(py, values, c)?).ok()
+                })?;
                 dict.into_any()
             }
             Node::Record(fields) => {
@@ -356,7 +367,7 @@ impl AvroReader {
             }
             Node::Date => {
                 // within Python's date range (0001-01-01 to 9999-12-31) before any arithmetic on it
-                let days = c.long()?;
+                let days = c.int()?;
                 if !(-719_162..=2_932_896).contains(&days) {
                     return None;
                 }
@@ -366,18 +377,6 @@ impl AvroReader {
             Node::TimestampMillis => self.timestamp(py, c.long()?.checked_mul(1000)?)?,
             Node::TimestampMicros => self.timestamp(py, c.long()?)?,
         })
-    }
-
-    /// The item count of the next array or map block (a negative count is followed by the block's size).
-    /// Declines a count larger than the bytes left, so a corrupt count cannot make it allocate.
-    fn block(&self, c: &mut Cursor) -> Option<usize> {
-        let count = c.long()?;
-        if count < 0 {
-            c.long()?;
-        }
-        usize::try_from(count.checked_abs()?)
-            .ok()
-            .filter(|n| *n <= c.remaining())
     }
 
     fn timestamp<'py>(&self, py: Python<'py>, micros: i64) -> Option<Bound<'py, PyAny>> {

@@ -1,38 +1,38 @@
 //! The recording line parser: one JSON record line to the fields of a `ConsumedRecord`.
 //!
-//! Like the Avro reader it answers "here is the record" or "ask Python" (None): any line it does not
-//! parse exactly as the documented record line (the trailer, a corrupt line, a number where a string
-//! belongs, invalid base64) is handed to the Python reader, which reads it or names what is wrong.
-//! So a line it accepts gives the same record the Python reader gives.
+//! Like the Avro reader it answers "here is the record" or "ask Python" (None), and it is strict: any line
+//! that is not exactly the documented record line in its usual form (the trailer, a key beyond the eight
+//! of a record line, a corrupt line, a number where a string belongs, a JSON escape, base64 that is not
+//! canonical, a null header value) is handed to the Python reader, which reads it or names what is wrong.
+//! So a line it accepts gives the same record the Python reader gives, without copying that reader's
+//! leniencies.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
-use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// A record line, borrowing its strings from the line: a string with a JSON escape cannot be borrowed and
-/// makes the parse fail, so such a (rare) line goes to the Python reader. Base64 never has escapes.
+/// makes the parse fail, so such a (rare) line goes to the Python reader. Base64 never has escapes. Any
+/// other key (the trailer's `end` among them) makes it fail too.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Line<'a> {
     topic: &'a str,
     partition: i64,
     offset: i64,
     timestamp: i64,
     timestamp_type: i64,
+    // `Option::deserialize` by name: serde would otherwise read a missing key or value as null, which the
+    // Python reader rejects
+    #[serde(borrow, deserialize_with = "Option::deserialize")]
     key: Option<&'a str>,
+    #[serde(borrow, deserialize_with = "Option::deserialize")]
     value: Option<&'a str>,
     #[serde(borrow)]
-    headers: Vec<(&'a str, Option<&'a str>)>,
-    /// The trailer's key: a line that has it is never a record (the Python reader stops there).
-    #[serde(default, deserialize_with = "present")]
-    end: bool,
-}
-
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer).map(|_| true)
+    headers: Vec<(&'a str, &'a str)>,
 }
 
 /// How many distinct topic names and header keys are kept as shared strings (a bound, not a tuning knob:
@@ -95,14 +95,11 @@ impl LineParser {
             return None;
         }
         let parsed: Line = serde_json::from_slice(line).ok()?;
-        if parsed.end {
-            return None;
-        }
         let headers = PyList::empty(py);
         for (name, value) in &parsed.headers {
-            // a null header value reads as empty bytes, as in the Python reader
-            let value = bytes(py, value.unwrap_or(""))?;
-            headers.append((self.name(py, name), value)).ok()?;
+            headers
+                .append((self.name(py, name), bytes(py, value)?))
+                .ok()?;
         }
         let fields = (
             self.name(py, parsed.topic),
