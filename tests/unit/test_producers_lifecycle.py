@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 
 from producers import clock
+from producers.injection import KINDS, RESPONSIBLE
 from producers.lifecycle import CasePlan
 from producers.partners import COA, PARTNERS
 from producers.profile import load_profile, profile_from_mapping
-from producers.rules import KINDS, RESPONSIBLE, judge
+from producers.rules import judge
 from producers.simulation import Simulation
 from schemas.categories import BASELINE_2018, Category, DefectKind
 from schemas.events import (
@@ -235,3 +236,8 @@ def test_every_defect_kind_of_a_custom_profile_is_injected_as_judged() -> None:
         assert observed == expected, plan.case_key
         found.update(observed.items())
     assert set(found) == {(category, kind) for category, kinds in KINDS.items() for kind in kinds}
+
+
+@pytest.mark.parametrize("category", list(Category))
+def test_every_category_has_kinds_and_responsible_partners(category: Category) -> None:
+    assert KINDS[category] and RESPONSIBLE[category]
