@@ -8,21 +8,21 @@ share — so per-category rates and the share with at least one defect are exact
 and close on any prefix. Cards are dealt in order and the deck is rebuilt (reshuffled) when used up.
 
 One deck per *responsibility signature* (which partner answers for each category in this case, e.g.
-DJI or COA for belongings), since rates are set per partner.
+DJI or COA for belongings, as :func:`producers.injection.responsible` says), since rates are set per
+partner. The deck deals what the profile gives those partners; it knows nothing of the truth's rules.
 """
 
 from __future__ import annotations
 
 import random
 
+from producers.injection import Card
 from producers.profile import Profile
-from producers.rules import RESPONSIBLE
-from schemas.categories import Category, DefectKind
+from schemas.categories import Category
 from schemas.events import Partner
 
 DECK_SIZE = 1000
 
-Card = dict[Category, DefectKind]
 Signature = tuple[tuple[Category, Partner], ...]
 
 
@@ -58,7 +58,7 @@ def build_deck(profile: Profile, responsible: dict[Category, Partner], rng: rand
     clean: list[int] = list(range(size))
     for category in Category:
         partner = responsible.get(category)
-        if partner is None or partner not in RESPONSIBLE[category]:
+        if partner is None:
             continue
         kinds = [kind for kind, rate in profile.kinds_for(partner, category).items()
                  for _ in range(round(rate * size))][:size]

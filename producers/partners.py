@@ -1,6 +1,6 @@
 """The simulated chain partners: one per agency, each able to say only what it owns.
 
-Why drafts: the lifecycle plans a whole case before any event exists, then defects move or drop some of
+Why drafts: the planner writes a whole case before any event exists, then defects move or drop some of
 its statements. A :class:`Draft` is a statement not yet turned into an event (no id, no validation); it
 becomes a validated event model once the plan is final. Each partner can only draft subjects whose
 ``producers`` include it — checked when drafting, and again by the event model itself.

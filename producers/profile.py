@@ -11,7 +11,7 @@ live in ``producers/profiles/``; ``--profile`` takes one of their names or the p
 
 Kinds of one category exclude each other (a category has at most one defect), so their rates add up
 to at most 1. Which partner can be responsible for which category, and which kinds a category can
-have, is fixed by :mod:`producers.rules`.
+have, is fixed by the injection table (:mod:`producers.injection`): what the simulator can inject.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from producers.rules import KINDS, RESPONSIBLE
+from producers.injection import KINDS, RESPONSIBLE
 from runtime.errors import UsageError
 from schemas.categories import Category, DefectKind
 from schemas.events import Partner

@@ -1,9 +1,13 @@
 """The ground-truth rules: which cases are checked, and what is wrong with each at its checkpoint.
 
 This module is the reference the validator must agree with case for case (docs/simulation.md states the
-same rules in prose). The simulator does not record the defects it meant to inject: it judges the events it
-actually emits with these rules, so the truth file always describes the stream, and a stream decoded
-back from Kafka judges the same.
+same rules in prose). It is written apart from the validator's rules (``validator/rules.py``) and shares no
+code with them: two independent implementations of docs/simulation.md, held to agree by the broker-free
+differential test (tests/unit/test_validator_differential.py) and the 10,000-case broker test.
+
+The simulator does not record the defects it meant to inject: it judges the events it actually emits with
+these rules, so the truth file always describes the stream, and a stream decoded back from Kafka judges
+the same.
 
 Definitions (all times are the events' ``recorded_at``, the moment a partner's system knew):
 
@@ -47,7 +51,7 @@ Per category (at most one kind per category; the first rule that holds wins, in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -76,37 +80,6 @@ CHECKPOINT_BEFORE_DEPARTURE = timedelta(hours=48)
 
 MISSING, LATE = DefectKind.MISSING, DefectKind.LATE
 CONTRADICTORY, INVALID = DefectKind.CONTRADICTORY, DefectKind.INVALID
-
-KINDS: dict[Category, tuple[DefectKind, ...]] = {
-    Category.BELONGINGS: (MISSING, LATE),
-    Category.BAGGAGE: (CONTRADICTORY,),
-    Category.PHYSICAL_FEATURES: (MISSING, LATE),
-    Category.MEDICAL: (MISSING, LATE, CONTRADICTORY),
-    Category.FIT_TO_FLY: (MISSING, LATE, CONTRADICTORY),
-    Category.FLIGHT_BOOKING: (INVALID,),
-    Category.NOTIFICATION: (MISSING, LATE),
-    Category.TRAVEL_DOCUMENT: (MISSING, LATE, INVALID),
-    Category.REMOVABILITY: (MISSING, LATE, CONTRADICTORY),
-    Category.ESCORT: (MISSING, LATE, CONTRADICTORY),
-}
-"""The defect kinds each category can have (the rules find them, the simulator can inject them)."""
-
-RESPONSIBLE: dict[Category, frozenset[Partner]] = {
-    Category.BELONGINGS: frozenset({Partner.COA, Partner.DJI}),
-    Category.BAGGAGE: frozenset({Partner.DTV}),
-    Category.PHYSICAL_FEATURES: frozenset({Partner.DTV}),
-    Category.MEDICAL: frozenset({Partner.MEDICAL}),
-    Category.FIT_TO_FLY: frozenset({Partner.MEDICAL}),
-    Category.FLIGHT_BOOKING: frozenset({Partner.DTV}),
-    Category.NOTIFICATION: frozenset({Partner.DTV}),
-    Category.TRAVEL_DOCUMENT: frozenset({Partner.DTV}),
-    Category.REMOVABILITY: frozenset({Partner.IND}),
-    Category.ESCORT: frozenset({Partner.KMAR}),
-}
-"""Partners a defect of each category can be attributed to by the simulator's injections (the rules
-attribute baggage and medical contradictions to whoever reported, which the simulator makes DT&V and the
-medical service); calibration profiles give rates per (partner, category) from this table."""
-
 
 @dataclass(frozen=True, order=True)
 class Defect:
@@ -165,18 +138,24 @@ def _defects(case: _Case, booking: FlightBooking, checkpoint: datetime) -> list[
     holders = [e for e in case.of(Belongings) if e.partner in (Partner.COA, Partner.DJI)]
     notices = [e for e in case.of(FlightNotified) if e.booking_ref == ref]
     escorts = [e for e in case.of(EscortPlan) if e.booking_ref == ref]
+    day = departure.date()
     return [
         _presence(Category.BELONGINGS, holder, holders, checkpoint),
         _baggage(case.of(Belongings), checkpoint),
         _presence(Category.PHYSICAL_FEATURES, Partner.DTV, case.of(PhysicalFeatures), checkpoint),
-        _medical(case.of(MedicalSituation), checkpoint, departure),
-        _fit_to_fly(case.of(FitToFly), checkpoint, departure),
+        _content(Category.MEDICAL, Partner.MEDICAL, case.of(MedicalSituation), checkpoint, CONTRADICTORY,
+                 lambda e: e.postponed and (e.postponed_until is None or e.postponed_until >= day), reporter=True),
+        _content(Category.FIT_TO_FLY, Partner.MEDICAL, case.of(FitToFly), checkpoint, CONTRADICTORY,
+                 lambda e: not e.fit or e.valid_until < departure),
         Defect(Category.FLIGHT_BOOKING, Partner.DTV, INVALID)
         if booking.arrival_airport == booking.departure_airport else None,
         _notification(notices, checkpoint),
-        _travel_document(case.of(TravelDocumentObtained), checkpoint, departure),
-        _removability(case.of(RemovabilityConfirmed), checkpoint),
-        _escort(escorts, checkpoint, booking.escort_count),
+        _content(Category.TRAVEL_DOCUMENT, Partner.DTV, case.of(TravelDocumentObtained), checkpoint, INVALID,
+                 lambda e: e.valid_until < day),
+        _content(Category.REMOVABILITY, Partner.IND, case.of(RemovabilityConfirmed), checkpoint, CONTRADICTORY,
+                 lambda e: not e.removable or e.pending_procedure),
+        _content(Category.ESCORT, Partner.KMAR, escorts, checkpoint, CONTRADICTORY,
+                 lambda e: e.escort_count != booking.escort_count),
     ]
 
 
@@ -202,26 +181,18 @@ def _baggage(events: Sequence[Belongings], checkpoint: datetime) -> Defect | Non
     return None
 
 
-def _medical(events: Sequence[MedicalSituation], checkpoint: datetime, departure: datetime) -> Defect | None:
-    absent = _presence(Category.MEDICAL, Partner.MEDICAL, events, checkpoint)
+def _content(category: Category, partner: Partner, events: Sequence[E], checkpoint: datetime, kind: DefectKind,
+             wrong: Callable[[E], bool], *, reporter: bool = False) -> Defect | None:
+    """missing or late as :func:`_presence`; else ``kind`` when ``wrong`` holds for the latest event on time,
+    attributed to ``partner`` (with ``reporter``: to that event's partner)."""
+    absent = _presence(category, partner, events, checkpoint)
     if absent is not None:
         return absent
     last = _latest(_on_time(events, checkpoint))
     assert last is not None
-    if last.postponed and (last.postponed_until is None or last.postponed_until >= departure.date()):
-        return Defect(Category.MEDICAL, last.partner, CONTRADICTORY)
-    return None
-
-
-def _fit_to_fly(events: Sequence[FitToFly], checkpoint: datetime, departure: datetime) -> Defect | None:
-    absent = _presence(Category.FIT_TO_FLY, Partner.MEDICAL, events, checkpoint)
-    if absent is not None:
-        return absent
-    last = _latest(_on_time(events, checkpoint))
-    assert last is not None
-    if not last.fit or last.valid_until < departure:
-        return Defect(Category.FIT_TO_FLY, Partner.MEDICAL, CONTRADICTORY)
-    return None
+    if not wrong(last):
+        return None
+    return Defect(category, last.partner if reporter else partner, kind)
 
 
 def _notification(events: Sequence[FlightNotified], checkpoint: datetime) -> Defect | None:
@@ -229,40 +200,6 @@ def _notification(events: Sequence[FlightNotified], checkpoint: datetime) -> Def
         return Defect(Category.NOTIFICATION, Partner.DTV, MISSING)
     if not any(e.notified_at <= checkpoint and e.recorded_at <= checkpoint for e in events):
         return Defect(Category.NOTIFICATION, Partner.DTV, LATE)
-    return None
-
-
-def _travel_document(events: Sequence[TravelDocumentObtained], checkpoint: datetime,
-                     departure: datetime) -> Defect | None:
-    absent = _presence(Category.TRAVEL_DOCUMENT, Partner.DTV, events, checkpoint)
-    if absent is not None:
-        return absent
-    last = _latest(_on_time(events, checkpoint))
-    assert last is not None
-    if last.valid_until < departure.date():
-        return Defect(Category.TRAVEL_DOCUMENT, Partner.DTV, INVALID)
-    return None
-
-
-def _removability(events: Sequence[RemovabilityConfirmed], checkpoint: datetime) -> Defect | None:
-    absent = _presence(Category.REMOVABILITY, Partner.IND, events, checkpoint)
-    if absent is not None:
-        return absent
-    last = _latest(_on_time(events, checkpoint))
-    assert last is not None
-    if not last.removable or last.pending_procedure:
-        return Defect(Category.REMOVABILITY, Partner.IND, CONTRADICTORY)
-    return None
-
-
-def _escort(events: Sequence[EscortPlan], checkpoint: datetime, booked_escorts: int) -> Defect | None:
-    absent = _presence(Category.ESCORT, Partner.KMAR, events, checkpoint)
-    if absent is not None:
-        return absent
-    last = _latest(_on_time(events, checkpoint))
-    assert last is not None
-    if last.escort_count != booked_escorts:
-        return Defect(Category.ESCORT, Partner.KMAR, CONTRADICTORY)
     return None
 
 

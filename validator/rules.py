@@ -1,8 +1,9 @@
 """The completeness rules, as a declarative table, and the judgement of one dossier at its checkpoint.
 
-These definitions are the chain's agreement on what "complete before departure" means; the simulator's
-ground truth (``producers/rules.py``, ``docs/simulation.md``) uses the same ones, so findings and truth can
-be compared case for case. All times are the events' ``recorded_at``.
+These definitions are the chain's agreement on what "complete before departure" means (``docs/simulation.md``
+states them in prose). The simulator's ground truth (``producers/rules.py``) implements them separately and
+shares no code with this module, so comparing findings and truth case for case tests both. All times are the
+events' ``recorded_at``.
 
 * Latest booking K: among ``booked`` flight bookings, the reference whose first ``booked`` event was
   recorded last. Departure S = its scheduled departure; checkpoint C = S − 48 h (configurable).

@@ -27,6 +27,7 @@ from schemas.envelope import to_record
 from schemas.events import FitToFly
 from schemas.examples import example
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
+from tests.agreement import report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 
@@ -72,15 +73,10 @@ def inspectie_report(inspectie: Sim, tmp_path_factory: pytest.TempPathFactory) -
     return validate(inspectie, tmp_path_factory.mktemp("report"))
 
 
-def _defects(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return sorted((d["category"], d["partner"], d["kind"]) for d in entries)
-
-
 def test_findings_equal_the_ground_truth_case_for_case(inspectie: Sim, inspectie_report: dict[str, Any]) -> None:
-    truth = {t["case"]: _defects(t["defects"]) for t in inspectie.truth if t["checked"]}
-    found = {c["case"]: _defects(c["defects"]) for c in inspectie_report["cases"]}
+    truth = truth_checked(inspectie.truth)
     assert len(truth) > 1500
-    assert found == truth
+    assert report_checked(inspectie_report) == truth
 
 
 def test_rates_lie_within_two_points_of_the_2018_baseline(inspectie_report: dict[str, Any]) -> None:

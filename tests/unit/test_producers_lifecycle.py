@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 
 from producers import clock
+from producers.injection import KINDS, RESPONSIBLE
 from producers.lifecycle import CasePlan
 from producers.partners import COA, PARTNERS
-from producers.profile import load_profile, profile_from_mapping
-from producers.rules import KINDS, RESPONSIBLE, judge
+from producers.profile import load_profile
+from producers.rules import judge
 from producers.simulation import Simulation
 from schemas.categories import BASELINE_2018, Category, DefectKind
 from schemas.events import (
@@ -34,6 +35,7 @@ from schemas.events import (
     TravelDocumentObtained,
     TravelDocumentRequested,
 )
+from tests.profiles import every_kind
 
 
 def keyed(v_number: str) -> str:
@@ -221,13 +223,8 @@ def test_the_truth_judges_the_events_as_emitted(inspectie_10k: list[CasePlan]) -
 
 def test_every_defect_kind_of_a_custom_profile_is_injected_as_judged() -> None:
     """A profile with every (partner, category, kind) the simulator supports, at high rates."""
-    rates: dict[str, dict[str, dict[str, float]]] = {}
-    for category, kinds in KINDS.items():
-        for partner in RESPONSIBLE[category]:
-            rates.setdefault(partner.value, {})[category.value] = {k.value: 0.6 / len(kinds) for k in kinds}
-    profile = profile_from_mapping({"name": "everything", "rates": rates}, source="test")
     found: Counter[tuple[Category, DefectKind]] = Counter()
-    for plan in Simulation(cases=3000, seed=3, profile=profile, case_key=keyed).plans():
+    for plan in Simulation(cases=3000, seed=3, profile=every_kind(), case_key=keyed).plans():
         observed = {d.category: d.kind for d in plan.verdict.defects}
         expected = dict(plan.dealt)
         if Category.BELONGINGS in expected:
@@ -235,3 +232,8 @@ def test_every_defect_kind_of_a_custom_profile_is_injected_as_judged() -> None:
         assert observed == expected, plan.case_key
         found.update(observed.items())
     assert set(found) == {(category, kind) for category, kinds in KINDS.items() for kind in kinds}
+
+
+@pytest.mark.parametrize("category", list(Category))
+def test_every_category_has_kinds_and_responsible_partners(category: Category) -> None:
+    assert KINDS[category] and RESPONSIBLE[category]

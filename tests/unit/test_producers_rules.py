@@ -6,9 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from producers.rules import KINDS, RESPONSIBLE, Defect, judge
+from producers.rules import Defect, judge
 from schemas.categories import Category, DefectKind
 from schemas.events import (
     Belongings,
@@ -231,8 +229,3 @@ def test_defects_come_in_category_order_one_per_category() -> None:
     assert categories == sorted(set(categories), key=list(Category).index)
     assert {d.category for d in verdict.defects} == set(Category) - {Category.BAGGAGE}
     assert Defect(Category.BELONGINGS, Partner.COA, DefectKind.MISSING) in verdict.defects
-
-
-@pytest.mark.parametrize("category", list(Category))
-def test_every_category_has_kinds_and_responsible_partners(category: Category) -> None:
-    assert KINDS[category] and RESPONSIBLE[category]

@@ -1,0 +1,29 @@
+"""Validator findings against the simulator's ground truth, case for case: one comparison for every test.
+
+Why shared: the broker test (tests/integration/test_validator_kafka.py, 10,000 cases through Kafka) and the
+broker-free differential test (tests/unit/test_validator_differential.py, many small seeds) must hold the
+validator to the same standard, so both reduce a report and a truth file to the same form and compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+Defects = list[tuple[str, str, str]]
+"""A case's defects as sorted (category, partner, kind); empty for a complete case."""
+
+
+def by_case(entries: Iterable[Mapping[str, Any]]) -> dict[str, Defects]:
+    """Each case's defects: from a report's ``cases`` or from lines of a truth file."""
+    return {e["case"]: sorted((d["category"], d["partner"], d["kind"]) for d in e["defects"]) for e in entries}
+
+
+def truth_checked(truth: Iterable[Mapping[str, Any]]) -> dict[str, Defects]:
+    """The cases the truth says are checked, with their defects (the ones a report must list)."""
+    return by_case(line for line in truth if line["checked"])
+
+
+def report_checked(report: Mapping[str, Any]) -> dict[str, Defects]:
+    """The cases a validator report lists as checked, with their defects."""
+    return by_case(report["cases"])

@@ -1,0 +1,94 @@
+"""The validator's engine against the simulator's ground truth, without a broker, case for case.
+
+Why: the truth (``producers/rules.py``) and the validator's rules (``validator/rules.py``) are two independent
+implementations of docs/simulation.md. Here the records and truth file of ``sigma simulate`` (its generator,
+broker-free) go into the engine ``sigma validate --from-file`` drives, in an order a consumer may read them,
+and the report must list exactly the truth's checked cases with exactly their defects; the 10,000-case broker
+test makes the same comparison (``tests.agreement``) through Kafka.
+
+The seeds are drawn by hypothesis, derandomized, so every run tries the same ones, and a disagreement shrinks
+to the smallest seed that shows it. Only the seed is drawn (the case count and read order follow from it):
+hypothesis never repeats an example, so with one draw every example is a new seed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from consumers.records import ConsumedRecord
+from producers.injection import KINDS
+from producers.profile import Profile, load_profile
+from producers.runner import SimulationRun, generate
+from tests.agreement import Defects, report_checked, truth_checked
+from tests.profiles import every_kind
+from validator.engine import Engine
+from validator.report.model import build_report
+
+PROFILES = {"ideal": load_profile("ideal"), "inspectie-2018": load_profile("inspectie-2018"),
+            "every-kind": every_kind()}
+
+SEEDS = 60
+"""Examples per profile; each is one seed (its case count and read order follow from it)."""
+
+
+def simulated(seed: int, cases: int, profile: Profile, truth: Path) -> Iterator[ConsumedRecord]:
+    """The records ``sigma simulate --seed --cases --profile --truth`` would send, as a consumer gets them."""
+    run = SimulationRun(cases=cases, seed=seed, profile=profile, topic_prefix="",
+                        case_key_secret=b"differential", truth=truth)
+    offset = 0
+    for batch in generate(run, truth):
+        for _, out in batch:
+            yield ConsumedRecord(out.topic, 0, offset, 1_700_000_000_000 + offset, 0, out.key, out.value, out.headers)
+            offset += 1
+
+
+def as_a_consumer_may_read(records: list[ConsumedRecord], rng: random.Random) -> list[ConsumedRecord]:
+    """The records in an order a consumer may see: each case keeps its order within a topic (one partition
+    per case), and topics and cases interleave at random, as partitions read at different paces do."""
+    queues: dict[tuple[str, bytes | None], deque[ConsumedRecord]] = defaultdict(deque)
+    for record in records:
+        queues[(record.topic, record.key)].append(record)
+    turns = [queue for queue in queues.values() for _ in queue]
+    rng.shuffle(turns)
+    return [queue.popleft() for queue in turns]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_engine_finds_exactly_the_truth_case_for_case(profile: str, tmp_path: Path) -> None:
+    truth_file = tmp_path / "truth.jsonl"
+    seeds: set[int] = set()
+    judged: list[Defects] = []
+
+    @settings(max_examples=SEEDS, derandomize=True, database=None, deadline=None)
+    @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+    def agrees(seed: int) -> None:
+        rng = random.Random(seed)
+        cases = rng.randint(10, 40)
+        records = as_a_consumer_may_read(list(simulated(seed, cases, PROFILES[profile], truth_file)), rng)
+        truth = [json.loads(line) for line in truth_file.read_text().splitlines()]
+        assert len(truth) == cases
+        engine = Engine()
+        assert engine.feed(records) == []
+        report = build_report(engine.verdicts(), engine.state.counters, checkpoint_hours=48.0)
+        expected = truth_checked(truth)
+        assert report_checked(report) == expected, f"seed {seed}, {cases} cases, profile {profile}"
+        seeds.add(seed)
+        judged.extend(expected.values())
+
+    agrees()
+    # not vacuous: many seeds, many checked cases, most with defects unless ideal, every kind where injected
+    assert len(seeds) == SEEDS
+    assert len(judged) > 200
+    defective = sum(bool(defects) for defects in judged)
+    assert defective == 0 if profile == "ideal" else defective > len(judged) / 2
+    if profile == "every-kind":
+        found = {(category, kind) for defects in judged for category, _, kind in defects}
+        assert found == {(c.value, k.value) for c, kinds in KINDS.items() for k in kinds}
