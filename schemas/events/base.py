@@ -2,12 +2,14 @@
 
 One pydantic model per event type is the single source of truth: the Avro and JSON Schema files under
 ``schemas/avro`` and ``schemas/jsonschema`` are generated from these models and committed per version.
-Class variables describe the subject (name, version, topic, who may produce and read it); they are not
-fields and never travel on the wire.
+Each model names its subject in its class line (``class Belongings(ChainEvent, subject="belongings",
+topic=..., producers=..., readers=...)``); these become class variables describing the subject (name,
+version, topic, who may produce and read it). They are not fields and never travel on the wire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -45,7 +47,7 @@ class Partner(StrEnum):
 
 
 class ChainEvent(BaseModel):
-    """Fields every event carries. Subclasses set the class variables describing their subject."""
+    """Fields every event carries. Subclasses describe their subject with class keywords (see ``__init_subclass__``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
@@ -66,6 +68,28 @@ class ChainEvent(BaseModel):
     occurred_at: datetime = Field(description="When it happened in the world (UTC)")
     recorded_at: datetime = Field(description="When the partner's system recorded it (UTC)")
     schema_version: int = Field(ge=1, description="Version of the subject schema the event was written with")
+
+    def __init_subclass__(cls, *, subject: str | None = None, topic: str | None = None,
+                          producers: Iterable[Partner] | None = None, readers: Iterable[Partner] | None = None,
+                          version: int | None = None, **kwargs: Any) -> None:
+        """Set the subject's class variables from the class line, so a model states only what is its own.
+
+        Why keywords: the descriptions are required of every event type, and a forgotten one fails when the
+        class is defined, not when the catalogue first reads it. A subclass of an event type inherits what it
+        does not name. ``version`` is 1 until a changed model is released under a new version.
+        """
+        super().__init_subclass__(**kwargs)
+        described = {"subject": subject, "version": version, "topic": topic,
+                     "producers": None if producers is None else frozenset(producers),
+                     "readers": None if readers is None else frozenset(readers)}
+        for name, value in described.items():
+            if value is not None:
+                setattr(cls, name, value)
+        if not hasattr(cls, "version"):
+            cls.version = 1
+        missing = [name for name in described if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must name its {', '.join(missing)} in its class line")
 
     @field_validator("occurred_at", "recorded_at")
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -21,15 +20,10 @@ class StorageLocation(StrEnum):
     AIRPORT = "airport"
 
 
-class Belongings(ChainEvent):
+class Belongings(ChainEvent, subject="belongings", topic=topics.BELONGINGS,
+                 producers={Partner.COA, Partner.DJI, Partner.DTV},
+                 readers={Partner.COA, Partner.DJI, Partner.DTV, Partner.KMAR, Partner.DVO}):
     """Belongings and baggage registered by the partner holding them."""
-
-    subject: ClassVar[str] = "belongings"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.BELONGINGS
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.COA, Partner.DJI, Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset(
-        {Partner.COA, Partner.DJI, Partner.DTV, Partner.KMAR, Partner.DVO})
 
     items: list[str] = Field(description="Registered items (short descriptions)")
     bag_count: int = Field(ge=0, le=20, description="Number of bags")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -20,15 +19,10 @@ class Build(StrEnum):
     HEAVY = "heavy"
 
 
-class PhysicalFeatures(ChainEvent):
+class PhysicalFeatures(ChainEvent, subject="physical_features", topic=topics.PHYSICAL_FEATURES,
+                       producers={Partner.DTV, Partner.POLICE, Partner.DJI},
+                       readers={Partner.DTV, Partner.POLICE, Partner.DJI, Partner.KMAR, Partner.DVO}):
     """Height, build, distinguishing marks and a photo reference."""
-
-    subject: ClassVar[str] = "physical_features"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.PHYSICAL_FEATURES
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.POLICE, Partner.DJI})
-    readers: ClassVar[frozenset[Partner]] = frozenset(
-        {Partner.DTV, Partner.POLICE, Partner.DJI, Partner.KMAR, Partner.DVO})
 
     height_cm: int = Field(ge=50, le=250, description="Height in centimetres")
     build: Build = Field(description="Body build")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -20,15 +19,9 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class FlightBooking(ChainEvent):
+class FlightBooking(ChainEvent, subject="flight_booking", topic=topics.FLIGHT, producers={Partner.DTV},
+                    readers={Partner.KMAR, Partner.IND, Partner.DJI, Partner.DVO, Partner.MEDICAL}):
     """A seat booked (or cancelled) for a departure."""
-
-    subject: ClassVar[str] = "flight_booking"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.FLIGHT
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset(
-        {Partner.KMAR, Partner.IND, Partner.DJI, Partner.DVO, Partner.MEDICAL})
 
     booking_ref: str = Field(min_length=1, max_length=32, description="Booking reference")
     carrier: str = Field(pattern=r"^[A-Z0-9]{2}$", description="IATA airline designator")
@@ -41,14 +34,9 @@ class FlightBooking(ChainEvent):
     cancellation_reason: CancellationReason | None = Field(default=None, description="Why, when cancelled")
 
 
-class EscortPlan(ChainEvent):
+class EscortPlan(ChainEvent, subject="escort_plan", topic=topics.ESCORT, producers={Partner.KMAR},
+                 readers={Partner.DTV, Partner.DJI, Partner.DVO}):
     """KMar's escort plan for a booked departure."""
-
-    subject: ClassVar[str] = "escort_plan"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.ESCORT
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.DJI, Partner.DVO})
 
     booking_ref: str = Field(min_length=1, max_length=32, description="Booking the plan is for")
     escorted: bool = Field(description="Escorted departure")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -21,14 +20,9 @@ class Track(StrEnum):
     FORCED = "forced"
 
 
-class CaseHandedOver(ChainEvent):
+class CaseHandedOver(ChainEvent, subject="case_handed_over", topic=topics.HANDOVER, producers={Partner.IND},
+                     readers={Partner.DTV, Partner.COA, Partner.KMAR, Partner.POLICE}):
     """IND hands the case over to DT&V with the return decision (the start of every case)."""
-
-    subject: ClassVar[str] = "case_handed_over"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.HANDOVER
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.COA, Partner.KMAR, Partner.POLICE})
 
     v_number: str = Field(pattern=r"^[0-9]{10}$",
                           description="V-number (vreemdelingennummer); personal data, payload only")
@@ -47,14 +41,9 @@ class TalkOutcome(StrEnum):
     NO_SHOW = "no_show"
 
 
-class DepartureTalkHeld(ChainEvent):
+class DepartureTalkHeld(ChainEvent, subject="departure_talk_held", topic=topics.CASE, producers={Partner.DTV},
+                        readers={Partner.IND, Partner.COA, Partner.KMAR}):
     """DT&V held a departure talk (first by day 10, second around day 15, third on strategy)."""
-
-    subject: ClassVar[str] = "departure_talk_held"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND, Partner.COA, Partner.KMAR})
 
     talk_number: int = Field(ge=1, le=20, description="1 for the first talk, 2 for the second…")
     outcome: TalkOutcome = Field(description="How the talk went")
@@ -68,41 +57,26 @@ class DocumentType(StrEnum):
     EU_TRAVEL_DOCUMENT = "eu_travel_document"
 
 
-class TravelDocumentRequested(ChainEvent):
+class TravelDocumentRequested(ChainEvent, subject="travel_document_requested", topic=topics.CASE,
+                              producers={Partner.DTV}, readers={Partner.IND, Partner.KMAR}):
     """DT&V asked a country's representation for a (replacement) travel document."""
-
-    subject: ClassVar[str] = "travel_document_requested"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND, Partner.KMAR})
 
     document_type: DocumentType = Field(description="Requested kind of document")
     country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code of the issuing country")
 
 
-class TravelDocumentObtained(ChainEvent):
+class TravelDocumentObtained(ChainEvent, subject="travel_document_obtained", topic=topics.CASE, producers={Partner.DTV},
+                             readers={Partner.IND, Partner.KMAR, Partner.DJI, Partner.DVO}):
     """A valid travel document is in hand (DT&V)."""
-
-    subject: ClassVar[str] = "travel_document_obtained"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND, Partner.KMAR, Partner.DJI, Partner.DVO})
 
     document_type: DocumentType = Field(description="Passport, laissez-passer or EU travel document")
     country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code of the issuing country")
     valid_until: date = Field(description="Last day the document is valid")
 
 
-class DetentionStarted(ChainEvent):
+class DetentionStarted(ChainEvent, subject="detention_started", topic=topics.CASE,
+                       producers={Partner.DJI, Partner.KMAR, Partner.POLICE}, readers=_ALL):
     """The person was placed in (aliens) detention."""
-
-    subject: ClassVar[str] = "detention_started"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DJI, Partner.KMAR, Partner.POLICE})
-    readers: ClassVar[frozenset[Partner]] = _ALL
 
     location_code: str = Field(min_length=1, max_length=32, description="Code of the detention location")
 
@@ -116,39 +90,24 @@ class DetentionEndReason(StrEnum):
     OTHER = "other"
 
 
-class DetentionEnded(ChainEvent):
+class DetentionEnded(ChainEvent, subject="detention_ended", topic=topics.CASE,
+                     producers={Partner.DJI, Partner.KMAR, Partner.POLICE}, readers=_ALL):
     """The detention ended."""
-
-    subject: ClassVar[str] = "detention_ended"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DJI, Partner.KMAR, Partner.POLICE})
-    readers: ClassVar[frozenset[Partner]] = _ALL
 
     reason: DetentionEndReason = Field(description="Why the detention ended")
 
 
-class RemovabilityConfirmed(ChainEvent):
+class RemovabilityConfirmed(ChainEvent, subject="removability_confirmed", topic=topics.CASE, producers={Partner.IND},
+                            readers={Partner.DTV, Partner.KMAR, Partner.DJI}):
     """IND confirms, close to departure, whether the person is still legally removable."""
-
-    subject: ClassVar[str] = "removability_confirmed"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.KMAR, Partner.DJI})
 
     removable: bool = Field(description="Legally removable now")
     pending_procedure: bool = Field(description="A new legal procedure is pending")
 
 
-class FlightNotified(ChainEvent):
+class FlightNotified(ChainEvent, subject="flight_notified", topic=topics.CASE, producers={Partner.DTV},
+                     readers={Partner.KMAR, Partner.DJI, Partner.IND}):
     """DT&V told the person about the planned flight (due 48 hours before departure)."""
-
-    subject: ClassVar[str] = "flight_notified"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR, Partner.DJI, Partner.IND})
 
     booking_ref: str = Field(min_length=1, max_length=32, description="Booking the notice is about")
     notified_at: datetime = Field(description="When the person was told (UTC)")
@@ -167,27 +126,17 @@ class CancellationReason(StrEnum):
     OTHER = "other"
 
 
-class DepartureConfirmed(ChainEvent):
+class DepartureConfirmed(ChainEvent, subject="departure_confirmed", topic=topics.CASE, producers={Partner.KMAR},
+                         readers=_ALL):
     """KMar confirms the person left: the aircraft doors closed."""
-
-    subject: ClassVar[str] = "departure_confirmed"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR})
-    readers: ClassVar[frozenset[Partner]] = _ALL
 
     booking_ref: str = Field(min_length=1, max_length=32, description="Booking that was flown")
     departed_at: datetime = Field(description="When the doors closed (UTC)")
 
 
-class DepartureAborted(ChainEvent):
+class DepartureAborted(ChainEvent, subject="departure_aborted", topic=topics.CASE, producers={Partner.KMAR},
+                       readers=_ALL):
     """KMar reports that a departure was aborted, with the reason."""
-
-    subject: ClassVar[str] = "departure_aborted"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR})
-    readers: ClassVar[frozenset[Partner]] = _ALL
 
     booking_ref: str = Field(min_length=1, max_length=32, description="Booking that was not flown")
     reason: CancellationReason = Field(description="Why the departure was aborted")
@@ -202,13 +151,7 @@ class CaseOutcome(StrEnum):
     OUTFLOW_WITHOUT_DEPARTURE = "outflow_without_departure"
 
 
-class CaseClosed(ChainEvent):
+class CaseClosed(ChainEvent, subject="case_closed", topic=topics.CASE, producers={Partner.DTV}, readers=_ALL):
     """DT&V closes the case with its outcome."""
-
-    subject: ClassVar[str] = "case_closed"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.CASE
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV})
-    readers: ClassVar[frozenset[Partner]] = _ALL
 
     outcome: CaseOutcome = Field(description="How the case ended")

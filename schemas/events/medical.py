@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -26,15 +25,9 @@ class FlightCondition(StrEnum):
     WHEELCHAIR = "wheelchair"
 
 
-class FitToFly(ChainEvent):
+class FitToFly(ChainEvent, subject="fit_to_fly", topic=topics.FIT_TO_FLY, producers={Partner.MEDICAL},
+               readers={Partner.DTV, Partner.KMAR, Partner.DJI, Partner.DVO, Partner.IND}):
     """A doctor's fit-to-fly statement. Carries conditions, never a diagnosis."""
-
-    subject: ClassVar[str] = "fit_to_fly"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.FIT_TO_FLY
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.MEDICAL})
-    readers: ClassVar[frozenset[Partner]] = frozenset(
-        {Partner.DTV, Partner.KMAR, Partner.DJI, Partner.DVO, Partner.IND})
 
     fit: bool = Field(description="Fit to fly")
     doctor_ref: str = Field(min_length=1, max_length=32, description="Reference of the issuing doctor (BIG id)")
@@ -43,28 +36,19 @@ class FitToFly(ChainEvent):
     conditions: list[FlightCondition] = Field(default_factory=list, description="Conditions for flying")
 
 
-class MedicalSituation(ChainEvent):
+class MedicalSituation(ChainEvent, subject="medical_situation", topic=topics.MEDICAL,
+                       producers={Partner.COA, Partner.MEDICAL, Partner.IND},
+                       readers={Partner.DTV, Partner.IND, Partner.KMAR, Partner.DJI}):
     """Whether medical circumstances matter for departure, and any postponement (Aliens Act art. 64)."""
-
-    subject: ClassVar[str] = "medical_situation"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.MEDICAL
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.COA, Partner.MEDICAL, Partner.IND})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.DTV, Partner.IND, Partner.KMAR, Partner.DJI})
 
     relevant_circumstances: bool = Field(description="There are medical circumstances relevant to departure")
     postponed: bool = Field(description="Departure is postponed on medical grounds")
     postponed_until: date | None = Field(default=None, description="End of the postponement, if postponed")
 
 
-class MedicalDetails(ChainEvent):
+class MedicalDetails(ChainEvent, subject="medical_details", topic=topics.MEDICAL_DETAILS, producers={Partner.MEDICAL},
+                     readers={Partner.IND, Partner.MEDICAL}):
     """Medical details behind the situation: need-to-know, medical service and IND-BMA only."""
-
-    subject: ClassVar[str] = "medical_details"
-    version: ClassVar[int] = 1
-    topic: ClassVar[str] = topics.MEDICAL_DETAILS
-    producers: ClassVar[frozenset[Partner]] = frozenset({Partner.MEDICAL})
-    readers: ClassVar[frozenset[Partner]] = frozenset({Partner.IND, Partner.MEDICAL})
 
     details: str = Field(max_length=4000, description="Free-text medical details (special category data)")
     diagnosis_code: str | None = Field(default=None, max_length=16, description="ICD-10 code, if any")

@@ -8,7 +8,7 @@ import json
 import random
 import struct
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import fastavro
 import fastavro.schema
@@ -155,14 +155,10 @@ def test_confluent_framing_is_read_given_an_id_to_schema_map() -> None:
 # -- a v1 record is read by code that knows v2 -------------------------------------------------------------------
 
 def _belongings_v2() -> type[ChainEvent]:
-    class Belongings(ChainEvent):  # same record name, one optional field more: a BACKWARD-compatible change
+    # same record name, one optional field more: a BACKWARD-compatible change
+    class Belongings(ChainEvent, subject="belongings", version=2, topic="chain.belongings",
+                     producers={Partner.COA, Partner.DJI, Partner.DTV}, readers={Partner.KMAR}):
         """Belongings and baggage registered by the partner holding them."""
-
-        subject: ClassVar[str] = "belongings"
-        version: ClassVar[int] = 2
-        topic: ClassVar[str] = "chain.belongings"
-        producers: ClassVar[frozenset[Partner]] = frozenset({Partner.COA, Partner.DJI, Partner.DTV})
-        readers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR})
 
         items: list[str] = Field(description="Registered items (short descriptions)")
         bag_count: int = Field(ge=0, le=20, description="Number of bags")

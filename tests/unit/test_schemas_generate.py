@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import fastavro
 import jsonschema_rs
@@ -80,18 +80,13 @@ def test_every_released_file_is_valid_for_other_tools(model: type[ChainEvent]) -
 
 
 def _changed_fit_to_fly(version: int) -> type[ChainEvent]:
-    class FitToFly(ChainEvent):
+    class FitToFly(ChainEvent, subject="fit_to_fly", version=version, topic="chain.fit-to-fly",
+                   producers={Partner.MEDICAL}, readers={Partner.KMAR}):
         """A doctor's fit-to-fly statement."""
-
-        subject: ClassVar[str] = "fit_to_fly"
-        topic: ClassVar[str] = "chain.fit-to-fly"
-        producers: ClassVar[frozenset[Partner]] = frozenset({Partner.MEDICAL})
-        readers: ClassVar[frozenset[Partner]] = frozenset({Partner.KMAR})
 
         fit: bool = Field(description="Fit to fly")
         remarks: str | None = Field(default=None, description="Added later")
 
-    FitToFly.version = version
     return FitToFly
 
 

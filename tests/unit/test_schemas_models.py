@@ -59,3 +59,15 @@ def test_fit_to_fly_has_no_diagnosis_field() -> None:
     assert not {name for name in FitToFly.model_fields if "diagnos" in name}
     with pytest.raises(ValidationError):
         FitToFly(**_with(FitToFly, diagnosis_code="E11"))
+
+
+def test_an_event_type_names_its_subject_in_its_class_line_and_none_is_forgotten() -> None:
+    class Stray(ChainEvent, subject="stray", topic="chain.stray", producers=[Partner.DTV], readers=[Partner.KMAR]):
+        """Not in the catalogue."""
+
+    assert (Stray.subject, Stray.version, Stray.topic) == ("stray", 1, "chain.stray")
+    assert Stray.producers == frozenset({Partner.DTV}) and Stray.readers == frozenset({Partner.KMAR})
+    assert not {"subject", "version", "topic", "producers", "readers"} & set(Stray.model_fields)
+    with pytest.raises(TypeError, match="must name its topic, readers in its class line"):
+        class Forgotten(ChainEvent, subject="forgotten", producers=[Partner.DTV]):
+            """Says neither where it goes nor who may read it."""
