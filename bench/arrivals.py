@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kafka import TopicPartition
-
+from consumers.bounded import partitions_of
 from runtime import clients
 from runtime.settings import load_settings
 
@@ -40,7 +39,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     consumer = clients.consumer(load_settings(bootstrap_servers=args.bootstrap))
-    parts = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic) or [])]
+    parts = partitions_of(consumer, args.topic)
     consumer.assign(parts)
     consumer.seek_to_end(*parts)
     for tp in parts:

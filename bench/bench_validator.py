@@ -26,11 +26,11 @@ from datetime import datetime
 from pathlib import Path
 
 import jsonschema
-from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from bench import arrivals, echo
 from bench.streams import chain_records
+from consumers.bounded import batches_until, chain_partitions, rewind
 from consumers.recording import RecordingWriter, read_recording
 from runtime import clients, logs
 from runtime.settings import load_settings
@@ -38,7 +38,7 @@ from runtime.topics import apply_topics
 from schemas import native
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
-from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, FINDINGS, TopicSpec
+from schemas.topics import ALL_TOPICS, FINDINGS, TopicSpec
 from validator.engine import Engine
 from validator.offline import validate_recording
 from validator.online import OnlineOptions, OnlineValidator
@@ -54,14 +54,10 @@ def _produce(settings, prefix: str, records) -> None:  # type: ignore[no-untyped
 
 def _bare(settings, prefix: str) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     consumer = clients.consumer(settings)
-    parts = [TopicPartition(prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    end = consumer.end_offsets(parts)
+    end = rewind(consumer, chain_partitions(consumer, prefix))
     n, started = 0, time.perf_counter()
-    while any(consumer.position(tp) < end[tp] for tp in parts):
-        for batch in consumer.poll(timeout_ms=200, max_records=5000).values():
-            n += len(batch)
+    for batch in batches_until(consumer, end, max_records=5000):
+        n += len(batch)
     seconds = time.perf_counter() - started
     consumer.close()
     return n, seconds
@@ -72,17 +68,16 @@ def _naive(settings, prefix: str, limit: int) -> tuple[int, float]:  # type: ign
     deserializer = Deserializer()
     schemas = {s.name: CATALOGUE.json_schema(s.name, s.latest) for s in CATALOGUE.subjects()}
     consumer = clients.consumer(settings)
-    parts = [TopicPartition(prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
+    end = rewind(consumer, chain_partitions(consumer, prefix))
     n, started = 0, time.perf_counter()
-    while n < limit:
-        for batch in consumer.poll(timeout_ms=200, max_records=1000).values():
-            for msg in batch:
-                plan = deserializer.decode(msg.value, SerializationContext(msg.topic, msg.headers))
-                doc = json.loads(json.dumps(plan.data, default=str))
-                jsonschema.validate(doc, schemas[plan.subject])
-                n += 1
+    for batch in batches_until(consumer, end, max_records=1000):
+        for msg in batch:
+            plan = deserializer.decode(msg.value, SerializationContext(msg.topic, msg.headers))
+            doc = json.loads(json.dumps(plan.data, default=str))
+            jsonschema.validate(doc, schemas[plan.subject])
+            n += 1
+        if n >= limit:
+            break
     seconds = time.perf_counter() - started
     consumer.close()
     return n, seconds
@@ -99,7 +94,7 @@ def _caught_up(settings, group: str, timeout: float = 120.0) -> None:  # type: i
     """Wait until ``group`` has committed the end of every chain partition (its backlog is done)."""
     admin = clients.admin(settings)
     probe = clients.consumer(settings)
-    parts = [TopicPartition(settings.topic_prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
+    parts = chain_partitions(probe, settings.topic_prefix)
     end = probe.end_offsets(parts)
     deadline = time.monotonic() + timeout
     try:

@@ -14,11 +14,9 @@ import signal
 import sys
 from types import FrameType
 
-from kafka import TopicPartition
-
+from consumers.bounded import chain_partitions
 from runtime import clients
 from runtime.settings import load_settings
-from schemas.topics import CHAIN_TOPICS
 
 ECHO_TOPIC = "bench.echo"
 
@@ -31,7 +29,7 @@ def main(argv: list[str]) -> None:
     settings = load_settings(bootstrap_servers=args.bootstrap, topic_prefix=args.prefix)
     consumer = clients.consumer(settings)
     producer = clients.producer(settings)
-    parts = [TopicPartition(args.prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
+    parts = chain_partitions(consumer, args.prefix)
     consumer.assign(parts)
     consumer.seek_to_end(*parts)
     for tp in parts:

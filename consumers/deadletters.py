@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from consumers.bounded import partitions_of, read_until
+from consumers.bounded import existing_partitions, read_from_start
 from consumers.dlq import REDRIVE_COUNT
 from consumers.records import ConsumedRecord
 from runtime import clients
-from runtime.errors import SigmaError
 from runtime.settings import Settings
 from schemas import topics
 
@@ -70,12 +69,7 @@ def list_dead_letters(settings: Settings, *, keep: Callable[[ConsumedRecord], bo
     consumer = clients.consumer(settings)
     summary = DeadLetterSummary()
     try:
-        partitions = partitions_of(consumer, dlq)
-        if not partitions:
-            raise SigmaError(f"topic {dlq} does not exist", fix="run `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        for record in read_until(consumer, consumer.end_offsets(partitions)):
+        for record in read_from_start(consumer, existing_partitions(consumer, [dlq])):
             if keep(record):
                 summary.add(record)
             else:

@@ -18,7 +18,7 @@ from typing import Any
 from kafka.structs import OffsetAndMetadata
 
 from consumers import redrive_progress as progress
-from consumers.bounded import partitions_of, read_until
+from consumers.bounded import existing_partitions, read_until
 from consumers.deadletters import Group, group_of, header_text
 from consumers.dlq import REDRIVE_COUNT, original_headers
 from consumers.records import ConsumedRecord
@@ -51,9 +51,7 @@ def redrive(settings: Settings, *, keep: Callable[[ConsumedRecord], bool], max_r
     producer = None if dry_run else clients.producer(settings)
     failures: list[str] = []
     try:
-        partitions = partitions_of(consumer, dlq)
-        if not partitions:
-            raise SigmaError(f"topic {dlq} does not exist", fix="run `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+        partitions = existing_partitions(consumer, [dlq])
         consumer.assign(partitions)
         handled: dict[int, set[int]] = {}
         left: dict[int, list[int]] = {tp.partition: [] for tp in partitions}

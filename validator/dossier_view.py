@@ -9,37 +9,23 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from kafka import TopicPartition
 from rich.console import Console
 from rich.table import Table
 
+from consumers.bounded import chain_partitions, read_from_start
 from consumers.records import ConsumedRecord
 from runtime import clients
-from runtime.errors import SigmaError, UsageError
+from runtime.errors import UsageError
 from runtime.settings import Settings
-from schemas import topics
 from validator.engine import Engine
 from validator.rules import RULES, judge, situation
 
 
 def _from_kafka(settings: Settings) -> Iterator[ConsumedRecord]:
+    """Every record on the chain topics, from the beginning up to the end seen at start."""
     consumer = clients.consumer(settings)
     try:
-        partitions = []
-        for spec in topics.CHAIN_TOPICS:
-            name = settings.topic_prefix + spec.name
-            found = consumer.partitions_for_topic(name)
-            if not found:
-                raise SigmaError(f"topic {name} does not exist",
-                                 fix="run `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
-            partitions += [TopicPartition(name, p) for p in sorted(found)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=200, max_records=5000).values():
-                for msg in records:
-                    yield ConsumedRecord.from_kafka(msg)
+        yield from read_from_start(consumer, chain_partitions(consumer, settings.topic_prefix))
     finally:
         consumer.close(autocommit=False)
 

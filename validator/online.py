@@ -17,10 +17,10 @@ import structlog
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from consumers.bounded import chain_partitions
 from consumers.dlq import DeadLetterWriter
 from consumers.records import ConsumedRecord
 from runtime import clients
-from runtime.errors import SigmaError
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas import topics
@@ -130,14 +130,7 @@ class OnlineValidator:
 
     def _assign(self, consumer: Any) -> list[TopicPartition]:
         """Assign every partition of every chain topic; resume from the snapshot or start at the beginning."""
-        partitions: list[TopicPartition] = []
-        for spec in topics.CHAIN_TOPICS:
-            name = self.prefix + spec.name
-            found = consumer.partitions_for_topic(name)
-            if not found:
-                raise SigmaError(f"topic {name} does not exist",
-                                 fix="create the chain topics with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
-            partitions += [TopicPartition(name, p) for p in sorted(found)]
+        partitions = chain_partitions(consumer, self.prefix)
         consumer.assign(partitions)
         snap = snapshots.load(self.snapshot_file)
         if snap is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from kafka import TopicPartition
 
+from consumers.bounded import existing_partitions, read_from_start
 from consumers.dlq import DeadLetterWriter
 from consumers.recording import read_manifest, read_recording
 from consumers.records import ConsumedRecord
@@ -28,17 +29,10 @@ pytestmark = pytest.mark.kafka
 
 def read_all(settings: Settings, topic: str) -> list[ConsumedRecord]:
     consumer = clients.consumer(settings)
-    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    end = consumer.end_offsets(parts)
-    out: list[ConsumedRecord] = []
-    deadline = time.monotonic() + 60
-    while any(consumer.position(tp) < end[tp] for tp in parts):
-        assert time.monotonic() < deadline
-        for batch in consumer.poll(timeout_ms=300).values():
-            out += [ConsumedRecord.from_kafka(m) for m in batch]
-    consumer.close()
+    try:
+        out = list(read_from_start(consumer, existing_partitions(consumer, [topic])))
+    finally:
+        consumer.close()
     return sorted(out, key=lambda r: (r.partition, r.offset))
 
 

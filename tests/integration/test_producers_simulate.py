@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import TopicPartition
 
+from consumers.bounded import chain_partitions, read_from_start
 from producers.rules import judge
 from runtime import clients
 from runtime.settings import Settings
@@ -26,7 +26,7 @@ from schemas.categories import BASELINE_2018
 from schemas.codec import Deserializer, SerializationContext
 from schemas.envelope import header, parse_ce_type
 from schemas.events import EVENT_TYPES, CaseHandedOver, ChainEvent
-from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, TopicSpec
+from schemas.topics import ALL_TOPICS, TopicSpec
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
 
@@ -63,19 +63,9 @@ def read_back(settings: Settings, prefix: str) -> list[Received]:
     consumer = clients.consumer(settings)
     decode = Deserializer()
     try:
-        partitions = [TopicPartition(prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records: list[Received] = []
-        deadline = time.monotonic() + 120
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            assert time.monotonic() < deadline, "reading back took too long"
-            for batch in consumer.poll(timeout_ms=500).values():
-                for r in batch:
-                    event = decode(r.value, SerializationContext(r.topic, r.headers))
-                    records.append(Received(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value,
-                                            list(r.headers), event))
+        records = [Received(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, r.headers,
+                            decode(r.value, SerializationContext(r.topic, r.headers)))
+                   for r in read_from_start(consumer, chain_partitions(consumer, prefix))]
     finally:
         consumer.close()
     return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))

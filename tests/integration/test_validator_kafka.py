@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import TopicPartition
 
+from consumers.bounded import chain_partitions, existing_partitions, read_from_start
 from consumers.recording import RecordingWriter
-from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.settings import Settings
 from runtime.topics import apply_topics
@@ -109,16 +108,12 @@ def test_offline_validation_of_a_recording_equals_online(inspectie: Sim, inspect
                                                           kafka_settings: Settings, tmp_path: Path) -> None:
     recording = tmp_path / "chain.jsonl.zst"
     consumer = clients.consumer(kafka_settings)
-    partitions = [TopicPartition(inspectie.prefix + t.name, p) for t in CHAIN_TOPICS for p in range(t.partitions)]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    end = consumer.end_offsets(partitions)
-    with RecordingWriter(recording, {"cluster": kafka_settings.bootstrap}) as writer:
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            for batch in consumer.poll(timeout_ms=500).values():
-                for msg in batch:
-                    writer.write(ConsumedRecord.from_kafka(msg))
-    consumer.close()
+    try:
+        with RecordingWriter(recording, {"cluster": kafka_settings.bootstrap}) as writer:
+            for record in read_from_start(consumer, chain_partitions(consumer, inspectie.prefix)):
+                writer.write(record)
+    finally:
+        consumer.close()
     out = tmp_path / "offline.json"
     result = sigma("validate", "--from-file", str(recording), "--report-json", str(out), "-q",
                    env={"SIGMA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "SIGMA_TOPIC_PREFIX": inspectie.prefix})
@@ -187,15 +182,10 @@ def test_salted_stream_is_fully_accounted_for_and_dead_lettered_with_reasons(
     assert report["dead_letters"] == {code: 1 for code in salted}
 
     consumer = clients.consumer(settings)
-    dlq = [TopicPartition(sim.prefix + topics.DLQ, p) for p in range(3)]
-    consumer.assign(dlq)
-    consumer.seek_to_beginning(*dlq)
-    end = consumer.end_offsets(dlq)
-    letters = []
-    while any(consumer.position(tp) < end[tp] for tp in dlq):
-        for batch in consumer.poll(timeout_ms=500).values():
-            letters += batch
-    consumer.close()
+    try:
+        letters = list(read_from_start(consumer, existing_partitions(consumer, [sim.prefix + topics.DLQ])))
+    finally:
+        consumer.close()
     by_code = {dict(m.headers)["dlq_error_code"].decode(): m for m in letters}
     assert set(by_code) == set(salted)
     for code, (key, value, headers) in salted.items():
@@ -221,3 +211,14 @@ def test_dossier_shows_what_each_partner_shared_and_what_is_wrong(inspectie: Sim
     assert "case_handed_over" in result.stdout and "flight_booking" in result.stdout
     unknown = sigma("dossier", "ck_" + "f" * 24, env=inspectie.env)
     assert unknown.returncode == 2 and "no events for case" in unknown.stderr
+
+
+def test_validate_and_dossier_refuse_a_prefix_without_chain_topics(kafka_cluster: KafkaCluster,
+                                                                    tmp_path: Path) -> None:
+    prefix = f"test-none-{uuid.uuid4().hex[:8]}."
+    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    missing = f"sigma: error: topic {prefix}{CHAIN_TOPICS[0].name} does not exist: run `sigma topics apply`"
+    for args in (("validate", "--to-end", "--state-dir", str(tmp_path)), ("dossier", "ck_" + "f" * 24)):
+        result = sigma(*args, env=env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith(missing) and result.stderr.count("\n") == 1, (args, result.stderr)
