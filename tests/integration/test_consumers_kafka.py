@@ -265,8 +265,9 @@ def test_record_until_stops_a_live_capture_and_ctrl_c_closes_cleanly(
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "interrupted; file closed cleanly" in out
-    captured = [r.value for r in read_recording(live)]
-    assert captured == [b"before", b"after"][:len(captured)]
+    captured = [r.value for r in read_recording(live)]  # reads only a file whose trailer counts its records
+    # how far a live capture got when Ctrl-C came is a matter of timing; what it holds is a prefix, as reported
+    assert captured == [b"before", b"after"][:len(captured)] and f"recorded {len(captured)} records" in out
 
 
 def test_dead_letters_of_old_records_outlive_the_brokers_retention_checks(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,4 +115,4 @@ def test_missing_maven_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(
         "sigma: error: Maven (mvn) not found; it is needed once to resolve Apache Kafka's jars")
-    assert os.listdir(tmp_path) == ["empty-kafka"] or not (tmp_path / "d").exists()
+    assert not (tmp_path / "d").exists(), "no storage is formatted when the jars cannot be resolved"

@@ -21,11 +21,15 @@ def test_broker_process_is_apache_kafka_4(kafka_cluster: KafkaCluster, kafka_set
     admin = clients.admin(kafka_settings)
     try:
         cluster = admin.describe_cluster()
+        versions = {b["broker_id"]: admin.get_broker_version_data(b["broker_id"]).broker_version
+                    for b in cluster["brokers"]}
     finally:
         admin.close()
     assert cluster["brokers"], "the broker reports itself in the cluster metadata"
+    # the API versions each broker answers with are those of Kafka 4 (for an external cluster, all there is)
+    assert all(version >= (4, 0) for version in versions.values()), versions
     if kafka_cluster.broker is None:
-        return  # an external cluster: nothing of ours to inspect beyond what it answered
+        return  # an external cluster: no process of ours to inspect
     broker = kafka_cluster.broker
     pid = broker.pid()
     assert pid is not None

@@ -115,5 +115,7 @@ def test_valid_defaults_pass() -> None:
 
 
 def test_the_released_catalogue_has_usable_defaults() -> None:
-    for path in sorted((Path(__file__).resolve().parents[2] / "schemas/avro").glob("*/v*.avsc")):
+    paths = sorted((Path(__file__).resolve().parents[2] / "schemas/avro").glob("*/v*.avsc"))
+    assert paths, "no released Avro schema found"
+    for path in paths:
         assert avro_rules.defaults(avro_rules.parse_text(path.read_text())) == [], path

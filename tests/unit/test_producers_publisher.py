@@ -33,7 +33,9 @@ def test_the_encoder_envelopes_and_prefixes_and_decodes_back() -> None:
                             case_key=lambda v: case_key(v, SECRET))
     encode = Encoder("sandbox.")
     decode = Deserializer()
-    for _, event in simulation.events():
+    events = [event for _, event in simulation.events()]
+    assert len(events) > 20 and {e.subject for e in events} >= {"case_handed_over", "case_closed"}
+    for event in events:
         record = encode(event)
         assert record.topic == "sandbox." + type(event).topic
         assert record.key == event.case_key.encode()
@@ -54,11 +56,12 @@ def test_the_generated_stream_and_truth_are_the_same_bytes_for_one_seed(tmp_path
 
 
 def test_the_case_key_is_the_keyed_hash_of_the_v_number() -> None:
-    for batch in generate(run(cases=3, profile="ideal"), None):
-        for _, record in batch:
-            if record.subject == "case_handed_over":
-                event = Deserializer()(record.value, SerializationContext(record.topic, record.headers))
-                assert record.key.decode() == case_key(event.v_number, SECRET)  # type: ignore[attr-defined]
+    handovers = [record for batch in generate(run(cases=3, profile="ideal"), None) for _, record in batch
+                 if record.subject == "case_handed_over"]
+    assert len(handovers) == 3
+    for record in handovers:
+        event = Deserializer()(record.value, SerializationContext(record.topic, record.headers))
+        assert record.key.decode() == case_key(event.v_number, SECRET)  # type: ignore[attr-defined]
 
 
 class _Cluster:
