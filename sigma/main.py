@@ -84,3 +84,7 @@ def run() -> None:
     except KeyboardInterrupt:
         print("sigma: interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":  # `python -m sigma.main`, as the helpers and some tests run it
+    run()
