@@ -86,5 +86,5 @@ def run() -> None:
         sys.exit(130)
 
 
-if __name__ == "__main__":  # `python -m sigma.main`, as the helpers and some tests run it
+if __name__ == "__main__":  # `python -m sigma.main` runs the CLI without the installed `sigma` script
     run()
