@@ -141,7 +141,7 @@
       var query = params.toString();
       try {
         history.replaceState(null, "", "#cases" + (query ? "?" + query : ""));
-      } catch (e) { /* some browsers refuse this on file://: the filters then just are not in the address */ }
+      } catch (e) { /* some browsers refuse this for files on disk: the filters then just are not in the address */ }
     }
 
     function changed() {

@@ -1,6 +1,6 @@
 /* The English/Dutch switch, inlined into every report page. It shares label lookups with the index page's
    case table (cases.js) through window.sigmaReport, and sets the language once the page is read, after the
-   other scripts have registered for it. No network and no libraries: the pages work from file://. */
+   other scripts have registered for it. No network and no libraries: the pages work from files on disk. */
 (function () {
   "use strict";
   var STORE = "sigma-report-lang";
