@@ -155,6 +155,20 @@ def test_filters_keep_the_cases_with_a_matching_defect(index: WebDriver, site: S
     assert index.find_elements(By.CSS_SELECTOR, "#cases-table tbody .tag") == []
 
 
+def test_the_filters_stay_in_the_address_and_come_back_with_the_back_button(index: WebDriver, site: Site) -> None:
+    Select(index.find_element(By.CSS_SELECTOR, "select[data-filter=kind]")).select_by_value("late")
+    index.find_element(By.ID, "cases-search").send_keys("not-001")
+    assert index.current_url.endswith("/report.html#cases?q=not-001&kind=late")
+    wanted = site.defective(kind="late", rule="NOT-001")
+    assert matching(index) == len(wanted) > 0
+    index.find_element(By.CSS_SELECTOR, f"tr[data-case='{wanted[0]}'] a").click()
+    WebDriverWait(index, WAIT_S).until(lambda b: b.current_url.endswith(f"/report/{wanted[0]}.html"))
+    index.back()
+    WebDriverWait(index, WAIT_S).until(lambda b: b.current_url.endswith("#cases?q=not-001&kind=late"))
+    assert matching(index) == len(wanted) and set(keys(index)) == set(wanted)
+    assert index.find_element(By.ID, "cases-search").get_attribute("value") == "not-001"
+
+
 def test_a_partner_x_category_cell_opens_those_cases(index: WebDriver, site: Site) -> None:
     index.find_element(By.CSS_SELECTOR, ".matrix a[href='#cases?partner=dtv&category=physical_features']").click()
     wanted = site.defective(partner="dtv", category="physical_features")

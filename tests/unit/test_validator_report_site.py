@@ -21,6 +21,7 @@ from schemas.events.base import ChainEvent, Partner
 from tests.reportsite import Run, parse, simulated_run, table_rows
 from validator.dossier import KEPT_FIELDS
 from validator.report import labels
+from validator.report.model import build_report
 from validator.report.run import offline, online
 from validator.report.site import Site, case_folder
 from validator.report.timeline import relative, when
@@ -210,6 +211,13 @@ def test_a_page_is_written_again_only_when_what_it_shows_changed(run: Run, tmp_p
     site.write(run.report, dossiers)
     assert first.read_text() == "left alone"
     assert second.read_text() != "left alone" and "outcome=other" in second.read_text()
+
+
+def test_a_run_with_no_checked_case_writes_an_index_and_no_case_page(tmp_path: Path) -> None:
+    engine = simulated_run(0).engine
+    report = build_report(engine.verdicts(), engine.state.counters, checkpoint_hours=48.0)
+    assert Site(tmp_path / "r.html", online("", "g", simulated=False)).write(report, {}) == []
+    assert _cases_data(tmp_path / "r.html")["rows"] == [] and list(case_folder(tmp_path / "r.html").iterdir()) == []
 
 
 def test_the_case_pages_folder_is_named_after_the_index_page() -> None:

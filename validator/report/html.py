@@ -15,7 +15,7 @@ from typing import Any
 
 from schemas.categories import Category, DefectKind
 from validator.report import charts
-from validator.report.labels import PARTNERS, RULES, SEVERITIES, Label, label
+from validator.report.labels import PARTNERS, RECORDS, RULES, SEVERITIES, Label, label
 from validator.report.page import document, json_block, labels_block, option, t, tl
 from validator.report.run import RunInfo
 from validator.report.tallies import Tallies
@@ -85,9 +85,9 @@ def _summary(ctx: Context) -> str:
         source = (", ".join(f"<code>{escape(name)}</code>" for name in run.topics)
                   + f"; {t('consumer group', 'consumergroep')} <code>{escape(run.group or '')}</code>")
     return f"""<p><span class="big">{_pct(r['defect_rate'])}</span>
-{t(f"of {r['cases_checked']:,} checked forced-departure cases ({r['cases_defective']:,}) had at least one defect at "
-   f"the checkpoint, {hours} h before departure. 2018: {base:.0%}.",
-   f"van {r['cases_checked']:,} gecontroleerde gedwongen vertrekzaken ({r['cases_defective']:,}) had ten minste "
+{t(f"({r['cases_defective']:,} of {r['cases_checked']:,} checked forced-departure cases) had at least one defect "
+   f"at the checkpoint, {hours} h before departure. 2018: {base:.0%}.",
+   f"({r['cases_defective']:,} van {r['cases_checked']:,} gecontroleerde gedwongen vertrekzaken) had ten minste "
    f"één gebrek op het controlemoment, {hours} uur voor vertrek. 2018: {base:.0%}.")}</p>
 <dl class="meta">
 <dt>{t("Report written", "Rapport geschreven")}</dt><dd>{when(ctx.written)} UTC</dd>
@@ -250,8 +250,8 @@ data-placeholder-nl="zaaksleutel, regel, categorie…"></label>{filters}</div>
 
 def _records(ctx: Context) -> str:
     rec, letters = ctx.report["records"], ctx.report["dead_letters"]
-    counts = "".join(f'<tr><td>{escape(name.replace("_", " "))}</td><td class="n">{n:,}</td></tr>'
-                     for name, n in rec.items())
+    counts = "".join(f'<tr><td>{tl(RECORDS.get(name, (name.replace("_", " "),) * 2))}</td><td class="n">{n:,}</td>'
+                     "</tr>" for name, n in rec.items())
     dead = "".join(f'<tr><td><code>{escape(code)}</code></td><td class="n">{n:,}</td></tr>'
                    for code, n in letters.items())
     return f"""<p class="muted">{t("Every consumed record is processed or dead-lettered (chain.dlq).",

@@ -65,6 +65,11 @@ SUBJECTS: dict[str, Label] = {
     "escort_plan": ("Escort plan", "Begeleidingsplan"),
 }
 
+RECORDS: dict[str, Label] = {
+    "consumed": ("consumed", "gelezen"), "processed": ("processed", "verwerkt"),
+    "duplicates": ("duplicates", "dubbel ontvangen"), "dead_lettered": ("dead-lettered", "apart gezet (DLQ)")}
+"""The record counters of the report data (another counter shows its own name)."""
+
 SEVERITIES: dict[str, Label] = {"critical": ("critical", "kritiek"), "major": ("major", "belangrijk")}
 
 _RULES_NL: dict[str, str] = {
