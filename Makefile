@@ -22,7 +22,7 @@ DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 
-.PHONY: help venv kafka broker broker-stop topics demo test test-unit lint bench compat docs clean
+.PHONY: help venv kafka broker broker-stop topics browser demo test test-unit lint bench compat docs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,18 @@ broker-stop: venv ## Stop the embedded broker (data is kept)
 topics: broker ## Create the chain's topics (idempotent)
 	@$(SIGMA) topics apply
 
+browser: ## Debian's chromium and chromium-driver for the report's browser test (installed once, as root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "make: error: the report's browser test needs chromium and chromedriver: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver, as root), then run make again" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "installing Debian's chromium and chromium-driver for the report's browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	    && command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	    echo "make: error: apt-get could not install chromium and chromium-driver (see above): check the package sources and network, then run make again" >&2; \
+	    exit 1; }; }
+
 demo: broker ## The main job: simulate 10,000 cases, validate them, write the completeness report to out/
 	@mkdir -p out
 	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN)."
@@ -60,15 +72,15 @@ demo: broker ## The main job: simulate 10,000 cases, validate them, write the co
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
 		--profile $(DEMO_PROFILE) --truth out/demo-truth.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
-		--report-json out/demo-report.json --report-html out/demo-report.html
-	@echo "report: out/demo-report.html  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
+		--report-json out/demo-report.json --report-html out/demo-report.html --simulated
+	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
 
-test: kafka lint ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
+test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check
 	$(PY) -m pytest
 	$(PYTHON_PATH_TESTS)
 
-test-unit: venv ## Run only the tests that need no broker (the readers' again with SIGMA_NATIVE=0)
+test-unit: venv browser ## Run only the tests that need no broker (the readers' again with SIGMA_NATIVE=0)
 	$(PY) -m pytest tests/unit
 	$(PYTHON_PATH_TESTS)
 

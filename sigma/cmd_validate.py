@@ -11,15 +11,12 @@ import typer
 from sigma.context import settings as get_settings
 
 
-def _write_reports(report: dict[str, Any], report_json: Path | None, report_html: Path | None) -> None:
-    from validator.report import html
-
+def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, engine: Any) -> None:
     if report_json is not None:
         report_json.parent.mkdir(parents=True, exist_ok=True)
         report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
-    if report_html is not None:
-        report_html.parent.mkdir(parents=True, exist_ok=True)
-        report_html.write_text(html.render(report))
+    if site is not None:
+        site.write(report, engine.state.dossiers)
 
 
 def _report(engine: Any) -> dict[str, Any]:
@@ -39,7 +36,10 @@ def validate(
     checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0,
                                            help="Checkpoint: hours before scheduled departure."),
     report_json: Path | None = typer.Option(None, "--report-json", help="Write the report as JSON."),
-    report_html: Path | None = typer.Option(None, "--report-html", help="Write a self-contained HTML report."),
+    report_html: Path | None = typer.Option(
+        None, "--report-html", help="Write the HTML report here, with a page per defective case in a folder beside "
+        "it named after it (report.html: report/); static files, no server needed."),
+    simulated: bool = typer.Option(False, "--simulated", help="Say in the HTML report that the records are simulated."),
     state_dir: Path | None = typer.Option(None, "--state-dir", help="Snapshot folder (default .sigma/validator)."),
     snapshot_interval: float = typer.Option(5.0, "--snapshot-interval", min=0.05,
                                             help="Seconds between snapshots (and offset commits)."),
@@ -50,8 +50,13 @@ def validate(
 
     from runtime.progress import progress
     from validator.report import text
+    from validator.report.run import offline, online
+    from validator.report.site import Site
 
     settings = get_settings(ctx)
+    run = offline(from_file, simulated=simulated) if from_file else online(settings.topic_prefix, group,
+                                                                               simulated=simulated)
+    site = Site(report_html, run) if report_html is not None else None
     if from_file is not None:
         from validator.engine import Engine
         from validator.offline import validate_recording
@@ -65,7 +70,7 @@ def validate(
         def refresh(current: Any) -> None:
             """Keep the report files current while running (judging every case: only when asked for)."""
             if not to_end and (report_json is not None or report_html is not None):
-                _write_reports(_report(current), report_json, report_html)
+                _write_reports(_report(current), report_json, site, current)
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
@@ -76,7 +81,7 @@ def validate(
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
                 raise typer.Exit(130) from None
     report = _report(engine)
-    _write_reports(report, report_json, report_html)
+    _write_reports(report, report_json, site, engine)
     if not quiet:
         text.render(report, Console())
 

@@ -6,7 +6,6 @@ Only the kept (non-personal) fields are shown: no V-number, no items or marks, n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -18,6 +17,7 @@ from runtime import clients
 from runtime.errors import UsageError
 from runtime.settings import Settings
 from validator.engine import Engine
+from validator.report.timeline import timeline, when
 from validator.rules import RULES, judge, situation
 
 
@@ -48,38 +48,24 @@ def collect(settings: Settings, case: str, *, from_file: Path | None, checkpoint
     return engine
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 def render(engine: Engine, case: str, console: Console) -> None:
     """Print the dossier table and the verdict."""
     dossier = engine.state.dossiers[case]
     table = Table(title=f"Dossier {case}")
     for column in ("subject", "partner", "recorded", "shared"):
         table.add_column(column)
-    facts = sorted(((s, f) for s, fs in dossier.facts.items() for f in fs), key=lambda sf: sf[1].recorded_at)
-    for subject, fact in facts:
-        shared = ", ".join(f"{k}={_show(v)}" for k, v in fact.fields.items() if v is not None)
-        table.add_row(subject, fact.partner, _when(fact.recorded_at), shared)
+    for entry in timeline(dossier, None):
+        table.add_row(entry.subject, entry.partner, when(entry.recorded_at), entry.shared)
     console.print(table)
     s = situation(dossier, engine.checkpoint_before)
     if s is None:
         console.print("not checked: no forced-departure track with a booked flight that reached its checkpoint")
         return
     verdict = judge(s)
-    console.print(f"departure {_when(s.departure)}, checkpoint {_when(s.checkpoint)}")
+    console.print(f"departure {when(s.departure)}, checkpoint {when(s.checkpoint)}")
     if not verdict.defects:
         console.print("[green]complete[/green]: every rule holds at the checkpoint")
         return
     described = {r.id: r.description for r in RULES}
     for d in verdict.defects:
         console.print(f"[red]{d.kind}[/red] {d.category} (responsible: {d.partner}) — {d.rule}: {described[d.rule]}")
-
-
-def _show(value: object) -> str:
-    if isinstance(value, datetime):
-        return _when(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    return str(value)

@@ -55,7 +55,8 @@ def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_
             "categories": {k: v for k, v in BASELINE_2018.items() if k != "defect_rate"},
         },
         "checkpoint_hours": checkpoint_hours,
-        "over_time": [{"week": w, "cases": n, "defect_rate": _rate(d, n)} for w, (n, d) in sorted(weeks.items())],
+        "over_time": [{"week": w, "cases": n, "defective": d, "defect_rate": _rate(d, n)}
+                      for w, (n, d) in sorted(weeks.items())],
         "cases": [{"case": v.case, "checkpoint": v.checkpoint.isoformat(),
                    "defects": [d.to_json() for d in v.defects]} for v in verdicts],
         "records": counters.to_json(),
