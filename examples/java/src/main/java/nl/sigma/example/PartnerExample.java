@@ -1,5 +1,6 @@
 package nl.sigma.example;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -32,8 +34,11 @@ public final class PartnerExample {
     public static void main(String[] args) {
         try {
             run(options(args));
-        } catch (IllegalArgumentException | ExecutionException e) {
+        } catch (IllegalArgumentException | UncheckedIOException | KafkaException e) {
             System.err.println("partner-example: error: " + e.getMessage());
+            System.exit(1);
+        } catch (ExecutionException e) {
+            System.err.println("partner-example: error: " + e.getCause().getMessage());
             System.exit(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -80,6 +85,7 @@ public final class PartnerExample {
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000"); // a missing topic fails within 20 s
         // no partitioner.class: the Java client's built-in partitioner places a keyed record on
         // toPositive(murmur2(key)) % partitions, which is what the contract prescribes for every client
 
