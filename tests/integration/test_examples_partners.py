@@ -68,7 +68,7 @@ def run(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None
 
 @pytest.fixture(scope="module")
 def java_example() -> list[str]:
-    """``mvn -q -B package`` of examples/java; the command that runs it."""
+    """``mvn -q -B package`` of examples/java (its tests run first); the command that runs it."""
     tool("java")
     run([tool("mvn"), "-q", "-B", "package"], EXAMPLES / "java", "building examples/java with Maven")
     return ["java", "-jar", str(EXAMPLES / "java" / "target" / "partner-example.jar")]
@@ -195,6 +195,15 @@ def test_each_case_gets_one_finding_saying_complete(sandbox: Sandbox) -> None:
     for finding in findings.values():
         assert sorted(finding) == ["case", "checkpoint", "complete", "defects", "departure"]
         assert finding["complete"] is True and finding["defects"] == []
+
+
+def test_java_example_computes_the_contracts_test_vectors(java_example: list[str]) -> None:
+    """Its JUnit tests, run by ``mvn package``: case keys, the Java client's own placement, Apache Avro's canonical
+    forms and fingerprints, and the whole example record byte for byte, against docs/wire-contract-vectors.json."""
+    reports = sorted((EXAMPLES / "java" / "target" / "surefire-reports").glob("*.txt"))
+    assert reports, "mvn package ran no tests"
+    summary = " ".join(report.read_text() for report in reports)
+    assert "Tests run: 4, Failures: 0, Errors: 0, Skipped: 0" in summary, summary
 
 
 def test_go_example_computes_the_contracts_test_vectors() -> None:
