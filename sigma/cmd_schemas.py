@@ -79,10 +79,11 @@ def generate(
 
 
 def docs(
-    out: Path = typer.Option(Path("docs"), "--out", help="Folder for asyncapi.yaml and message-book.md."),
+    out: Path = typer.Option(Path("docs"), "--out",
+                             help="Folder for asyncapi.yaml, message-book.md and wire-contract-vectors.json."),
     check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 when the files in --out are stale."),
 ) -> None:
-    """Write the AsyncAPI 3.0 document and the Markdown message book from the catalogue."""
+    """Write the AsyncAPI 3.0 document, the Markdown message book and the wire contract's test vectors."""
     from schemas.docs import render_docs
 
     rendered = render_docs()

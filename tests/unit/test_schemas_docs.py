@@ -12,6 +12,7 @@ import yaml
 from schemas import catalogue, layout, topics
 from schemas.docs import ASYNCAPI_FILE, MARKDOWN_FILE, asyncapi, render_docs
 from schemas.events import EVENT_TYPES, Partner
+from schemas.wirecontract import VECTORS_FILE
 from tests.clirunner import sigma
 
 DOCS = layout.REPO_ROOT / "docs"
@@ -95,11 +96,11 @@ def test_cli_lists_subjects_as_a_table_and_as_json() -> None:
                    "producers": ["medical"], "readers": ["ind", "medical"], "model": "MedicalDetails"}
 
 
-def test_cli_docs_writes_both_documents_and_checks_them(tmp_path: Path) -> None:
+def test_cli_docs_writes_the_documents_and_checks_them(tmp_path: Path) -> None:
     out = tmp_path / "docs"
     stale = sigma("schemas", "docs", "--out", str(out), "--check")
     assert stale.returncode == 1 and "stale" in stale.stdout
     written = sigma("schemas", "docs", "--out", str(out))
     assert written.returncode == 0, written.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted([ASYNCAPI_FILE, MARKDOWN_FILE])
+    assert sorted(p.name for p in out.iterdir()) == sorted([ASYNCAPI_FILE, MARKDOWN_FILE, VECTORS_FILE])
     assert sigma("schemas", "docs", "--out", str(out), "--check").returncode == 0

@@ -1,0 +1,223 @@
+"""docs/wire-contract.md against the code: every test vector on the page is what the code computes, and every
+error code, dead-letter header, finding field and report field the code can produce is on the page.
+
+Partners implement the page, not the code; a page that drifted from the code would send them wrong. The
+tables are parsed, not searched for loose values, so a value next to the wrong input fails too.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import hmac
+import json
+import re
+import textwrap
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from consumers.dlq import REASON_LIMIT, REDRIVE_COUNT, STAGES, dead_letter_headers
+from consumers.records import ConsumedRecord
+from schemas import layout, topics
+from schemas.catalogue import CATALOGUE
+from schemas.errors import CodecError
+from schemas.examples import EXAMPLE_CASE_KEY
+from schemas.wirecontract import PREFIX_EXAMPLE, kafka_partition, vectors
+from validator.engine import Counters, Engine
+from validator.online import _finding_value
+from validator.report.model import build_report
+from validator.rules import Finding, Verdict
+
+DOC = (layout.REPO_ROOT / "docs" / "wire-contract.md").read_text(encoding="utf-8")
+VECTORS = vectors()
+
+
+def section(title: str) -> str:
+    """The text of the ``## title`` section, up to the next one."""
+    found = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", DOC, flags=re.S | re.M)
+    assert found, f"the page has no section '{title}'"
+    return found.group(1)
+
+
+def rows(text: str, pattern: str) -> list[tuple[str, ...]]:
+    """Every table row of ``text`` matching ``pattern`` (anchored to the whole line), as its groups."""
+    return [m.groups() for m in re.finditer(rf"^{pattern}$", text, flags=re.M)]
+
+
+def code(text: str) -> str:
+    return f"`{text}`"
+
+
+def test_case_key_table_is_the_derivation_the_code_performs() -> None:
+    expected = [(row["v_number"], row["secret"], row["secret_utf8_hex"], row["case_key"])
+                for row in VECTORS["case_keys"]]
+    table = rows(section("The key: case-key derivation"),
+                 r"\| `(\d{10})` \| `([^`]+)` \| `([0-9a-f]+)` \| `(ck_[0-9a-f]{24})` \|")
+    assert table == expected
+    for v_number, secret, secret_hex, key in table:
+        # the page's recipe, step by step: UTF-8 secret, HMAC-SHA256 over the V-number, first 24 hex characters
+        assert secret.encode("utf-8").hex() == secret_hex
+        digest = hmac.new(secret.encode("utf-8"), v_number.encode("ascii"), hashlib.sha256).hexdigest()
+        assert key == "ck_" + digest[:24]
+    assert any(not secret.isascii() for _, secret, _, _ in table), "a vector must pin the secret's encoding"
+
+
+def test_partition_table_is_kafkas_placement_and_differs_from_librdkafkas_default() -> None:
+    expected = [(row["key"], str(row["murmur2"]), str(row["positive"]), *(str(p) for p in row["partition"].values()),
+                 " / ".join(str(p) for p in row["crc32_partition_not_this"].values()))
+                for row in VECTORS["partitions"]]
+    table = rows(section("Partitioning"),
+                 r"\| `(ck_[0-9a-f]{24})` \| (-?\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+ / \d+ / \d+) \|")
+    assert table == expected
+    assert any(int(murmur) < 0 for _, murmur, *_ in table), "a vector must show the sign bit cleared, not abs()"
+    assert any(len({p3, p6, p12}) == 3 for _, _, _, p3, p6, p12, _ in table)
+    assert any(crc.split(" / ")[1] != p6 for _, _, _, _, p6, _, crc in table)
+
+
+def test_crc64_table_and_every_released_fingerprint_are_on_the_page() -> None:
+    crc = rows(section("The value: Avro single-object encoding"),
+               r"\| (\(no bytes\)|`[^`]+`) \| `([0-9a-f]{16})` \| `([0-9a-f]{16})` \|")
+    assert crc == [("(no bytes)" if not row["text"] else code(row["text"]), row["crc64_hex"], row["fingerprint_hex"])
+                   for row in VECTORS["crc64_avro"]]
+    fingerprints = rows(section("The value: Avro single-object encoding"),
+                        r"\| ([a-z_]+) \| v(\d+) \| `([0-9a-f]{16})` \|")
+    released = [(s.name, str(v), CATALOGUE.fingerprint(s.name, v).hex()) for s in CATALOGUE.subjects()
+                for v in s.versions]
+    assert fingerprints == released
+    case_closed = next(row for row in VECTORS["schemas"] if row["subject"] == "case_closed")
+    assert f"```text\n{case_closed['canonical_form']}\n```" in DOC
+
+
+def test_whole_record_example_is_what_the_publisher_writes() -> None:
+    avro = VECTORS["records"]["avro"]
+    text = section("A whole record")
+    assert f"| topic | {code(avro['topic'])} |" in text
+    assert f"| key | {code(avro['key'])} (ASCII) |" in text
+    partitions = next(t.partitions for t in topics.CHAIN_TOPICS if t.name == avro["topic"])
+    assert f"| partition | {kafka_partition(avro['key'].encode(), partitions)} of {partitions} |" in text
+    value = bytes.fromhex(avro["value_hex"])
+    assert f"The value, {len(value)} bytes (hex):" in text
+    assert "```text\n" + "\n".join(textwrap.wrap(avro["value_hex"], 64)) + "\n```" in text
+    offset = 0  # the byte-by-byte table covers the value exactly: spelled-out bytes, then "+ N bytes" skipped
+    for spelled, skipped in rows(text, r"\| ((?:`[0-9a-f]+` ?)+)(?: \+ (\d+) bytes)? \|.*\|.*\|"):
+        part = bytes.fromhex(spelled.replace("`", "").replace(" ", ""))
+        assert value[offset:offset + len(part)] == part, f"at byte {offset}"
+        offset += len(part) + int(skipped or 0)
+    assert offset == len(value)
+
+
+def test_headers_table_lists_each_header_with_the_examples_value() -> None:
+    table = rows(section("Headers"), r"\| `([a-z_-]+)` \| .+ \| `([^`]+)` \|")
+    assert table == [(h["name"], h["value"]) for h in VECTORS["records"]["avro"]["headers"]]
+
+
+def test_json_alternative_shows_the_json_codecs_value_and_the_headers_it_changes() -> None:
+    json_record = VECTORS["records"]["json"]
+    text = section("The JSON alternative")
+    assert f"```json\n{json_record['value_text']}\n```" in text
+    avro_headers = {h["name"]: h["value"] for h in VECTORS["records"]["avro"]["headers"]}
+    changed = [(h["name"], h["value"]) for h in json_record["headers"] if avro_headers[h["name"]] != h["value"]]
+    assert rows(text, r"\| `([a-z_-]+)` \| `([^`]+)` \|") == changed
+
+
+def test_prefix_joining_row() -> None:
+    prefix, topic = PREFIX_EXAMPLE
+    assert rows(section("Topics and the prefix"), r"\| `([^`]+\.)` \| `([^`]+)` \| `([^`]+)` \|") == [
+        (prefix, topic, VECTORS["topic_prefix"]["joined"])]
+
+
+def test_topics_table_names_every_topic_and_subject() -> None:
+    text = section("Topics and the prefix")
+    for spec in topics.ALL_TOPICS:
+        assert f"| {code(spec.name)} |" in text
+    for subject in CATALOGUE.subjects():
+        assert re.search(rf"^\| `{re.escape(subject.topic)}` \|.*\b{subject.name}\b", text, flags=re.M), subject.name
+
+
+# -- error codes ---------------------------------------------------------------------------------------------
+
+def _semantic_rejections() -> dict[str, str]:
+    """Code -> stage of every ``Rejection(stage, code, ...)`` written literally in the engine."""
+    tree = ast.parse((layout.REPO_ROOT / "validator" / "engine.py").read_text())
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Rejection":
+            stage, kind = node.args[0], node.args[1]
+            if isinstance(stage, ast.Constant) and isinstance(kind, ast.Constant):
+                found[str(kind.value)] = str(stage.value)
+    return found
+
+
+def _codec_codes() -> set[str]:
+    pending, codes = [CodecError], set()
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            codes.add(sub.code)
+            pending.append(sub)
+    return codes
+
+
+def _record(value: bytes, headers: list[tuple[str, bytes]]) -> ConsumedRecord:
+    return ConsumedRecord("chain.fit-to-fly", 0, 0, 0, 0, EXAMPLE_CASE_KEY.encode(), value, headers)
+
+
+CODEC_TRIGGERS: dict[str, ConsumedRecord] = {
+    "truncated": _record(b"", []),
+    "not-avro": _record(b"xyz", []),
+    "unknown-schema": _record(b"\xc3\x01" + bytes(8) + b"\x00", []),
+    "content-type": _record(b"{}", [("content-type", b"text/plain")]),
+    "schema-invalid": _record(b'{"fit": true}', [("content-type", b"application/json"),
+                                                 ("ce_type", b"nl.medical.fit_to_fly.v1")]),
+}
+"""One record per codec error code: the engine says which stage it dead-letters it in."""
+
+
+def test_error_code_table_is_every_code_the_validator_and_codec_can_emit_with_its_stage() -> None:
+    assert set(CODEC_TRIGGERS) == _codec_codes(), "a new codec error code needs a trigger here and a row on the page"
+    emitted = dict(_semantic_rejections())
+    for expected_code, record in CODEC_TRIGGERS.items():
+        _, rejection = Engine().process(record)
+        assert rejection is not None and rejection.code == expected_code, expected_code
+        emitted[rejection.code] = rejection.stage
+    table = rows(section("What the validator checks, and the error codes"),
+                 r"\| `([a-z-]+)` \| (decode|validate|semantic|process) \| .+ \| .+ \|")
+    assert dict(table) == emitted
+    assert len(table) == len(emitted), "a code is listed twice"
+    assert set(emitted.values()) | {"process"} == set(STAGES)
+
+
+@pytest.mark.parametrize("path", [None, "$.case_key"])
+def test_dead_letter_header_table_is_every_header_the_writer_adds(path: str | None) -> None:
+    record = _record(b"x", [("ce_id", b"1")])
+    written = [name for name, _ in dead_letter_headers(record, stage="decode", code="not-avro", reason="r" * 999,
+                                                       path=path)][1:]
+    table = [name for name, in rows(section("Dead letters"), r"\| `(dlq_[a-z_]+)` \| .+ \|")]
+    assert [name for name in table if name in written] == written  # in the order they are written
+    assert set(table) == {*written, "dlq_json_path", REDRIVE_COUNT}
+    assert f"at most {REASON_LIMIT} characters" in section("Dead letters")
+
+
+def _verdict() -> Verdict:
+    departure = datetime(2024, 3, 6, 9, 30, 15, 123456, tzinfo=UTC)
+    return Verdict(EXAMPLE_CASE_KEY, departure, departure - timedelta(hours=48),
+                   (Finding("PHY-001", "physical_features", "dtv", "missing"),))
+
+
+def test_findings_example_and_fields_are_what_the_validator_publishes() -> None:
+    text = section("Findings")
+    value = _finding_value(_verdict()).decode()
+    assert f"```json\n{value}\n```" in text
+    document: dict[str, Any] = json.loads(value)
+    assert [name for name, in rows(text, r"\| `([a-z_]+)` \| .+ \|")] == sorted(document)
+    for name in document["defects"][0]:
+        assert f"`{name}`" in text
+
+
+def test_report_table_is_every_field_of_the_report() -> None:
+    report = build_report([_verdict()], Counters(3, 2, 1), checkpoint_hours=48.0, dead_letters={"key-mismatch": 1})
+    text = section("The report")
+    assert [name for name, in rows(text, r"\| `([a-z_]+)` \| .+ \|")] == list(report)
+    for name in (*report["records"], *report["baseline"], *report["over_time"][0], *report["cases"][0]):
+        assert f"`{name}`" in text, name
