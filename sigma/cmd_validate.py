@@ -12,14 +12,27 @@ from sigma.context import settings as get_settings
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, report_html: Path | None) -> None:
+    """Write both files, each through a temporary file and a rename; one error naming every file not written."""
+    from runtime import outputs
+    from runtime.errors import SigmaError
     from validator.report import html
 
+    files = []
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+        files.append((report_json, "--report-json", json.dumps(report, indent=2) + "\n"))
     if report_html is not None:
-        report_html.parent.mkdir(parents=True, exist_ok=True)
-        report_html.write_text(html.render(report))
+        files.append((report_html, "--report-html", html.render(report)))
+    failed = []
+    for path, what, text in files:
+        try:
+            outputs.write_text(path, text, what)
+        except SigmaError as exc:
+            failed.append(exc)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise SigmaError("; ".join(f.message for f in failed),
+                         fix="check free space and permissions of those folders; nothing was replaced")
 
 
 def _report(engine: Any) -> dict[str, Any]:
@@ -48,10 +61,14 @@ def validate(
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
+    from runtime import outputs
     from runtime.progress import progress
     from validator.report import text
 
     settings = get_settings(ctx)
+    for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
+        if path is not None:
+            outputs.check(path, what)  # now, not after a run of hours
     if from_file is not None:
         from validator.engine import Engine
         from validator.offline import validate_recording
@@ -69,16 +86,18 @@ def validate(
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
+        validator = OnlineValidator(settings, options)
+        outputs.check_folder(validator.snapshot_file.parent, "--state-dir" if state_dir else "SIGMA_HOME")
         with progress("validating", None) as tracker:
             try:
-                engine = OnlineValidator(settings, options).run(tracker)
+                engine = validator.run(tracker)
             except KeyboardInterrupt:
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
                 raise typer.Exit(130) from None
     report = _report(engine)
-    _write_reports(report, report_json, report_html)
     if not quiet:
         text.render(report, Console())
+    _write_reports(report, report_json, report_html)
 
 
 def dossier(
