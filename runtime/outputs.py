@@ -11,6 +11,7 @@ turn a link or a device node into a regular file.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -117,6 +118,8 @@ def temporary(path: Path, what: str = "") -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return _create(path.parent, path.name)
+    except FileExistsError:  # what mkdir says, despite exist_ok, when a file stands where a folder should
+        raise failure(path, what, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))) from None
     except OSError as exc:
         raise failure(path, what, exc) from None
 

@@ -103,3 +103,9 @@ def test_a_write_that_fails_after_the_work_is_one_error_naming_the_path(tmp_path
     assert str(caught.value) == (f"could not write --report-json {target} (No such file or directory): check free "
                                  f"space and permissions of {target.parent}; nothing was replaced")
     assert caught.value.exit_code == 1
+
+
+def test_a_file_where_the_folder_was_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("a file now")
+    with pytest.raises(SigmaError, match=r"could not write --truth .*out/truth\.jsonl \(Not a directory\)"):
+        outputs.write_text(tmp_path / "out" / "truth.jsonl", "x", "--truth")
