@@ -88,7 +88,7 @@ class RecordingWriter:
             self._write({"format": FORMAT, "version": VERSION, "tool": f"sigma {__version__}",
                          "created_at": datetime.now(UTC).isoformat(),
                          **{k: v for k, v in manifest.items() if k not in ("format", "version")}})
-            self._out.flush()  # the manifest is on disk at once: a live capture shows what it is recording
+            self._out.flush()  # the manifest is on disk at once: a live capture's temporary file shows what it records
         except OSError as exc:
             outputs.discard(self._temp)
             raise outputs.failure(self.path, what, exc) from None

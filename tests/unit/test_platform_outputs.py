@@ -60,6 +60,8 @@ def test_a_fifo_stands_for_a_device_node_and_is_refused_without_blocking(tmp_pat
         outputs.write_text(fifo, "data", "--truth")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert _names(tmp_path) == ["fifo"]
+    with pytest.raises(UsageError, match=r"--report-json /dev/null is a character device"):
+        outputs.check(Path("/dev/null"), "--report-json")  # checking only looks
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
