@@ -263,13 +263,13 @@ class EmbeddedBroker:
 
     def prepare(self) -> dict[str, str | int] | None:
         """What a start needs before anything slow (resolving jars can take minutes): a readable state file
-        (returned; None before the first start) and a data folder that exists or can be created."""
+        (returned; None before the first start) and a data folder that is, or can be created, writable.
+        Nothing is created here: a start that fails later leaves no empty data folder behind."""
         meta = self._meta()
         try:
-            (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create the broker data folder {self.data_dir} ({exc.strerror})",
-                             fix="set SIGMA_HOME (or --data-dir) to a writable folder") from None
+            outputs.check_folder(self.data_dir, "the broker data folder")
+        except UsageError as exc:
+            raise UsageError(exc.message, fix="set SIGMA_HOME (or --data-dir) to a writable folder") from None
         return meta
 
     def start(self, timeout: float = 120.0) -> BrokerStatus:
@@ -283,6 +283,7 @@ class EmbeddedBroker:
             return current
         java = find_java()
         self._classpath()
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         if not port_free(self.port):
             raise SigmaError(f"port {self.port} on 127.0.0.1 is already in use by another process",
                              fix="choose another with --port (or SIGMA_BROKER_PORT), or stop that process")

@@ -175,7 +175,8 @@ def test_an_unwritable_home_stops_broker_start_before_resolving_kafka(tmp_path: 
     kafka = tmp_path / "kafka"
     line = one_error(sigma("broker", "start", env={"SIGMA_HOME": str(home), "SIGMA_KAFKA_DIR": str(kafka)},
                            drop=("SIGMA_BOOTSTRAP_SERVERS",)), 2)
-    assert f"cannot create the broker data folder {home}/broker-" in line and "set SIGMA_HOME" in line
+    assert f"the broker data folder {home}/broker-" in line and f"{home} is not a directory" in line
+    assert line.endswith("set SIGMA_HOME (or --data-dir) to a writable folder")
     assert not kafka.exists(), "checked before Maven was asked for the jars"
 
 
