@@ -129,6 +129,13 @@ def discard(temp: Path) -> None:
     temp.unlink(missing_ok=True)
 
 
+def _given_up(temp: Path, path: Path, what: str, exc: BaseException) -> BaseException:
+    """Remove ``temp`` whatever stopped the writing (Ctrl-C too); what to raise: an OSError becomes the one-line
+    failure, anything else stays itself."""
+    discard(temp)
+    return failure(path, what, exc) if isinstance(exc, OSError) else exc
+
+
 def install(temp: Path, path: Path, what: str = "") -> None:
     """Put the finished ``temp`` in place of ``path``, durably, unless ``path`` has become something other than
     a regular file; ``temp`` is removed on any failure. An existing file's permission bits are kept."""
@@ -145,9 +152,8 @@ def install(temp: Path, path: Path, what: str = "") -> None:
         if path.is_file():
             os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
         os.replace(temp, path)
-    except OSError as exc:
-        discard(temp)
-        raise failure(path, what, exc) from None
+    except BaseException as exc:
+        raise _given_up(temp, path, what, exc) from None
 
 
 def write_bytes(path: Path, data: bytes, what: str = "") -> None:
@@ -155,9 +161,8 @@ def write_bytes(path: Path, data: bytes, what: str = "") -> None:
     temp = temporary(path, what)
     try:
         temp.write_bytes(data)
-    except OSError as exc:
-        discard(temp)
-        raise failure(path, what, exc) from None
+    except BaseException as exc:
+        raise _given_up(temp, path, what, exc) from None
     install(temp, path, what)
 
 
