@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from compat.locate import render
 from compat.model import CompatInputError
 
 KINDS = ("avro", "jsonschema")
+MAX_DEPTH = 100
+"""Deepest nesting of objects and arrays a schema file may have. The rules walk a schema recursively and met
+Python's recursion limit at about 320 levels; real schemas stay far below 100 (the message book's: 6)."""
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+"""JSON strings (skipped: brackets inside them do not nest) and brackets."""
 _AVRO_TYPES = {"record", "enum", "fixed", "map", "long", "int", "float", "double", "bytes", "boolean"}
 _JSON_KEYWORDS = {"$schema", "$id", "$ref", "$defs", "definitions", "properties", "required",
                   "additionalProperties", "anyOf", "oneOf", "allOf", "not", "minimum", "maximum", "pattern", "enum",
@@ -63,6 +69,10 @@ def read(path: Path, kind: str | None = None, hint: str | None = None) -> Schema
 @functools.lru_cache(maxsize=8192)
 def parse(text: str, name: str, kind: str | None = None, hint: str | None = None) -> Schema:
     """A validated ``Schema`` from text; ``CompatInputError`` naming ``name`` when it is not one."""
+    deepest = _nesting(text)
+    if deepest > MAX_DEPTH:
+        raise CompatInputError(f"{name}: objects and arrays nested {deepest} levels deep; a schema may nest at most "
+                               f"{MAX_DEPTH} levels")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -73,6 +83,21 @@ def parse(text: str, name: str, kind: str | None = None, hint: str | None = None
     else:
         _check_json_schema(document, name)
     return Schema(found, document, text, name, hashlib.sha1(f"{found}\0{text}".encode()).hexdigest())
+
+
+def _nesting(text: str) -> int:
+    """How deeply objects and arrays nest in JSON ``text``, read without recursion (exact above MAX_DEPTH;
+    a text with fewer brackets than that cannot nest deeper, and is not scanned)."""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for token in _TOKENS.findall(text):
+        if token in ("{", "["):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "]"):
+            depth -= 1
+    return deepest
 
 
 def detect(name: str, document: Any, forced: str | None, hint: str | None = None) -> str:

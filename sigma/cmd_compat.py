@@ -60,9 +60,18 @@ def check(
     from compat.catalogue_check import BASELINE
     from compat.catalogue_check import check as run
     from compat.formats import render
+    from compat.gitref import working_tree
     from compat.model import CompatInputError
+    from runtime.errors import UsageError
     from schemas import layout
 
+    for given, flag in ((baseline, "--baseline"), (config, "--config")):
+        if given is not None and not given.is_file():  # only the defaults may be absent
+            raise UsageError(f"{flag} {given}: no such file", fix="see `sigma schemas check --help`")
+    if Path(against).is_dir() and not working_tree(Path(against)):  # comparing with nothing passes every check
+        raise UsageError(f"--against {against} holds no schema catalogue (no schemas/avro/SUBJECT/vN.avsc or "
+                         "schemas/jsonschema/SUBJECT/vN.json)",
+                         fix="give the root of a checkout that has one, or a git ref")
     base = (root or layout.REPO_ROOT).resolve()
     if models is None:
         models = base == layout.REPO_ROOT.resolve()
