@@ -73,8 +73,8 @@ def _avro(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
     out = []
     for finding in avro_rules.resolution(reader.text, writer.text):
         rule = rule_id(finding.kind, direction)
-        path = finding.reader_path if direction == "backward" else finding.writer_path
-        out.append(Violation(rule, render(path), f"{avro_rules.describe(finding, direction)}: {who_breaks(direction)}",
+        what = avro_rules.describe(finding, direction)
+        out.append(Violation(rule, render(finding.new_path(direction)), f"{what}: {who_breaks(direction)}",
                              fix=RULES[rule].fix, direction=direction))
     return tuple(out)
 
@@ -86,7 +86,7 @@ def _json(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
     local = (_local_references(writer), _local_references(reader))
     for finding in jsonschema_rules.findings(writer.document, reader.document, local=local):
         rule = rule_id(finding.kind, direction)
-        path = render(finding.reader_path if direction == "backward" else finding.writer_path)
+        path = render(finding.new_path(direction))
         what = jsonschema_rules.describe(finding, direction)
         if (rule, path, what) in seen:  # a shared or recursive $defs entry: reported once, where first met
             continue

@@ -17,7 +17,8 @@ from typing import Any
 from jsonschema import validators
 
 from compat import samples
-from compat.jsonschema_rules import Probe, resolve
+from compat.finding import Probe
+from compat.jsonschema_rules import resolve
 from compat.locate import Token
 
 _ABOUT_CHILDREN = frozenset({"additionalProperties", "unevaluatedProperties", "propertyNames", "maxProperties",

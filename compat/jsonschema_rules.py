@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import validators
 
+from compat.finding import Finding, Probe
 from compat.locate import Token
 
 ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
@@ -34,30 +34,6 @@ _NOT_MERGED = frozenset({"$ref", "$defs", "definitions", "$schema", "$id", "$com
 """Siblings of ``$ref`` that do not constrain a value: following the reference ignores them."""
 _LENGTHS = (("minLength", "maxLength", "string"), ("minItems", "maxItems", "array"),
             ("minProperties", "maxProperties", "object"))
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Where and how a counter-example differs: ``value`` at ``where``, or ``omit`` property ``name`` there."""
-
-    where: tuple[Token, ...]
-    action: str = "value"
-    name: str = ""
-    writer: Any = True
-    """The writer's (resolved) schema at ``where``: candidate values come from it."""
-    reader: Any = True
-    """The reader's (resolved) schema at ``where``: candidate values aim just outside it."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A rule hit in writer/reader terms; ``compare`` names it by direction and looks for a counter-example."""
-
-    kind: str
-    writer_path: tuple[Token, ...]
-    reader_path: tuple[Token, ...]
-    facts: dict[str, Any] = field(default_factory=dict)
-    probe: Probe = field(default_factory=lambda: Probe(()))
 
 
 def findings(writer: Any, reader: Any, *, local: tuple[bool, bool] | None = None) -> list[Finding]:

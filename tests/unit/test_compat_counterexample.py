@@ -9,8 +9,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from compat import counterexample, jsonschema_rules, samples
+from compat import counterexample, samples
 from compat.compare import compare
+from compat.finding import Probe
 from compat.load import parse
 from compat.model import Result
 
@@ -52,7 +53,7 @@ def test_find_refuses_a_document_rejected_elsewhere() -> None:
     old = {"type": "object", "properties": {"k": {"enum": ["x", "y"]}, "n": {"type": "integer"}}}
     new = {"type": "object", "properties": {"k": {"enum": ["x", "y"]}, "n": {"type": "integer"}},
            "required": ["n"]}
-    probe = jsonschema_rules.Probe(("k",), writer={"enum": ["x", "y"]}, reader={"enum": ["x", "y"]})
+    probe = Probe(("k",), writer={"enum": ["x", "y"]}, reader={"enum": ["x", "y"]})
     assert counterexample.find(old, new, probe) == (False, None)
 
 
