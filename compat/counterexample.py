@@ -14,11 +14,9 @@ import functools
 import json
 from typing import Any
 
-from jsonschema import validators
-
-from compat import samples
+from compat import drafts, samples
 from compat.finding import Probe
-from compat.jsonschema_rules import resolve
+from compat.jsonschema_side import resolve
 from compat.locate import Token
 
 _ABOUT_CHILDREN = frozenset({"additionalProperties", "unevaluatedProperties", "propertyNames", "maxProperties",
@@ -42,8 +40,7 @@ def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
 
 @functools.lru_cache(maxsize=1024)
 def _validator(text: str) -> Any:
-    schema = json.loads(text)
-    return validators.validator_for(schema, default=validators.Draft202012Validator)(schema)
+    return drafts.validator(json.loads(text))
 
 
 @functools.lru_cache(maxsize=1024)

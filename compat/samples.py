@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from compat.jsonschema_rules import _finite, resolve
+from compat.jsonschema_side import dependencies, finite, resolve
 
 MISSING: Any = object()
 """No value could be produced."""
@@ -127,12 +127,13 @@ def example(schema: Any, root: Any, depth: int = 0) -> Any:
     if node is True or not isinstance(node, dict) or not node:
         return None
     if "allOf" in node:
-        from compat.jsonschema_rules import _merge_all_of
+        from compat.jsonschema_rules import merge_all_of
+        from compat.jsonschema_side import Side
 
-        return example(_merge_all_of(node, root), root, depth + 1)
-    finite = _finite(node)
-    if finite is not None:
-        return finite[0] if finite else MISSING
+        return example(merge_all_of(node, Side(root)), root, depth + 1)
+    values = finite(node)
+    if values is not None:
+        return values[0] if values else MISSING
     for key in ("anyOf", "oneOf"):
         if key in node:
             rest = {k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}
@@ -218,7 +219,7 @@ def candidates(writer: Any, reader: Any, root: Any) -> Iterator[Any]:
     w = resolve(writer, (), root)[0]
     r = reader if isinstance(reader, dict | bool) else True
     w = w if isinstance(w, dict) else {}
-    yield from _finite(w) or []
+    yield from finite(w) or []
     if isinstance(r, dict):
         yield from _outside(w, r, root)
     for kind in sorted(_kinds(w)):
@@ -273,6 +274,37 @@ def _outside(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
                         ("array", []), ("object", {})):
         if kind not in _kinds(r) or "type" not in r:
             yield value
+    if "not" in r:
+        yield from _excluded(w, r["not"], root)
+    if "object" in _kinds(w):
+        yield from _dependents(w, r, root)
+
+
+def _excluded(w: dict[str, Any], excluded: Any, root: Any) -> Iterator[Any]:
+    """Values a reader's ``not`` rejects: of its subschema (``root`` is the writer's; best effort)."""
+    yield from finite(excluded) or []
+    value = example(excluded, root)
+    if value is not MISSING:
+        yield value
+    if isinstance(excluded, dict):
+        for kind in sorted(_kinds(excluded) & _kinds(w)):
+            yield from _typical(excluded, kind, root)
+
+
+def _dependents(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
+    """Objects of the writer that have a property the reader's dependencies are about, without what it needs."""
+    needs, schemas = dependencies(r)
+    if not needs and not schemas:
+        return
+    base = example({**w, "type": "object"}, root)
+    base = base if isinstance(base, dict) else {}
+    properties = w.get("properties", {})
+    for name in [*needs, *schemas]:
+        for value in (example(properties.get(name, w.get("additionalProperties", True)), root), None):
+            doc = {**base, name: None if value is MISSING else value}
+            for gone in needs.get(name, ([], ""))[0]:
+                doc.pop(gone, None)
+            yield doc
 
 
 def _typical(w: dict[str, Any], kind: str, root: Any) -> Iterator[Any]:

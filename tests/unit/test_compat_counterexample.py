@@ -36,16 +36,16 @@ def test_counterexample_isolates_its_own_violation() -> None:
     assert required.verified and "a" not in required.counterexample
 
 
-def test_unverifiable_violation_still_fails_and_shows_no_document() -> None:
-    """The new pattern accepts every string the old one did; the rule cannot prove that, so it reports the
-    change, finds no counter-example, and says so — no document is presented as one."""
+def test_unverifiable_finding_is_undecided_fails_and_shows_no_document() -> None:
+    """The new pattern accepts every string the old one did; the rules cannot prove that, find no
+    counter-example, and say they cannot decide (a rule id of its own) — no document is shown as one."""
     old = {"type": "string", "pattern": "^a$"}
     new = {"type": "string", "pattern": "^[ab]$"}
     result = run(old, new)
     (v,) = result.violations
-    assert v.rule == "JSON-PATTERN-CHANGED" and not result.compatible
+    assert v.rule == "JSON-UNDECIDED" and not result.compatible
     assert v.searched and not v.verified and v.counterexample is None
-    assert "no counter-example could be verified" in v.message
+    assert "cannot decide" in v.message and "JSON-PATTERN-CHANGED" in v.message
     assert "counterexample" not in v.to_json() and v.to_json()["counterexample_verified"] is False
 
 
