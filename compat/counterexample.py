@@ -86,13 +86,17 @@ def _documents(base: Any, probe: Probe, writer: Any, reader: Any) -> list[Any]:
 def _rejected_at(validator: Any, doc: Any, where: tuple[Token, ...]) -> bool:
     """Does the reader reject ``doc`` at ``where`` (or below), or at its parent for a reason about the child's
     presence (a closed object, an array that may not have that item)?"""
-    for error in validator.iter_errors(doc):
-        path = tuple(error.absolute_path)
-        if path[:len(where)] == tuple(where):
-            return True
-        if where and path == tuple(where[:-1]) and (error.validator in _ABOUT_CHILDREN or error.validator is None):
-            return True
-    return False
+    return any(_at(error, tuple(where)) for error in validator.iter_errors(doc))
+
+
+def _at(error: Any, where: tuple[Token, ...]) -> bool:
+    """Is the error at ``where`` — itself, or through the branch errors of an anyOf/oneOf that failed?"""
+    path = tuple(error.absolute_path)
+    if path[:len(where)] == where:
+        return True
+    if where and path == where[:-1] and (error.validator in _ABOUT_CHILDREN or error.validator is None):
+        return True
+    return any(_at(sub, where) for sub in error.context or ())
 
 
 def _get(doc: Any, where: tuple[Token, ...]) -> Any:

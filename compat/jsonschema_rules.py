@@ -179,10 +179,9 @@ class _Walker:
                 if not r_key:
                     self.found.extend(tries[0][1])
                     continue
-                same_type = [found for option, found in tries
-                             if types(self.r.read(option)) & types(resolved_w) and types(resolved_w) != ALL_TYPES]
-                if len(same_type) == 1:  # one branch of the same type: report what changed inside it
-                    self.found.extend(same_type[0])
+                sharing = [found for option, found in tries if not self.w.disjoint(resolved_w, self.r, option)]
+                if len(sharing) == 1 and types(resolved_w) != ALL_TYPES:
+                    self.found.extend(sharing[0])  # one branch shares values with it: report what changed there
                     continue
                 reader_union = {"anyOf": [option for option, _ in r_opts]}
                 self.add("combinator", w_path, r_at, Probe(

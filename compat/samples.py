@@ -274,21 +274,22 @@ def _outside(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
                         ("array", []), ("object", {})):
         if kind not in _kinds(r) or "type" not in r:
             yield value
-    if "not" in r:
-        yield from _excluded(w, r["not"], root)
+    for keyword in ("not", "if"):  # values the subschema accepts: rejected by a not, sent to then by an if
+        if keyword in r:
+            yield from _values_of(w, r[keyword], root)
     if "object" in _kinds(w):
         yield from _dependents(w, r, root)
 
 
-def _excluded(w: dict[str, Any], excluded: Any, root: Any) -> Iterator[Any]:
-    """Values a reader's ``not`` rejects: of its subschema (``root`` is the writer's; best effort)."""
-    yield from finite(excluded) or []
-    value = example(excluded, root)
+def _values_of(w: dict[str, Any], sub: Any, root: Any) -> Iterator[Any]:
+    """Values of a reader's subschema of the writer's kinds (``root`` is the writer's: best effort)."""
+    yield from finite(sub) or []
+    value = example(sub, root)
     if value is not MISSING:
         yield value
-    if isinstance(excluded, dict):
-        for kind in sorted(_kinds(excluded) & _kinds(w)):
-            yield from _typical(excluded, kind, root)
+    if isinstance(sub, dict):
+        for kind in sorted(_kinds(sub) & _kinds(w)):
+            yield from _typical(sub, kind, root)
 
 
 def _dependents(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
