@@ -54,7 +54,7 @@ def test_draft_comes_from_schema_then_default() -> None:
 
 
 # draft-07 and earlier: tuple items with additionalItems, dependencies, definitions, $ref replaces its object.
-TUPLE = {"type": "array", "items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False}
+TUPLE: dict[str, Any] = {"type": "array", "items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False}
 
 
 @pytest.mark.parametrize("draft", ["draft-04", "draft-06", "draft-07", "2019-09"])
