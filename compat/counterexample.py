@@ -31,7 +31,7 @@ def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
     """(verified, document): verified only when ``writer`` accepts it and ``reader`` rejects it at the probe."""
     writer_text, reader_text = json.dumps(writer, sort_keys=True), json.dumps(reader, sort_keys=True)
     old, new = _validator(writer_text), _validator(reader_text)
-    for base in _bases(writer_text, reader_text):
+    for base in _bases(writer_text, reader_text) or (None,):  # no example of the writer: containers are made
         for doc in _documents(base, probe, writer, reader):
             if old.is_valid(doc) and _rejected_at(new, doc, probe.where):
                 return True, doc

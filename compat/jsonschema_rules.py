@@ -26,7 +26,7 @@ import math
 from typing import Any
 
 from compat.finding import Finding, Probe
-from compat.jsonschema_side import ALL_TYPES, Side, bound, dependencies, finite, items, types
+from compat.jsonschema_side import ALL_TYPES, Side, bound, count, dependencies, finite, items, types
 from compat.locate import Token
 
 EXTRA_NAME = "x_sigma_extra"
@@ -52,8 +52,8 @@ def findings(writer: Side, reader: Side, *, local: tuple[bool, bool] | None = No
     if local is None:
         local = (refs_into_definitions(w_root), refs_into_definitions(r_root))
     walker.same_references = all(local) and isinstance(w_root, dict) and isinstance(r_root, dict) and (
-        writer.draft == reader.draft and w_root.get("$defs") == r_root.get("$defs")
-        and w_root.get("definitions") == r_root.get("definitions"))
+        writer.draft == reader.draft and same(w_root.get("$defs"), r_root.get("$defs"))
+        and same(w_root.get("definitions"), r_root.get("definitions")))
     walker.walk(w_root, r_root, (), (), ())
     return walker.found
 
@@ -62,7 +62,7 @@ class _Walker:
     def __init__(self, writer: Side, reader: Side) -> None:
         self.w, self.r = writer, reader
         self.found: list[Finding] = []
-        self.active: set[tuple[int, int]] = set()
+        self.active: set[tuple[Any, ...]] = set()
         self.same_references = False
         """True when every $ref of both schemas points into equal $defs under one draft: equal subtrees
         then mean the same."""
@@ -79,7 +79,7 @@ class _Walker:
         self.found.append(Finding(kind, wp, rp, facts, probe))
 
     def walk(self, w: Any, r: Any, wp: Path, rp: Path, where: Path) -> None:
-        if self.same_references and w == r:  # unchanged subtree: accepts exactly what it accepted
+        if self.same_references and same(w, r):  # unchanged subtree: accepts exactly what it accepted
             return
         w, wp = self.w.resolve(w, wp)
         r, rp = self.r.resolve(r, rp)
@@ -93,16 +93,30 @@ class _Walker:
         w = {} if w is True else w
         if not isinstance(w, dict) or not isinstance(r, dict):
             return
-        key = (id(w), id(r))
-        if key in self.active:  # a recursive $ref came back to a pair already being compared
-            return
-        self.active.add(key)
+        keys = ((id(w), id(r)), (wp, rp, where))
+        if any(key in self.active for key in keys):  # a recursive $ref came back to a pair being compared
+            return  # (by identity; by place for the new object a $ref with siblings becomes each time)
+        self.active.update(keys)
         try:
             self._compare(w, r, wp, rp, where, probe)
         finally:
-            self.active.discard(key)
+            self.active.difference_update(keys)
 
     def _compare(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path, probe: Probe) -> None:
+        values = finite(w)
+        if values is not None:  # a finite writer: each value it accepts is judged by the reader's validator
+            lost = [v for v in values if self.w.accepts(w, v) and not self.r.accepts(r, v)]
+            if lost:
+                at = next(((*rp, k) for k in ("enum", "const", "type") if k in r), rp)
+                self.add("enum", wp, at, Probe(where, writer=w, reader=r), lost=lost, writer=values,
+                         reader=finite(r))
+            return
+        if "not" in r:  # a conjunct of the reader: judged against the whole writer, before it is taken apart
+            if not (self.same_references and same(r["not"], w.get("not"))) and not self._excludes(w, r["not"]):
+                self.add("not", (*wp, "not") if "not" in w else wp, (*rp, "not"), probe)
+            r = {k: v for k, v in r.items() if k != "not"}
+        if "$ref" in r and not same(r, w):  # a reference the rules cannot follow (not local): never passed unexamined
+            self.add("keyword", (*wp, "$ref") if "$ref" in w else wp, (*rp, "$ref"), probe, keyword="$ref")
         if "allOf" in r:
             for k, branch in enumerate(r["allOf"]):
                 self.walk(w, branch, wp, (*rp, "allOf", k), where)
@@ -114,14 +128,6 @@ class _Walker:
             r_key = "anyOf" if "anyOf" in r else "oneOf"
             self._combinators(w_opts or [(w, wp)], r_opts or [(r, rp)], (*rp, r_key) if r_opts else rp,
                               r_key if r_opts else "", where)
-            return
-        values = finite(w)
-        if values is not None:
-            lost = [v for v in values if self.w.accepts(w, v) and not self.r.accepts(r, v)]
-            if lost:
-                at = next(((*rp, k) for k in ("enum", "const", "type") if k in r), rp)
-                self.add("enum", wp, at, Probe(where, writer=w, reader=r), lost=lost, writer=values,
-                         reader=finite(r))
             return
         wt, rt = self.w.live_types(w), types(r)
         self._type(w, r, wt, rt, wp, rp, probe)
@@ -142,11 +148,8 @@ class _Walker:
             self._dependencies(w, r, wp, rp, where)
         if "array" in live:
             self._array(w, r, wp, rp, where)
-        if "not" in r and not (self.same_references and r["not"] == w.get("not")) and not self._excludes(
-                w, r["not"]):
-            self.add("not", (*wp, "not") if "not" in w else wp, (*rp, "not"), probe)
         for keyword in _UNANALYSED:
-            if keyword in r and r[keyword] != w.get(keyword):
+            if keyword in r and not same(r[keyword], w.get(keyword)):
                 self.add("keyword", (*wp, keyword), (*rp, keyword), probe, keyword=keyword)
 
     def _excludes(self, w: dict[str, Any], excluded: Any) -> bool:
@@ -225,10 +228,11 @@ class _Walker:
 
     def _length(self, w: dict[str, Any], r: dict[str, Any], low: str, high: str, wp: Path, rp: Path,
                 probe: Probe) -> None:
-        if isinstance(r.get(low), int) and r[low] > w.get(low, 0):
-            self.add("bound", (*wp, low), (*rp, low), probe, keyword=low, writer=w.get(low), reader=r[low])
-        if isinstance(r.get(high), int) and r[high] < w.get(high, float("inf")):
-            self.add("bound", (*wp, high), (*rp, high), probe, keyword=high, writer=w.get(high), reader=r[high])
+        r_low, w_low, r_high, w_high = count(r, low), count(w, low), count(r, high), count(w, high)
+        if r_low is not None and r_low > (w_low or 0):
+            self.add("bound", (*wp, low), (*rp, low), probe, keyword=low, writer=w_low, reader=r_low)
+        if r_high is not None and r_high < (math.inf if w_high is None else w_high):
+            self.add("bound", (*wp, high), (*rp, high), probe, keyword=high, writer=w_high, reader=r_high)
 
     def _object(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path) -> None:
         wprops, rprops = w.get("properties", {}), r.get("properties", {})
@@ -292,7 +296,7 @@ class _Walker:
             if self.w.absent(w, name) or self.r.anything(schema):
                 continue
             own_schema, own_keyword = w_schemas.get(name, (True, ""))
-            if self.same_references and own_schema == schema:
+            if self.same_references and same(own_schema, schema):
                 continue
             present = {k: v for k, v in w.items() if k not in ("dependencies", "dependentSchemas")}
             present["required"] = sorted(required | {name})
@@ -318,6 +322,19 @@ class _Walker:
         if r.get("uniqueItems") is True and w.get("uniqueItems") is not True:
             self.add("unique-items", (*wp, "uniqueItems"), (*rp, "uniqueItems"),
                      Probe(where, writer=w, reader={"uniqueItems": True}))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as JSON: Python's ``==`` also says ``False == 0`` and ``[1] == [True]``, which JSON does not."""
+    if a is b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b) and not isinstance(b, dict | list)
 
 
 def refs_into_definitions(schema: Any) -> bool:

@@ -30,8 +30,9 @@ _DEPTH = 8
 
 
 def resolve(node: Any, path: tuple[Token, ...], root: Any) -> tuple[Any, tuple[Token, ...]]:
-    """Follow local ``$ref`` (``#/…``, or the root's own ``$id`` + ``#/…``). Siblings of ``$ref`` are kept
-    from 2019-09 on, and ignored before (where ``$ref`` replaces its object), as the root's draft says."""
+    """Follow local ``$ref`` (``#/…``, or the root's own ``$id`` + ``#/…``). Up to draft-07 ``$ref`` replaces
+    its object (siblings are ignored); from 2019-09 on its siblings apply too, so a ``$ref`` with constraining
+    siblings becomes those siblings with the reference as one more ``allOf`` branch."""
     if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
         return node, path
     draft = drafts.of(root)
@@ -57,9 +58,18 @@ def resolve(node: Any, path: tuple[Token, ...], root: Any) -> tuple[Any, tuple[T
             else:
                 return node, path
         extra = {k: v for k, v in node.items() if k not in _NOT_MERGED} if merge else {}
-        node = {**target, **extra} if extra and isinstance(target, dict) else target
-        path = target_path
+        if extra:  # both apply: the siblings, and the target as one more allOf branch (found at its own path)
+            return {**extra, "allOf": [*extra.get("allOf", []), {"$ref": node["$ref"]}]}, path
+        node, path = target, target_path
     return node, path
+
+
+def count(node: dict[str, Any], key: str) -> int | None:
+    """A length or count keyword's value (``2.0`` is ``2`` from draft-06 on), or None when absent."""
+    value = node.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+        return None
+    return int(value)
 
 
 def finite(node: Any) -> list[Any] | None:
@@ -201,7 +211,8 @@ class Side:
             dead |= _dead_numbers(node)
         for low, high, kind in (("minLength", "maxLength", "string"), ("minItems", "maxItems", "array"),
                                 ("minProperties", "maxProperties", "object")):
-            if isinstance(node.get(low), int) and isinstance(node.get(high), int) and node[low] > node[high]:
+            least, most = count(node, low), count(node, high)
+            if least is not None and most is not None and least > most:
                 dead.add(kind)
         if "object" in live and "object" not in dead and self._object_dead(node, depth):
             dead.add("object")
@@ -211,7 +222,8 @@ class Side:
 
     def _object_dead(self, node: dict[str, Any], depth: int) -> bool:
         required = set(node.get("required", []))
-        if isinstance(node.get("maxProperties"), int) and len(required) > node["maxProperties"]:
+        most = count(node, "maxProperties")
+        if most is not None and len(required) > most:
             return True
         return any(self.absent(node, name, depth) for name in required)
 
@@ -226,7 +238,7 @@ class Side:
 
     def _array_dead(self, node: dict[str, Any], depth: int) -> bool:
         prefix, _, rest, _ = items(node)
-        least = node.get("minItems", 0) if isinstance(node.get("minItems"), int) else 0
+        least = count(node, "minItems") or 0
         for k in range(min(least, len(prefix))):
             if self.empty(self.read(prefix[k]), depth + 1):
                 return True

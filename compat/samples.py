@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from compat.jsonschema_side import dependencies, finite, resolve
+from compat.jsonschema_side import count, dependencies, finite, resolve
 
 MISSING: Any = object()
 """No value could be produced."""
@@ -177,7 +177,7 @@ def _typed(node: dict[str, Any], root: Any, depth: int, kind: str) -> Any:
         prefix = node.get("prefixItems", []) if not isinstance(node.get("items"), list) else node["items"]
         rest = node.get("items", True) if not isinstance(node.get("items"), list) else True
         items = []
-        for k in range(max(node.get("minItems", 0), 0)):
+        for k in range(max(count(node, "minItems") or 0, 0)):
             value = example(prefix[k] if k < len(prefix) else rest, root, depth + 1)
             if value is MISSING:
                 return MISSING
@@ -205,7 +205,7 @@ def _number(node: dict[str, Any], integer: bool) -> Any:
 
 def strings(node: dict[str, Any]) -> list[str]:
     """Strings valid for ``node``'s string keywords (pattern, lengths, a few formats)."""
-    low, high = node.get("minLength", 0), node.get("maxLength")
+    low, high = count(node, "minLength") or 0, count(node, "maxLength")
     if isinstance(node.get("pattern"), str):
         return list(pattern_strings(node["pattern"], low, high))
     if node.get("format") in _FORMATS:
@@ -248,27 +248,31 @@ def _outside(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
         step = r["multipleOf"]
         yield from (step / 2, step + 1, (w.get("multipleOf") or 1), 1, 0.5)
     texts = strings(w) if "string" in _kinds(w) else []
-    if isinstance(r.get("maxLength"), int):
-        yield from (t for t in texts if len(t) > r["maxLength"])
-        yield from ("a" * (r["maxLength"] + 1), "0" * (r["maxLength"] + 1))
-    if isinstance(r.get("minLength"), int):
-        yield from (t for t in texts if len(t) < r["minLength"])
-        yield from ("a" * max(r["minLength"] - 1, 0), "")
+    texts = strings(w) if "string" in _kinds(w) else []
+    longest, shortest = count(r, "maxLength"), count(r, "minLength")
+    if longest is not None:
+        yield from (t for t in texts if len(t) > longest)
+        yield from ("a" * (longest + 1), "0" * (longest + 1))
+    if shortest is not None:
+        yield from (t for t in texts if len(t) < shortest)
+        yield from ("a" * max(shortest - 1, 0), "")
     if isinstance(r.get("pattern"), str):
         yield from texts
-        length = max(w.get("minLength", 0), 1)
+        length = max(count(w, "minLength") or 0, 1)
         yield from ("", *(c * length for c in _PROBE_CHARS))
-    if r.get("uniqueItems") is True or isinstance(r.get("maxItems"), int) or isinstance(r.get("minItems"), int):
+    most, least = count(r, "maxItems"), count(r, "minItems")
+    if r.get("uniqueItems") is True or most is not None or least is not None:
         item = example(w.get("items", True), root) if not isinstance(w.get("items"), list) else None
         item = None if item is MISSING else item
         if r.get("uniqueItems") is True:
             yield [item, item]
-        if isinstance(r.get("maxItems"), int):
-            yield [item] * (r["maxItems"] + 1)
-        if isinstance(r.get("minItems"), int):
-            yield [item] * max(r["minItems"] - 1, 0)
-    if isinstance(r.get("maxProperties"), int) or isinstance(r.get("minProperties"), int):
-        yield {f"p{i}": None for i in range(r.get("maxProperties", -1) + 1)}
+        if most is not None:
+            yield [item] * (most + 1)
+        if least is not None:
+            yield [item] * max(least - 1, 0)
+    most = count(r, "maxProperties")
+    if most is not None or count(r, "minProperties") is not None:
+        yield {f"p{i}": None for i in range(-1 if most is None else most + 1)}
         yield {}
     for kind, value in (("null", None), ("boolean", True), ("integer", 7), ("number", 1.5), ("string", "text"),
                         ("array", []), ("object", {})):
