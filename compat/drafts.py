@@ -17,11 +17,25 @@ from jsonschema import validators
 
 from compat.model import CompatInputError
 
+
+def _additional_items(cls: Any) -> Any:
+    """``cls`` with ``additionalItems`` ignored next to a boolean ``items`` (as the drafts say: it only acts
+    after an ``items`` array), where ``jsonschema`` 4.26 raises a TypeError instead."""
+    legacy = cls.VALIDATORS["additionalItems"]
+
+    def additional_items(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Any:
+        if isinstance(schema.get("items"), bool):
+            return iter(())
+        return legacy(validator, value, instance, schema)
+
+    return validators.extend(cls, {"additionalItems": additional_items})
+
+
 VALIDATORS: dict[str, Any] = {
     "draft-04": validators.Draft4Validator,
-    "draft-06": validators.Draft6Validator,
-    "draft-07": validators.Draft7Validator,
-    "2019-09": validators.Draft201909Validator,
+    "draft-06": _additional_items(validators.Draft6Validator),
+    "draft-07": _additional_items(validators.Draft7Validator),
+    "2019-09": _additional_items(validators.Draft201909Validator),
     "2020-12": validators.Draft202012Validator,
 }
 """Every draft a schema registry accepts, oldest first, with the ``jsonschema`` validator of its semantics."""
@@ -50,7 +64,8 @@ def uri(name: str) -> str:
 @functools.lru_cache(maxsize=64)
 def _named(schema_uri: str) -> str | None:
     found = validators.validator_for({"$schema": schema_uri}, default=None)
-    return next((name for name, cls in VALIDATORS.items() if cls is found), _BY_URI.get(schema_uri.rstrip("#")))
+    return next((name for name, cls in VALIDATORS.items() if found is not None and cls.META_SCHEMA is
+                 found.META_SCHEMA), _BY_URI.get(schema_uri.rstrip("#")))
 
 
 def of(document: Any, default: str = DEFAULT) -> str:

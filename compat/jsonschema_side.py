@@ -11,6 +11,7 @@ look for a counter-example that does not exist (the check then says it cannot de
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -140,7 +141,19 @@ class Side:
         self.ignored = drafts.ignored(self.draft)
         self._validator: Any = None
         self._live: dict[int, tuple[Any, frozenset[str]]] = {}
+        self._text: dict[int, tuple[Any, str]] = {}
         """id → (node, answer); the node is held so that its id is not reused while memoised."""
+
+    def text(self, node: Any) -> str:
+        """The subschema as canonical JSON text (memoised: a transitive check compares it many times)."""
+        memo = self._text.get(id(node))
+        if memo is not None and memo[0] is node:
+            return memo[1]
+        found = json.dumps(node, sort_keys=True)
+        if len(self._text) > _MEMO:
+            self._text.clear()
+        self._text[id(node)] = (node, found)
+        return found
 
     def resolve(self, node: Any, path: tuple[Token, ...] = ()) -> tuple[Any, tuple[Token, ...]]:
         return resolve(node, path, self.root)

@@ -220,6 +220,13 @@ def test_combinator_over_an_unsatisfiable_set() -> None:
         "JSON-COMBINATOR-NARROWED"]
 
 
+def test_type_list_fits_an_any_of_of_its_types() -> None:
+    old = {"type": ["string", "null"], "maxLength": 3}
+    assert run(old, {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}]}, "BACKWARD").compatible
+    (v,) = run(old, {"anyOf": [{"type": "string", "maxLength": 2}, {"type": "null"}]}).violations
+    assert v.rule == "JSON-BOUND-TIGHTENED" and v.counterexample == "aaa"
+
+
 def test_one_of_must_match_once() -> None:
     old = {"type": "integer"}
     new = {"oneOf": [{"type": "number"}, {"type": "integer"}]}
