@@ -88,8 +88,8 @@ class _Walker:
         if r is True or r == {} or self.w.empty(w):
             return
         probe = Probe(where, writer=w, reader=r)
-        if r is False or self.r.empty(r):
-            self.add("schema-false", wp, rp, probe)
+        if r is False or (isinstance(r, dict) and "not" in r and self.r.anything(r["not"])):
+            self.add("schema-false", wp, rp, probe)  # (other empty readers: the rule that empties them reports)
             return
         w = {} if w is True else w
         if not isinstance(w, dict) or not isinstance(r, dict):
@@ -104,7 +104,7 @@ class _Walker:
             self.active.difference_update(keys)
 
     def _compare(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path, probe: Probe) -> None:
-        values = finite(w)
+        values = finite(w) if "allOf" not in w else finite(merge_all_of(w, self.w))
         if values is not None:  # a finite writer: each value it accepts is judged by the reader's validator
             lost = [v for v in values if self.w.accepts(w, v) and not self.r.accepts(r, v)]
             if lost:

@@ -255,3 +255,22 @@ def test_default_draft_on_the_command_line(tmp_path: Path) -> None:
     assert refused.returncode == 2 and refused.stderr.startswith("sigma: error: ") and "2020-12" in refused.stderr
     unknown = sigma("schemas", "compat", str(old), str(new), "--default-draft", "draft-5")
     assert unknown.returncode == 2 and "unknown JSON Schema draft 'draft-5'" in unknown.stderr
+
+
+def test_default_draft_in_the_catalogue_check(tmp_path: Path) -> None:
+    """``schemas check`` reads schemas without $schema in the default draft too: draft-07 tuples are checked
+    as tuples, and refused as invalid 2020-12 (exit 2, one line) when that is the default."""
+    root, released = tmp_path / "tree", tmp_path / "released"
+    for version, schema in ((1, TUPLE), (2, {**TUPLE, "items": [{"type": "string"}, {"type": "string"}]})):
+        path = root / f"schemas/jsonschema/bags/v{version}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema, indent=2) + "\n")
+    released.mkdir()
+    args = ("schemas", "check", "--against", str(released), "--root", str(root), "--no-models", "--format", "json")
+    broken = sigma(*args)
+    assert broken.returncode == 1, broken.stderr
+    (violation,) = json.loads(broken.stdout)["violations"]
+    assert violation["rule"] == "JSON-TYPE-NARROWED" and violation["path"] == "$.items[1].type"
+    refused = sigma(*args, "--default-draft", "2020-12")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "not a valid JSON Schema at $.items (2020-12" in refused.stderr
