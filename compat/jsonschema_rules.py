@@ -53,8 +53,7 @@ def findings(writer: Side, reader: Side, *, local: tuple[bool, bool] | None = No
         local = (refs_into_definitions(w_root), refs_into_definitions(r_root))
     walker.same_references = all(local) and isinstance(w_root, dict) and isinstance(r_root, dict) and (
         writer.draft == reader.draft and all(
-            w_root.get(key) == r_root.get(key) and writer.text(w_root.get(key)) == reader.text(r_root.get(key))
-            for key in ("$defs", "definitions")))
+            writer.same(w_root.get(key), reader, r_root.get(key)) for key in ("$defs", "definitions")))
     walker.walk(w_root, r_root, (), (), ())
     return walker.found
 
@@ -80,7 +79,7 @@ class _Walker:
         self.found.append(Finding(kind, wp, rp, facts, probe))
 
     def walk(self, w: Any, r: Any, wp: Path, rp: Path, where: Path) -> None:
-        if self.same_references and w == r and self.w.text(w) == self.r.text(r):  # unchanged subtree
+        if self.same_references and self.w.same(w, self.r, r):  # unchanged subtree
             return
         w, wp = self.w.resolve(w, wp)
         r, rp = self.r.resolve(r, rp)

@@ -24,6 +24,8 @@ _NOT_MERGED = frozenset({"$ref", "$defs", "definitions", "$schema", "$id", "$com
 """Siblings of ``$ref`` that do not constrain a value: following the reference ignores them."""
 _ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "$schema", "$id",
                           "$defs", "definitions"})
+_FINITE_ONLY = frozenset({"enum", "const", "type"}) | _ANNOTATIONS
+"""A node with only these keywords accepts exactly its values of its types (no validator needed)."""
 _MEMO = 4096
 """Judgements kept per schema (merged nodes are new objects each walk: the memo must not grow without end)."""
 _DEPTH = 8
@@ -142,7 +144,20 @@ class Side:
         self._validator: Any = None
         self._live: dict[int, tuple[Any, frozenset[str]]] = {}
         self._text: dict[int, tuple[Any, str]] = {}
+        self._plain: set[int] = set()
+        """Ids of the document's own nodes with no enum or const below them (alive as long as the root)."""
+        _plain(root, self._plain)
         """id → (node, answer); the node is held so that its id is not reused while memoised."""
+
+    def same(self, node: Any, other: Side, other_node: Any) -> bool:
+        """Is the subschema equal as JSON to ``other_node`` of ``other``? Python's ``==`` also says
+        ``False == 0``; in a valid schema only instance values (``enum``, ``const``) can mix booleans and
+        numbers, so ``==`` settles it for subtrees without them, and canonical text for the rest."""
+        if node != other_node:
+            return False
+        if id(node) in self._plain:
+            return True
+        return self.text(node) == other.text(other_node)
 
     def text(self, node: Any) -> str:
         """The subschema as canonical JSON text (memoised: a transitive check compares it many times)."""
@@ -213,7 +228,9 @@ class Side:
                 live &= found
         values = finite(node)
         if values is not None:
-            live &= {t for v in values if self.accepts(node, v) for t in _json_types(v)}
+            plain = set(node) <= _FINITE_ONLY and not ("enum" in node and "const" in node)
+            live &= {t for v in values if (_json_types(v) & live if plain else self.accepts(node, v))
+                     for t in _json_types(v)}
         live -= self._dead(node, live, depth)
         return frozenset(live)
 
@@ -285,6 +302,19 @@ class Side:
         shared = set(a.get("required", [])) & set(b.get("required", []))
         return any(name in a.get("properties", {}) and name in b.get("properties", {}) and self.disjoint(
             a["properties"][name], other, b["properties"][name], depth + 1) for name in sorted(shared))
+
+
+def _plain(node: Any, found: set[int]) -> bool:
+    """Adds the ids of the nodes below ``node`` that hold no ``enum``/``const``; True when ``node`` is one."""
+    if isinstance(node, dict):
+        plain = all([_plain(value, found) for value in node.values()]) and "enum" not in node and "const" not in node
+    elif isinstance(node, list):
+        plain = all([_plain(value, found) for value in node])
+    else:
+        return True
+    if plain:
+        found.add(id(node))
+    return plain
 
 
 def _json_types(value: Any) -> set[str]:
