@@ -22,12 +22,12 @@ def _write_reports(report: dict[str, Any], report_json: Path | None, report_html
         report_html.write_text(html.render(report))
 
 
-def _report(engine: Any) -> dict[str, Any]:
+def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
     from validator.report.model import build_report
 
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
-                        dead_letters=engine.rejection_summary())
+                        dead_letters=engine.rejection_summary(), simulation=simulation)
 
 
 def validate(
@@ -44,13 +44,19 @@ def validate(
     snapshot_interval: float = typer.Option(5.0, "--snapshot-interval", min=0.05,
                                             help="Seconds between snapshots (and offset commits)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table at the end."),
+    simulation_summary: Path | None = typer.Option(
+        None, "--simulation-summary",
+        help="The data is simulated: the --summary-json of its sigma simulate run, whose fidelity table "
+             "the report shows."),
 ) -> None:
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
     from runtime.progress import progress
     from validator.report import text
+    from validator.report.simulation import load_simulation
 
+    simulation = load_simulation(simulation_summary) if simulation_summary is not None else None
     settings = get_settings(ctx)
     if from_file is not None:
         from validator.engine import Engine
@@ -65,7 +71,7 @@ def validate(
         def refresh(current: Any) -> None:
             """Keep the report files current while running (judging every case: only when asked for)."""
             if not to_end and (report_json is not None or report_html is not None):
-                _write_reports(_report(current), report_json, report_html)
+                _write_reports(_report(current, simulation), report_json, report_html)
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
@@ -75,7 +81,7 @@ def validate(
             except KeyboardInterrupt:
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
                 raise typer.Exit(130) from None
-    report = _report(engine)
+    report = _report(engine, simulation)
     _write_reports(report, report_json, report_html)
     if not quiet:
         text.render(report, Console())

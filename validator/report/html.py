@@ -68,6 +68,24 @@ def _line(points: list[dict[str, Any]], baseline: float) -> str:
     return "".join(parts)
 
 
+def _fidelity(simulation: dict[str, Any] | None) -> str:
+    """The simulator's fidelity table, when the data is simulated."""
+    if simulation is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(r['group'])}</td><td>{escape(r['figure'])}</td><td class=n>{escape(r['shown']['seed'])}</td>"
+        f"<td>{escape(r['source'])}</td><td class=n>{escape(r['shown']['measured'])}</td>"
+        f"<td class=n>{escape(r['shown']['tolerance'])}</td>"
+        f"<td>{ {True: 'yes', False: '<b>NO</b>', None: 'no data'}[r['holds']] }</td></tr>"
+        for r in simulation["fidelity"])
+    return f"""<h2>Simulated data: how far the stream is like the real chain</h2>
+<p class="muted">{escape(simulation['about'])}: each figure the simulator claims, the seed value and its source, the
+value measured from the stream it sent, and the tolerance.</p>
+<table><tr><th>group</th><th>figure</th><th>seed</th><th>source</th><th>measured</th><th>tolerance</th><th>holds</th></tr>
+{rows}</table>
+"""
+
+
 def render(report: dict[str, Any]) -> str:
     """The whole HTML document."""
     base = report["baseline"]
@@ -104,5 +122,5 @@ had at least one defect at the checkpoint ({report['checkpoint_hours']:g} h befo
 <table><tr><th>case key</th><th>checkpoint</th><th>defects</th></tr>{cases}</table>
 <h2>Records</h2>
 <p>{rec['consumed']:,} consumed = {rec['processed']:,} processed + {rec['dead_lettered']:,} dead-lettered.</p>
-</body></html>
+{_fidelity(report.get('simulation'))}</body></html>
 """
