@@ -58,9 +58,10 @@ demo: broker ## The main job: simulate 10,000 cases, validate them, write the co
 	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN)."
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
-		--profile $(DEMO_PROFILE) --truth out/demo-truth.json
+		--profile $(DEMO_PROFILE) --truth out/demo-truth.json --summary-json out/demo-summary.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
-		--report-json out/demo-report.json --report-html out/demo-report.html
+		--report-json out/demo-report.json --report-html out/demo-report.html \
+		--simulation-summary out/demo-summary.json
 	@echo "report: out/demo-report.html  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
 
 test: kafka lint ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
@@ -91,6 +92,7 @@ docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
 	$(PY) -m validator.rules_doc > docs/rules.md
+	$(PY) -m producers.fidelity_doc
 	$(PY) -c "import re, pathlib, compat.rules as r; p = pathlib.Path('docs/compat.md'); \
 	  p.write_text(re.sub(r'(<!-- rules:begin[^>]*-->\n)(.*?)(<!-- rules:end -->)', lambda m: m[1] + r.markdown_table() + m[3], p.read_text(), flags=re.S))"
 
