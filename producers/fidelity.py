@@ -35,7 +35,7 @@ from schemas.categories import BASELINE_2018, Category
 from schemas.events import CancellationReason, CaseOutcome
 
 YEAR = 365 * DAY
-MODEL = "model (docs/simulation.md)"
+MODEL = "simulator's model, no seed figure"
 DTENV = "DTenV 2023 (seed 003)"
 INSPECTIE_BOOKINGS = "Inspectie JenV: 39% of booked seats in 2015, 47% of planned removals in 2017 (seeds 001, 004)"
 INSPECTIE_2017 = "Inspectie JenV 2017 (seeds 001, 002)"
@@ -97,7 +97,7 @@ class Figure:
             "group": claim.group, "figure": claim.figure, "source": claim.source, "kind": claim.kind,
             "seed": round(claim.seed, 6),
             "measured": None if measured is None else round(measured, 6),
-            "count": self.count, "of": round(self.of, 6),
+            "count": self.count, "of": int(self.of) if float(self.of).is_integer() else round(self.of, 6),
             "tolerance": None if tolerance is None else round(tolerance, 6),
             "holds": self.holds,
             "shown": {"seed": _show(claim, claim.seed), "measured": _show(claim, measured),
