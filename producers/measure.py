@@ -2,9 +2,9 @@
 
 Why from the events and not from the plan: the simulator's claims (outcome shares, failed bookings,
 detentions, the Inspectorate's defect rates …) are only worth what the stream a consumer reads shows, so
-everything here is counted from events decoded off the wire (``sigma simulate`` decodes each record it
-sends; a test reads the topics back), never from what the planner meant. Defects are judged by the
-ground-truth rules (:mod:`producers.rules`) on those same events.
+everything here is counted from events decoded off the wire (``sigma simulate`` decodes the records it
+sends of the subjects counted here; a test reads the topics back), never from what the planner meant.
+Defects are judged by the ground-truth rules (:mod:`producers.rules`) on those same events.
 
 The tallies are plain counts keyed by name (they cross a process boundary as marshal data, and a
 fidelity table is computed from them: :mod:`producers.fidelity`).
