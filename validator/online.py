@@ -139,7 +139,8 @@ class OnlineValidator:
                                  fix="create the chain topics with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
             partitions += [TopicPartition(name, p) for p in sorted(found)]
         consumer.assign(partitions)
-        snap = snapshots.load(self.snapshot_file)
+        snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
+                              topics=snapshots.partition_counts(partitions))
         if snap is not None:
             self.engine.state = snap.state
             self.published = snap.published
@@ -196,7 +197,8 @@ class OnlineValidator:
         flushed = time.perf_counter()
         offsets = {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions}
         saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
-            self.options.group, self.prefix, offsets, self.engine.state, self.published))
+            self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
+            self.published))
         log.debug("snapshot started", flush_ms=round((flushed - started) * 1000, 1),
                   fork_ms=round((time.perf_counter() - flushed) * 1000, 1), cases=len(self.engine.state.dossiers))
         return saving
