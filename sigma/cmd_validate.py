@@ -27,7 +27,7 @@ def _report(engine: Any) -> dict[str, Any]:
 
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
-                        dead_letters=engine.rejection_summary())
+                        dead_letters=engine.rejection_summary(), unknown_cases=engine.unknown_cases())
 
 
 def validate(

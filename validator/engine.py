@@ -9,6 +9,7 @@ replay in another order across partitions, judges the same.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,14 +52,24 @@ class Rejection:
 
 @dataclass
 class Counters:
-    """Every consumed record is either processed or dead-lettered: consumed == processed + dead_lettered."""
+    """Every consumed record is processed, a duplicate of one processed before, or dead-lettered:
+    consumed == processed + duplicates + dead_lettered."""
 
     consumed: int = 0
     processed: int = 0
+    duplicates: int = 0
     dead_lettered: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {"consumed": self.consumed, "processed": self.processed, "dead_lettered": self.dead_lettered}
+        return {"consumed": self.consumed, "processed": self.processed, "duplicates": self.duplicates,
+                "dead_lettered": self.dead_lettered}
+
+
+def event_hash(event_id: str) -> int:
+    """A stable 64-bit hash of an event id (CRC-32 and Adler-32 side by side: two C calls, the same in
+    every process, unlike ``hash``, so a snapshot's hashes still match after a restart)."""
+    raw = event_id.encode()
+    return zlib.crc32(raw) << 32 | zlib.adler32(raw)
 
 
 @dataclass
@@ -85,12 +96,16 @@ class Engine:
         """Per subject: the partners that may produce it and its topic."""
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
-        """Take one record: returns (case key touched, None) or (None, rejection to dead-letter)."""
+        """Take one record: returns (case key touched, None), (None, rejection to dead-letter), or (None, None)
+        for a duplicate: an event whose id and value this case already holds (re-delivered or re-sent)."""
         counters = self.state.counters
         counters.consumed += 1
         case, rejection = self._apply(record)
         if rejection is None:
-            counters.processed += 1
+            if case is None:
+                counters.duplicates += 1
+            else:
+                counters.processed += 1
         else:
             counters.dead_lettered += 1
             self.state.rejections[rejection.code] = self.state.rejections.get(rejection.code, 0) + 1
@@ -125,9 +140,18 @@ class Engine:
                                    f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
         if record.topic != topic:
             return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
+        event = event_hash(data["event_id"])
+        digest = zlib.crc32(record.value or b"")
         if dossier is None:
             dossier = dossiers[case] = Dossier(case)
-        dossier.add(decoded.subject, data)
+        else:
+            kept = dossier.digest_of(event)
+            if kept == digest:
+                return None, None
+            if kept is not None:
+                return None, Rejection("semantic", "event-id-conflict",
+                                       "an event with this id and other content was processed before", "$.event_id")
+        dossier.add(decoded.subject, data, event, digest)
         recorded = data["recorded_at"]
         if self.state.watermark is None or recorded > self.state.watermark:
             self.state.watermark = recorded
@@ -156,6 +180,11 @@ class Engine:
             if rejection is not None:
                 rejected.append((record, rejection))
         return rejected
+
+    def unknown_cases(self) -> dict[str, int]:
+        """Cases with events but no handover (``case_handed_over``), and their events: reported, not judged."""
+        unknown = [d for d in self.state.dossiers.values() if not d.of("case_handed_over")]
+        return {"cases": len(unknown), "events": sum(d.count for d in unknown)}
 
     def rejection_summary(self) -> dict[str, Any]:
         """Dead-letter counts per error code."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from validator.report.text import accounting
+
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
 h1{font-size:1.4rem} h2{font-size:1.1rem;margin-top:2rem}
@@ -83,7 +85,7 @@ def render(report: dict[str, Any]) -> str:
         f"<tr><td><code>{escape(c['case'])}</code></td><td>{escape(c['checkpoint'][:16])}</td><td>"
         + "; ".join(escape(f"{d['category']} {d['kind']} ({d['partner']}, {d['rule']})") for d in c["defects"])
         + "</td></tr>" for c in shown)
-    rec = report["records"]
+    unknown = report["unknown_cases"]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sigma completeness report</title><style>{_CSS}</style></head>
 <body>
@@ -103,6 +105,8 @@ had at least one defect at the checkpoint ({report['checkpoint_hours']:g} h befo
 <h2>Defective cases ({len(defective):,}{', first 500 shown' if len(defective) > 500 else ''})</h2>
 <table><tr><th>case key</th><th>checkpoint</th><th>defects</th></tr>{cases}</table>
 <h2>Records</h2>
-<p>{rec['consumed']:,} consumed = {rec['processed']:,} processed + {rec['dead_lettered']:,} dead-lettered.</p>
+<p>{accounting(report)}. A duplicate is an event whose id and content were processed before (re-delivered
+or re-sent); it is counted once.</p>
+<p>{unknown['events']:,} events for {unknown['cases']:,} cases that were never handed over (not judged).</p>
 </body></html>
 """

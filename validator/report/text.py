@@ -37,6 +37,15 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     if report["partners"]:
         out.print("per partner (share of checked cases with a defect attributed to it): " + ", ".join(
             f"{p} {_pct(r).strip()}" for p, r in report["partners"].items()))
+    out.print(f"records: {accounting(report)}")
+    unknown = report["unknown_cases"]
+    if unknown["cases"]:
+        out.print(f"[yellow]{unknown['events']:,} events for {unknown['cases']:,} cases never handed over[/yellow] "
+                  "(not judged: check the case keys with the sending partners)")
+
+
+def accounting(report: dict[str, Any]) -> str:
+    """Where every consumed record went (one line, shared by the text and HTML reports)."""
     rec = report["records"]
-    out.print(f"records: {rec['consumed']:,} consumed = {rec['processed']:,} processed + "
-              f"{rec['dead_lettered']:,} dead-lettered")
+    return (f"{rec['consumed']:,} consumed = {rec['processed']:,} processed + {rec['duplicates']:,} duplicates "
+            f"+ {rec['dead_lettered']:,} dead-lettered")
