@@ -56,7 +56,8 @@ def validate(
         from validator.engine import Engine
         from validator.offline import validate_recording
 
-        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix,
+                        eviction_grace_hours=settings.eviction_grace_hours or None)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:

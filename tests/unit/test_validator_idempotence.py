@@ -67,3 +67,23 @@ def test_events_for_a_case_never_handed_over_are_counted_in_the_report() -> None
     report = _report(engine)
     assert report["unknown_cases"] == {"cases": 1, "events": len(orphans)}
     assert orphan_key.decode() not in {c["case"] for c in report["cases"]}  # type: ignore[attr-defined]
+
+
+def test_eviction_keeps_the_report_and_holds_only_open_cases() -> None:
+    """Closed cases are dropped a grace period after their last event (event time, the slowest partition not
+    at its end), their verdicts kept: the report is the same as without eviction, and far fewer dossiers
+    are left."""
+    records = chain_records(400)
+    kept, evicting = Engine(), Engine(eviction_grace_hours=168)
+    kept.feed(records)
+    last = {(r.topic, r.partition): i for i, r in enumerate(records)}
+    dropped = []
+    for start in range(0, len(records), 500):
+        evicting.feed(records[start:start + 500])
+        dropped += evicting.evict({where for where, i in last.items() if i >= start + 500})
+    assert len(dropped) > 300 and len(evicting.state.dossiers) < len(kept.state.dossiers) - 300
+    assert all(case not in evicting.state.dossiers for case in dropped)
+    assert _report(evicting) == _report(kept)
+    restored = Engine(eviction_grace_hours=24, state=pickle.loads(pickle.dumps(evicting.state)))
+    restored.reschedule()
+    assert len(restored.evict(())) > 0 and _report(restored) == _report(kept)
