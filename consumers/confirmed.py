@@ -70,12 +70,14 @@ class ConfirmedSender:
         """Block until every send so far is acknowledged; raise on the first refusal, a deleted topic, or an
         outage past the give-up time (the producer then fails the send itself)."""
         last_check = time.monotonic()
+        acknowledged = bool(self._pending)
         while True:
             if self._refused:
                 raise self._error(self._refused[0]) from self._refused[0].error
             self._pending = [p for p in self._pending if not p[0].is_done]
             if not self._pending:
-                self._outage.recovered()
+                if acknowledged:  # the cluster answered (with nothing sent, there is no news either way)
+                    self._outage.recovered()
                 return
             try:
                 self._producer.flush(timeout=CHECK_EVERY)

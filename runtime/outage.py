@@ -42,8 +42,12 @@ class Outage:
         self.outages = 0
         self._backoff = FIRST_BACKOFF
 
-    def call(self, fn: Callable[[], T], doing: str) -> T:
-        """``fn()``, retried with backoff while it fails retriably; raises :class:`SigmaError` on give-up."""
+    def call(self, fn: Callable[[], T], doing: str, *, answered: bool = True) -> T:
+        """``fn()``, retried with backoff while it fails retriably; raises :class:`SigmaError` on give-up.
+
+        ``answered=False`` for calls that succeed without the cluster (kafka-python's ``poll`` returns nothing
+        while the cluster is away; a position is often known locally): their success does not end an outage.
+        """
         while True:
             try:
                 result = fn()
@@ -54,7 +58,8 @@ class Outage:
                 time.sleep(self._backoff)
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
                 continue
-            self.recovered()
+            if answered:
+                self.recovered()
             return result
 
     def failed(self, exc: BaseException, doing: str) -> None:

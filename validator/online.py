@@ -81,6 +81,7 @@ class OnlineValidator:
         self._last_eval = 0.0
         self.heap = LongLivedHeap()
         self.outage = Outage(settings)
+        self._commit_result: Any = None
         self.sender: ConfirmedSender
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start).
@@ -121,7 +122,8 @@ class OnlineValidator:
         saving: snapshots.Saving | None = None
         while True:
             batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
-                                "reading the chain topics")
+                                "reading the chain topics", answered=False)
+            self._heartbeat()
             dirty: set[str] = set()
             count = 0
             for records in batch.values():
@@ -138,7 +140,7 @@ class OnlineValidator:
                     tracker.advance(count)
             self._dirty |= dirty
             done = self.options.to_end and outage.call(
-                lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions")
+                lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
             caught_up = count < self.MAX_RECORDS
             if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
@@ -162,11 +164,33 @@ class OnlineValidator:
 
         A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
         any case waits there."""
-        positions = self.outage.call(lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions")
+        positions = self.outage.call(lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions",
+                                     answered=False)
         pending = {(tp.topic, tp.partition) for tp, at in positions.items()
                    if (highwater := consumer.highwater(tp)) is None or at < highwater}
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
+
+    def _commit_done(self, offsets: Any, result: Any) -> None:
+        """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed.
+
+        The periodic commits are how an idle validator notices an outage (``poll`` itself just returns nothing
+        while the cluster is away): the loop hands their outcome to the outage tracker, which logs it once and
+        gives up after the give-up time."""
+        self._commit_result = result
+
+    def _heartbeat(self) -> None:
+        """Account the last asynchronous commit's outcome to the outage (a refusal only warns: the next snapshot
+        commits again, and a restart seeks to the snapshot's own offsets)."""
+        result, self._commit_result = self._commit_result, None
+        if result is None:
+            return
+        if not isinstance(result, Exception):
+            self.outage.recovered()
+        elif retriable(result):
+            self.outage.failed(result, "committing offsets")
+        else:
+            log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)
 
     def _dead_letter(self, msg: Any, rejection: Rejection, topic: str) -> None:
         """Send the record's dead letter (cut to fit, ``consumers.dlq``); confirmed before the next commit."""
@@ -246,7 +270,7 @@ class OnlineValidator:
         self.sender.confirm()
         flushed = time.perf_counter()
         offsets = self.outage.call(lambda: {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions},
-                                   "reading positions")
+                                   "reading positions", answered=False)
         saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
             self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
             self.published))
@@ -266,17 +290,9 @@ class OnlineValidator:
         if wait:
             self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
         else:
-            consumer.commit_async(offsets, callback=_commit_done)
+            consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
-
-
-def _commit_done(offsets: Any, result: Any) -> None:
-    """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed
-    (during an outage, every snapshot's commit fails: the outage itself is logged once, elsewhere)."""
-    if isinstance(result, Exception):
-        (log.debug if retriable(result) else log.warning)(
-            "offset commit failed; the next snapshot commits again", error=type(result).__name__)
 
 
 def _exists(consumer: Any, topic: str) -> bool | None:

@@ -88,3 +88,15 @@ def test_headers_then_the_key_are_dropped_when_the_value_alone_is_not_enough() -
     letter = dead_letter(huge_key, stage="decode", code="not-avro", reason="r", limit=600)
     assert _letter_size(letter) <= 600 and letter.key is not None and len(letter.key) < 5_000
     assert dict(letter.headers)[TRUNCATED] == b"value=5,headers=3,key=5000"
+
+
+def test_redrive_refuses_letters_that_are_not_the_whole_original() -> None:
+    from consumers.redrive import whole
+
+    def as_record(letter: Any) -> ConsumedRecord:
+        return RECORD._replace(key=letter.key, value=letter.value, headers=letter.headers)
+
+    assert whole(as_record(dead_letter(RECORD, stage="decode", code="not-avro", reason="r")))
+    assert not whole(as_record(dead_letter(RECORD._replace(value=b"v" * 2000), stage="decode", code="not-avro",
+                                           reason="r", limit=1000)))
+    assert not whole(as_record(dead_letter(RECORD, stage="decode", code="unreadable-batch", reason="r")))
