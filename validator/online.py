@@ -83,6 +83,7 @@ class OnlineValidator:
         self.outage = Outage(settings)
         self._commit_result: Any = None
         self.sender: ConfirmedSender
+
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start).
 

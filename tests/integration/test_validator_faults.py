@@ -28,7 +28,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +309,27 @@ def _wait_for_snapshot(state: Path, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([SIGMA, *args], env={**os.environ, **env, "SIGMA_LOG_FORMAT": "json"}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _through_restart(broker: EmbeddedBroker, args: list[str], env: dict[str, str],
+                     started: Callable[[subprocess.Popen[str]], None]) -> str:
+    """Run ``sigma ARGS``, restart the broker once ``started`` returns, and return its stderr (exit 0 asserted)."""
+    proc = _start(args, env)
+    try:
+        started(proc)
+        assert proc.poll() is None, "the run ended before the broker could be stopped"
+        _restart(broker, down=3)
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    return stderr
+
+
 def _restart(broker: EmbeddedBroker, down: float) -> None:
     broker.stop()
     time.sleep(down)
@@ -323,19 +344,10 @@ def test_a_broker_restart_during_a_to_end_run_gives_the_undisturbed_report(
         own_broker: EmbeddedBroker, outage_sim: tuple[Sim, dict[str, Any]], tmp_path: Path) -> None:
     sim, calm = outage_sim
     out = tmp_path / "restarted.json"
-    proc = subprocess.Popen([SIGMA, "validate", "--to-end", "--group", "g-restart", "--state-dir",
-                             str(tmp_path / "state"), "--snapshot-interval", "0.2", "--report-json", str(out), "-q"],
-                            env={**os.environ, **sim.env, "SIGMA_LOG_FORMAT": "json"}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        _wait_for_snapshot(tmp_path / "state", proc)
-        assert proc.poll() is None, "the run ended before the broker could be stopped"
-        _restart(own_broker, down=3)
-        _, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
+    stderr = _through_restart(own_broker, ["validate", "--to-end", "--group", "g-restart", "--state-dir",
+                                           str(tmp_path / "state"), "--snapshot-interval", "0.2", "--report-json",
+                                           str(out), "-q"], sim.env,
+                              lambda proc: _wait_for_snapshot(tmp_path / "state", proc))
     assert json.loads(out.read_text()) == calm
     assert len(_outage_lines(stderr)) == 1
 
@@ -344,10 +356,8 @@ def test_a_broker_restart_during_an_online_run_gives_the_undisturbed_report(
         own_broker: EmbeddedBroker, outage_sim: tuple[Sim, dict[str, Any]], tmp_path: Path) -> None:
     sim, calm = outage_sim
     out = tmp_path / "online.json"
-    proc = subprocess.Popen([SIGMA, "validate", "--group", "g-online", "--state-dir", str(tmp_path / "state"),
-                             "--snapshot-interval", "0.2", "--report-json", str(out), "-q"],
-                            env={**os.environ, **sim.env, "SIGMA_LOG_FORMAT": "json"}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _start(["validate", "--group", "g-online", "--state-dir", str(tmp_path / "state"),
+                   "--snapshot-interval", "0.2", "--report-json", str(out), "-q"], sim.env)
     try:
         _wait_for_snapshot(tmp_path / "state", proc)
         _restart(own_broker, down=3)
@@ -376,10 +386,8 @@ def _complete(path: Path, calm: dict[str, Any]) -> bool:
 def test_an_outage_past_the_give_up_time_ends_the_run_with_one_line(
         own_broker: EmbeddedBroker, outage_sim: tuple[Sim, dict[str, Any]], tmp_path: Path) -> None:
     sim, _ = outage_sim
-    proc = subprocess.Popen([SIGMA, "validate", "--group", "g-give-up", "--state-dir", str(tmp_path / "state"),
-                             "--snapshot-interval", "0.2", "-q"],
-                            env={**os.environ, **sim.env, "SIGMA_LOG_FORMAT": "json", "SIGMA_OUTAGE_GIVE_UP": "5"},
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _start(["validate", "--group", "g-give-up", "--state-dir", str(tmp_path / "state"),
+                   "--snapshot-interval", "0.2", "-q"], {**sim.env, "SIGMA_OUTAGE_GIVE_UP": "5"})
     try:
         _wait_for_snapshot(tmp_path / "state", proc)
         own_broker.stop()
@@ -403,19 +411,9 @@ def test_a_simulation_through_a_broker_restart_delivers_every_event(own_broker: 
     apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
     env = {"SIGMA_BOOTSTRAP_SERVERS": own_broker.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
     truth_file, summary = tmp_path / "truth.jsonl", tmp_path / "summary.json"
-    proc = subprocess.Popen([SIGMA, "simulate", "--cases", "1000", "--seed", "7", "--profile", "inspectie-2018",
-                             "--truth", str(truth_file), "--speed", "400000", "--summary-json", str(summary)],
-                            env={**os.environ, **env, "SIGMA_LOG_FORMAT": "json"}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        time.sleep(4)
-        assert proc.poll() is None, "the simulation ended before the broker could be stopped"
-        _restart(own_broker, down=3)
-        _, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
+    _through_restart(own_broker, ["simulate", "--cases", "1000", "--seed", "7", "--profile", "inspectie-2018",
+                                  "--truth", str(truth_file), "--speed", "400000", "--summary-json", str(summary)],
+                     env, lambda _: time.sleep(4))
     sent = json.loads(summary.read_text())
     assert sent["failed"] == 0 and sent["delivered"] == sent["events"]
     assert _validate(env, tmp_path, "g-sim").returncode == 0
