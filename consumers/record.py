@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -20,6 +21,7 @@ from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.errors import UsageError
+from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import Settings
 
@@ -34,16 +36,23 @@ class RecordSummary:
     interrupted: bool
 
 
-def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None) -> Iterator[ConsumedRecord]:
-    """Records as they arrive; with ``until_ms``, stop once that moment is past and the partitions are caught up."""
+def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None,
+          outage: Outage) -> Iterator[ConsumedRecord]:
+    """Records as they arrive, an outage waited out; with ``until_ms``, stop once that moment is past and the
+    partitions are caught up."""
     while True:
-        for batch in consumer.poll(timeout_ms=200).values():
+        for batch in outage.call(partial(consumer.poll, timeout_ms=200), "reading the topics", answered=False).values():
             for msg in batch:
                 yield ConsumedRecord.from_kafka(msg)
         if until_ms is not None and time.time() * 1000 > until_ms:
-            end = consumer.end_offsets(partitions)
-            if all(consumer.position(tp) >= end[tp] for tp in partitions):
+            end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
+            if outage.call(partial(_at, consumer, end), "reading positions"):
                 return
+
+
+def _at(consumer: KafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    """Whether every partition's position has reached its offset in ``end``."""
+    return all(consumer.position(tp) >= stop for tp, stop in end.items())
 
 
 def _matching(consumer: KafkaConsumer, pattern: str) -> dict[str, int]:
@@ -80,7 +89,7 @@ def record(settings: Settings, pattern: str, out: Path, *, to_end: bool, start_m
                         for t in counts},
             "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
         }
-        source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms)
+        source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, Outage(settings))
         writer = RecordingWriter(out, manifest, what="--out")
         interrupted = False
         with writer:

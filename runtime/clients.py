@@ -15,6 +15,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
+from runtime import poison
 from runtime.errors import SigmaError
 from runtime.settings import Settings
 
@@ -57,6 +58,16 @@ def _common(settings: Settings) -> dict[str, Any]:
     }
 
 
+def patient(settings: Settings) -> dict[str, Any]:
+    """Producer settings that wait out an outage: retry without a count limit until the give-up time
+    (``SIGMA_OUTAGE_GIVE_UP``) has passed for a record, and block in ``send`` no longer than the connect
+    timeout, so a caller can look at why (``consumers.confirmed``)."""
+    common = _common(settings)
+    floor = common["request_timeout_ms"] + 1000  # kafka-python: at least linger + request timeout
+    return {"retries": float("inf"), "delivery_timeout_ms": max(int(settings.outage_give_up * 1000), floor),
+            "max_block_ms": int(settings.connect_timeout * 1000)}
+
+
 def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     """An idempotent producer (acks=all, bounded retries) tuned for small chain events."""
     try:
@@ -66,7 +77,9 @@ def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
 
 
 def consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
-    """A consumer with manual commits (offsets follow state, not time) and low fetch latency."""
+    """A consumer with manual commits (offsets follow state, not time) and low fetch latency, that hands
+    over records kafka-python cannot read as poison records instead of raising (``runtime.poison``)."""
+    poison.install()
     try:
         return KafkaConsumer(*topics, **{**_common(settings), **CONSUMER_DEFAULTS, **overrides})
     except (KafkaTimeoutError, KafkaError, OSError) as exc:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     broker_heap: str = Field(default="512m", description="Maximum JVM heap of the embedded broker.")
     broker_start_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the broker.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a cluster to answer.")
+    outage_give_up: float = Field(
+        default=300.0, gt=0, description="Seconds a running command waits out a cluster outage before it gives up."
+    )
+    eviction_grace_hours: float = Field(
+        default=168.0, ge=0,
+        description="Event-time hours the validator keeps a closed (or never handed over) case; 0 keeps every case.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
     topic_prefix: str = Field(default="", description="Prefix for every chain topic (sandboxes).")

@@ -41,7 +41,8 @@ def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
 
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
-                        dead_letters=engine.rejection_summary(), simulation=simulation)
+                        dead_letters=engine.rejection_summary(), unknown_cases=engine.unknown_cases(),
+                        simulation=simulation)
 
 
 def validate(
@@ -89,7 +90,8 @@ def validate(
         from validator.engine import Engine
         from validator.offline import validate_recording
 
-        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix,
+                        eviction_grace_hours=settings.eviction_grace_hours or None)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:
