@@ -14,6 +14,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 DEMO_CASES ?= 10000
 DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
+BENCH ?=
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 
 .PHONY: help venv kafka broker broker-stop topics demo test test-unit lint bench compat docs clean
@@ -65,8 +66,8 @@ lint: venv ## ruff and mypy; rustfmt and clippy for native/
 	$(VENV)/bin/mypy sigma runtime compat schemas producers consumers validator bench
 	cd native && cargo fmt --check && cargo clippy --release -q -- -D warnings
 
-bench: kafka ## Benchmarks: ratios against baselines measured in the same run
-	$(PY) -m bench.run
+bench: kafka ## Benchmarks: ratios against baselines measured in the same run (one: BENCH=validator)
+	$(PY) -m bench.run $(BENCH)
 
 compat: venv ## Check the schema catalogue against origin/main (falls back to HEAD)
 	$(SIGMA) schemas check --against $$(git rev-parse --verify -q origin/main >/dev/null && echo origin/main || echo HEAD)
