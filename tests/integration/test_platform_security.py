@@ -159,7 +159,6 @@ def test_keys_and_passwords_only_their_owner_can_read(secured_cluster: KafkaClus
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
     assert modes == {"ca.pem": 0o644, "ca-key.pem": 0o600, "broker.pem": 0o600, "credentials.json": 0o600}
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert stat.S_IMODE((secured_cluster.broker.data_dir / "server.properties").stat().st_mode) == 0o600
 
 
 def test_rotating_a_password_refuses_the_old_one_and_accepts_the_new(secured_cluster: KafkaCluster) -> None:
