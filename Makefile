@@ -70,10 +70,11 @@ demo: broker ## The main job: simulate 10,000 cases, validate them, write the co
 	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN)."
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
-		--profile $(DEMO_PROFILE) --truth out/demo-truth.json
+		--profile $(DEMO_PROFILE) --truth out/demo-truth.json --summary-json out/demo-summary.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
-		--report-json out/demo-report.json --report-html out/demo-report.html --simulated
-	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
+		--report-json out/demo-report.json --report-html out/demo-report.html \
+		--simulation-summary out/demo-summary.json
+	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json, simulation summary: out/demo-summary.json)"
 
 test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check
@@ -103,6 +104,7 @@ docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
 	$(PY) -m validator.rules_doc > docs/rules.md
+	$(PY) -m producers.fidelity_doc
 	$(PY) -c "import re, pathlib, compat.rules as r; p = pathlib.Path('docs/compat.md'); \
 	  p.write_text(re.sub(r'(<!-- rules:begin[^>]*-->\n)(.*?)(<!-- rules:end -->)', lambda m: m[1] + r.markdown_table() + m[3], p.read_text(), flags=re.S))"
 
