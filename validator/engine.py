@@ -9,9 +9,8 @@ replay in another order across partitions, judges the same.
 from __future__ import annotations
 
 import heapq
-import re
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -20,12 +19,12 @@ from consumers.records import ConsumedRecord
 from runtime.poison import PoisonHeaders
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
+from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
-from schemas.events.base import CASE_KEY_PATTERN
+from schemas.placement import Placement
+from schemas.topics import CHAIN_TOPICS
 from validator.dossier import Dossier
 from validator.rules import Verdict, judge, situation
-
-_CASE_KEY = re.compile(CASE_KEY_PATTERN)
 
 
 class RecordLike(Protocol):
@@ -52,6 +51,8 @@ class Rejection:
     code: str
     reason: str
     path: str | None = None
+    header: str | None = None
+    """The header at fault, for the header checks."""
 
 
 @dataclass
@@ -99,7 +100,8 @@ class Engine:
     """Builds dossiers from records and judges them at their checkpoint."""
 
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
-                 state: EngineState | None = None, eviction_grace_hours: float | None = None) -> None:
+                 state: EngineState | None = None, eviction_grace_hours: float | None = None,
+                 partitions: Mapping[str, int] | None = None) -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
         self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
         """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
@@ -109,6 +111,11 @@ class Engine:
         self._subjects = {s.name: (frozenset(p.value for p in s.producers), topic_prefix + s.topic)
                           for s in CATALOGUE.subjects()}
         """Per subject: the partners that may produce it and its topic."""
+        self.partitions = {topic_prefix + t.name: t.partitions for t in CHAIN_TOPICS} | dict(partitions or {})
+        """Partition count per topic (the plan, unless the cluster or a recording's manifest says otherwise):
+        a record must be on its key's partition among them."""
+        self._headers = HeaderCheck()
+        self._placement = Placement()
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         """Take one record: returns (case key touched, None), (None, rejection to dead-letter), or (None, None)
@@ -135,19 +142,13 @@ class Engine:
         try:
             decoded = self._deserializer.decode(record.value, SerializationContext(record.topic, record.headers))
         except CodecError as exc:
-            stage = "validate" if exc.code == "schema-invalid" else "decode"
-            return None, Rejection(stage, exc.code, str(exc), exc.path)
+            return None, Rejection(exc.stage, exc.code, str(exc), exc.path)
         data = decoded.data
-        case = data.get("case_key")
+        case = data["case_key"]  # a case key: decoding checked its pattern (bad-case-key)
         try:
             key = record.key.decode()
         except UnicodeDecodeError:
             return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
-        dossiers = self.state.dossiers
-        dossier = dossiers.get(case) if isinstance(case, str) else None
-        # a case with a dossier matched the pattern when its first event arrived: only new cases are matched
-        if dossier is None and (not isinstance(case, str) or not _CASE_KEY.match(case)):
-            return None, Rejection("semantic", "bad-case-key", "payload case_key is not a case key", "$.case_key")
         if key != case:
             return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
                                    "$.case_key")
@@ -158,6 +159,15 @@ class Engine:
                                    f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
         if record.topic != topic:
             return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
+        wrong = self._headers.problem(headers, decoded.subject, decoded.version, data)
+        if wrong is not None:
+            return None, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header)
+        partitions = self.partitions[topic]
+        if self._placement.partition(record.key, partitions) != record.partition:
+            return None, Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
+                                   f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)")
+        dossiers = self.state.dossiers
+        dossier = dossiers.get(case)
         event = event_hash(data["event_id"])
         digest = zlib.crc32(record.value or b"")
         recorded = data["recorded_at"]

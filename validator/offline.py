@@ -25,7 +25,9 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
         log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
                     fix=native.UNUSED.fix)
     heap = LongLivedHeap()
-    ends = _ends(read_manifest(path)) if engine.grace is not None else None
+    manifest = read_manifest(path)
+    engine.partitions.update(_partition_counts(manifest))
+    ends = _ends(manifest) if engine.grace is not None else None
     open_partitions = set(ends or ())
     pending = 0
     try:
@@ -56,3 +58,12 @@ def _ends(manifest: dict[str, Any]) -> dict[tuple[str, int], int] | None:
                 for partition, span in parts.items() if int(span[0]) < int(span[1])}
     except (KeyError, AttributeError, TypeError, ValueError, IndexError):
         return None
+
+
+def _partition_counts(manifest: dict[str, Any]) -> dict[str, int]:
+    """Partitions per recorded topic, as the cluster had them (the manifest's ``topics``); none when it does not
+    say, and then the plan's counts judge each record's partition."""
+    topics = manifest.get("topics")
+    if not isinstance(topics, dict):
+        return {}
+    return {topic: count for topic, count in topics.items() if isinstance(count, int) and count > 0}

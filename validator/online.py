@@ -206,6 +206,7 @@ class OnlineValidator:
         """Assign every partition of every chain topic; resume from the snapshot or start at the beginning."""
         partitions = chain_partitions(consumer, self.prefix)
         consumer.assign(partitions)
+        self.engine.partitions.update(snapshots.partition_counts(partitions))  # the cluster's, not the plan's
         snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
                               topics=snapshots.partition_counts(partitions))
         if snap is not None:
