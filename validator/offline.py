@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from consumers.recording import read_manifest, read_recording
+from consumers.records import ConsumedRecord
 from runtime.progress import Tracker
 from schemas import native
-from validator.engine import Engine
+from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
 
 log = structlog.get_logger(__name__)
@@ -19,8 +21,11 @@ BATCH = 5000
 """Records between progress updates, evictions and heap settling (as one online poll)."""
 
 
-def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None) -> Engine:
-    """Feed every record of the recording at ``path`` to ``engine``; recording errors name the line."""
+def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None,
+                       rejected: Callable[[ConsumedRecord, Rejection], None] | None = None) -> Engine:
+    """Feed every record of the recording at ``path`` to ``engine``; recording errors name the line.
+
+    ``rejected`` is told of every record the validator would dead-letter (``sigma conformance``)."""
     if native.UNUSED is not None:
         log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
                     fix=native.UNUSED.fix)
@@ -32,7 +37,9 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
     pending = 0
     try:
         for record in read_recording(path):
-            engine.process(record)
+            _, rejection = engine.process(record)
+            if rejection is not None and rejected is not None:
+                rejected(record, rejection)
             if ends is not None and record.offset + 1 >= ends.get((record.topic, record.partition), 0):
                 open_partitions.discard((record.topic, record.partition))
             pending += 1
