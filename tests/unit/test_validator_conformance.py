@@ -25,11 +25,9 @@ from validator.conformance import FIXES, check_recording
 AVRO, JSON = AvroSerializer(), JsonSerializer()
 
 
-def _record(event: ChainEvent, offset: int, codec: Any = AVRO, **override: Any) -> ConsumedRecord:
+def _record(event: ChainEvent, offset: int, codec: Any = AVRO) -> ConsumedRecord:
     out = to_record(event, codec)
-    fields = {"topic": out.topic, "partition": kafka_partition(out.key, 6), "offset": offset, "timestamp": 0,
-              "timestamp_type": 0, "key": out.key, "value": out.value, "headers": list(out.headers)}
-    return ConsumedRecord(**(fields | override))
+    return ConsumedRecord(out.topic, kafka_partition(out.key, 6), offset, 0, 0, out.key, out.value, list(out.headers))
 
 
 def _broken(model: type[ChainEvent], **changes: Any) -> ChainEvent:
