@@ -22,7 +22,7 @@ DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 
-.PHONY: help venv kafka broker broker-stop topics browser demo test test-unit lint bench compat docs clean
+.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean test test-unit lint bench compat docs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,13 +67,23 @@ browser: ## Debian's chromium and chromium-driver for the report's browser test 
 
 demo: broker ## The main job: simulate 10,000 cases, validate them, write the completeness report to out/
 	@mkdir -p out
-	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN)."
+	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN). (the context: next commands use it too)"
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
+	@$(SIGMA) context set --topic-prefix demo-$(DEMO_RUN). --set-by "make demo" > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
 		--profile $(DEMO_PROFILE) --truth out/demo-truth.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
 		--report-json out/demo-report.json --report-html out/demo-report.html --simulated
 	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
+	@echo "next (sigma is $(SIGMA); the prefix is remembered, see \`sigma context\`):"
+	@echo "  sigma dossier CASE-KEY                     one case from the report, partner by partner"
+	@echo "  sigma dlq list                             the dead letters of this run"
+	@echo "  sigma record --out out/demo.jsonl --to-end then: sigma validate --from-file out/demo.jsonl"
+	@echo "  make demo-clean                            delete the topics of every demo run"
+
+demo-clean: venv ## Delete the topics of every demo run (demo-*), their validator snapshots and the context they set
+	@$(SIGMA) topics delete --prefix 'demo-*' --yes
+	@rm -f "$${SIGMA_HOME:-.sigma}"/validator/demo-*.snapshot
 
 test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check

@@ -13,15 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.bounded import read_until
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
 from runtime import clients
-from runtime.errors import UsageError
+from runtime.errors import MissingTopicError, UsageError
 from runtime.progress import Tracker
 from runtime.settings import Settings
+from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,24 +50,41 @@ def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: i
                 return
 
 
-def _matching(consumer: KafkaConsumer, pattern: str) -> dict[str, int]:
-    """Partition counts of the (non-internal) topics whose whole name matches ``pattern``."""
+def _matching(consumer: KafkaConsumer, pattern: str | None, prefix: str, outputs: bool) -> dict[str, int]:
+    """Partition counts of the (non-internal) topics whose whole name matches ``pattern``; without a pattern,
+    the chain topics under ``prefix``. Sigma's own output topics (findings, dead letters) only with ``outputs``:
+    offline validation would dead-letter them as records of no known schema."""
+    if pattern is None:
+        planned = [prefix + t.name for t in CHAIN_TOPICS + (OUTPUT_TOPICS if outputs else ())]
+        existing = consumer.topics()
+        for name in planned:
+            if name not in existing:
+                raise MissingTopicError(name, existing, [t.name for t in ALL_TOPICS])
+        pattern = "|".join(map(re.escape, planned))
     try:
         regex = re.compile(pattern)
     except re.error as exc:
         raise UsageError(f"bad --topics pattern {pattern!r}: {exc}", fix="give a regular expression") from None
     names = sorted(t for t in consumer.topics() if regex.fullmatch(t) and not t.startswith("__"))
+    left_out = [] if outputs else [t for t in names if t.endswith(tuple(o.name for o in OUTPUT_TOPICS))]
+    names = [t for t in names if t not in left_out]
     if not names:
-        raise UsageError(f"no topic matches {pattern!r}", fix="check the pattern with `sigma topics list`")
+        note = f" (left out sigma's output topics {', '.join(left_out)}: --include-outputs records them)" \
+            if left_out else ""
+        raise UsageError(f"no topic matches {pattern!r}{note}",
+                         fix="check the pattern and the topic prefix (`sigma topics list`, `sigma context`)")
+    if left_out:
+        log.info("left out sigma's output topics (--include-outputs records them)", topics=left_out)
     return {t: len(consumer.partitions_for_topic(t) or ()) for t in names}
 
 
-def record(settings: Settings, pattern: str, out: Path, *, to_end: bool, start_ms: int | None = None,
-           until_ms: int | None = None, tracker: Tracker | None = None) -> RecordSummary:
-    """Record every topic whose name fully matches ``pattern`` (a regex); Ctrl-C closes the file cleanly."""
+def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, start_ms: int | None = None,
+           until_ms: int | None = None, tracker: Tracker | None = None, outputs: bool = False) -> RecordSummary:
+    """Record every topic whose name fully matches ``pattern`` (a regex; None: the chain topics under the
+    settings' prefix), sigma's output topics only with ``outputs``; Ctrl-C closes the file cleanly."""
     consumer = clients.consumer(settings)
     try:
-        counts = _matching(consumer, pattern)
+        counts = _matching(consumer, pattern, settings.topic_prefix, outputs)
         partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
         consumer.assign(partitions)
         end = consumer.end_offsets(partitions)

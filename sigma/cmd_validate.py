@@ -59,9 +59,10 @@ def validate(
     site = Site(report_html, run) if report_html is not None else None
     if from_file is not None:
         from validator.engine import Engine
-        from validator.offline import validate_recording
+        from validator.offline import recorded_prefix, validate_recording
 
-        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+        prefix = recorded_prefix(from_file, settings.topic_prefix)
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:

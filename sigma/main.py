@@ -12,7 +12,8 @@ from typing import Literal
 import typer
 
 from runtime import __version__
-from runtime.errors import SigmaError, UsageError
+from runtime.errors import MissingTopicError, SigmaError, UsageError
+from runtime.settings import Settings
 from sigma import broker
 
 app = typer.Typer(
@@ -24,6 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(broker.broker_app, name="broker")
 app.add_typer(broker.topics_app, name="topics")
+_settings: Settings | None = None
+"""This invocation's settings, for naming the topic prefix in effect when a topic is missing."""
 
 
 def _version(value: bool) -> None:
@@ -50,9 +53,10 @@ def root(
     """Configure settings and logging once for the whole invocation."""
     from pydantic import ValidationError
 
-    from runtime import logs
+    from runtime import context, logs
     from runtime.settings import load_settings
 
+    global _settings
     try:
         settings = load_settings(bootstrap_servers=bootstrap_servers, log_level=log_level, log_format=log_format)
     except ValidationError as exc:
@@ -60,7 +64,7 @@ def root(
         field = "SIGMA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise UsageError(f"invalid setting {field}: {first['msg']}", fix="correct the environment variable") from exc
     logs.configure(settings.log_level, settings.log_format)
-    ctx.obj = settings
+    ctx.obj = _settings = context.apply(settings)
 
 
 def _register() -> None:
@@ -79,6 +83,10 @@ def run() -> None:
     try:
         app()
     except SigmaError as exc:
+        if isinstance(exc, MissingTopicError) and _settings is not None:
+            from runtime import context
+
+            exc.where = context.describe(_settings)
         print(f"sigma: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
