@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,20 @@ def _report(engine: Any) -> dict[str, Any]:
                         dead_letters=engine.rejection_summary())
 
 
+def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
+    """The metrics server while the validator runs (nothing without a port)."""
+    if port is None:
+        return nullcontext()
+    import structlog
+
+    from runtime.metrics import MetricsServer
+
+    server = MetricsServer(metrics.registry, metrics.checks(), address=address, port=port)
+    structlog.get_logger(__name__).info("serving metrics", url=f"http://{address}:{server.port}/metrics",
+                                        health=["/healthz", "/readyz"])
+    return server
+
+
 def validate(
     ctx: typer.Context,
     to_end: bool = typer.Option(False, "--to-end", help="Stop once caught up with the end of every partition."),
@@ -44,16 +59,25 @@ def validate(
     snapshot_interval: float = typer.Option(5.0, "--snapshot-interval", min=0.05,
                                             help="Seconds between snapshots (and offset commits)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table at the end."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", min=0, max=65535,
+        help="Serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port (online only)."),
+    metrics_address: str = typer.Option("127.0.0.1", "--metrics-address",
+                                        help="Address the metrics server listens on (0.0.0.0: every interface)."),
 ) -> None:
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
+    from runtime.errors import UsageError
     from runtime.progress import progress
     from validator.report import text
     from validator.report.run import offline, online
     from validator.report.site import Site
 
     settings = get_settings(ctx)
+    if from_file is not None and metrics_port is not None:
+        raise UsageError("--metrics-port serves the online validator's metrics",
+                         fix="leave it out with --from-file (the report has the figures)")
     run = offline(from_file, simulated=simulated) if from_file else online(settings.topic_prefix, group,
                                                                                simulated=simulated)
     site = Site(report_html, run) if report_html is not None else None
@@ -75,12 +99,14 @@ def validate(
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
-        with progress("validating", None) as tracker:
+        with progress("validating", None) as tracker, _serving(options.metrics, metrics_address, metrics_port):
             try:
                 engine = OnlineValidator(settings, options).run(tracker)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
+                from runtime.interrupt import exit_code
+
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
-                raise typer.Exit(130) from None
+                raise typer.Exit(exit_code(exc)) from None
     report = _report(engine)
     _write_reports(report, report_json, site, engine)
     if not quiet:

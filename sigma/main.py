@@ -79,7 +79,10 @@ def run() -> None:
 
     Typer handles usage errors itself (exit 2); ``SigmaError`` escapes it and is printed here.
     """
+    from runtime import interrupt
+
     _register()
+    interrupt.stop_on_sigterm()
     try:
         app()
     except SigmaError as exc:
@@ -89,9 +92,9 @@ def run() -> None:
             exc.where = context.describe(_settings)
         print(f"sigma: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("sigma: interrupted", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        print("sigma: terminated" if isinstance(exc, interrupt.Terminated) else "sigma: interrupted", file=sys.stderr)
+        sys.exit(interrupt.exit_code(exc))
 
 
 if __name__ == "__main__":  # `python -m sigma.main` runs the CLI without the installed `sigma` script

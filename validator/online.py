@@ -8,7 +8,7 @@ import heapq
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from schemas import topics
 from validator import state as snapshots
 from validator.engine import Engine
 from validator.heap import LongLivedHeap
+from validator.metrics import ValidatorMetrics
 from validator.rules import Verdict, situation
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,7 @@ class OnlineOptions:
     snapshot_interval: float = 5.0
     publish_findings: bool = True
     on_snapshot: Callable[[Engine], None] | None = None
+    metrics: ValidatorMetrics = field(default_factory=ValidatorMetrics)
 
 
 def _finding_value(verdict: Verdict) -> bytes:
@@ -75,6 +77,7 @@ class OnlineValidator:
         self._dirty: set[str] = set()
         self._last_eval = 0.0
         self.heap = LongLivedHeap()
+        self.metrics = options.metrics
 
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
@@ -98,6 +101,7 @@ class OnlineValidator:
                         if rejection is not None:
                             dlq.send(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code,
                                      reason=rejection.reason, path=rejection.path)
+                            self.metrics.dead_lettered_one(msg.topic, rejection.code)
                         elif case is not None:
                             dirty.add(case)
                         count += 1
@@ -106,6 +110,7 @@ class OnlineValidator:
                     if tracker is not None:
                         tracker.advance(count)
                 self._dirty |= dirty
+                self.metrics.polled(batch, consumer, self.engine, self.published)
                 done = self.options.to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)
                 snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
                 caught_up = count < self.MAX_RECORDS
@@ -114,6 +119,7 @@ class OnlineValidator:
                     self._dirty = set()
                     self._last_eval = time.monotonic()
                 if saving is not None and saving.done(wait=done):
+                    self.metrics.snapshot_written()
                     self._commit(consumer, saving)
                     saving = None
                 if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
@@ -121,6 +127,7 @@ class OnlineValidator:
                     last_snapshot = time.monotonic()
                     if done:
                         saving.done(wait=True)
+                        self.metrics.snapshot_written()
                         self._commit(consumer, saving, wait=True)
                         return self.engine
         finally:
@@ -139,6 +146,7 @@ class OnlineValidator:
             for tp in partitions:
                 consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
             self._requeue_pending()
+            self.metrics.resumed(self.published.values())
             log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
         else:
             committed = [tp for tp in partitions if consumer.committed(tp) is not None]
@@ -177,6 +185,7 @@ class OnlineValidator:
             signature = tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
             if self.published.get(case) == signature:
                 continue
+            self.metrics.judged(self.published.get(case), signature)
             self.published[case] = signature
             if self.options.publish_findings:
                 producer.send(findings_topic, key=case.encode(), value=_finding_value(verdict),
@@ -184,6 +193,7 @@ class OnlineValidator:
 
     def _snapshot(self, consumer: Any, producer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable, then start saving the state with the offsets it covers."""
+        self.metrics.snapshot_started()
         started = time.perf_counter()
         producer.flush()
         flushed = time.perf_counter()
@@ -203,15 +213,17 @@ class OnlineValidator:
         """
         offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
                    for (topic, partition), offset in saving.offsets.items()}
+        self.metrics.commit_started()
         if wait:
             consumer.commit(offsets)
+            self.metrics.commit_answered()
         else:
-            consumer.commit_async(offsets, callback=_commit_done)
+            consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
-
-def _commit_done(offsets: Any, result: Any) -> None:
-    """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed."""
-    if isinstance(result, Exception):
-        log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)
+    def _commit_done(self, offsets: Any, result: Any) -> None:
+        """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed."""
+        self.metrics.commit_answered()
+        if isinstance(result, Exception):
+            log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)

@@ -1,0 +1,40 @@
+"""SIGTERM stops a command as Ctrl-C does: ``docker stop``, systemd and CI time-outs send it, not SIGINT.
+
+Without a handler SIGTERM ends Python at once: a recording is left without its trailer (unreadable), and
+nothing says why. With it, SIGTERM raises :class:`Terminated` where the program is, a ``KeyboardInterrupt``,
+so every ``except KeyboardInterrupt`` that closes files cleanly handles it too. Forked children (the
+simulator's generator, the validator's snapshot writer) inherit the handler; in them it restores the
+default and ends the child as SIGTERM always did, since their parent decides how they stop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM."""
+
+
+def stop_on_sigterm() -> None:
+    """Install the handler in this process (the command line does, once)."""
+    owner = os.getpid()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:  # a forked child: die as it would have without us
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def exit_code(exc: KeyboardInterrupt) -> int:
+    """The shell's convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
