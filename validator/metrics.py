@@ -29,6 +29,7 @@ STALLED_AFTER = 120.0
 """Seconds without a poll after which the validator is reported not alive (``/healthz`` 503)."""
 UNREADY_AFTER = 15.0
 """Seconds without a poll after which it is reported not ready (``/readyz`` 503), e.g. during an outage."""
+STARTING = "starting: assigning partitions and loading the snapshot"
 _DURATIONS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -132,20 +133,22 @@ class ValidatorMetrics:
             self.commit.observe(time.perf_counter() - self._commit_started)
             self._commit_started = None
 
+    def _quiet(self) -> float | None:
+        """Seconds since the last poll; None before the first."""
+        return None if self._last_poll is None else time.monotonic() - self._last_poll
+
     def alive(self) -> tuple[bool, str]:
         """``/healthz``: starting up, or polling; not when the loop has not polled for ``STALLED_AFTER``."""
-        if self._last_poll is None:
-            return True, "starting: assigning partitions and loading the snapshot"
-        quiet = time.monotonic() - self._last_poll
-        if quiet > STALLED_AFTER:
-            return False, f"stalled: no poll for {quiet:.0f} s"
-        return True, "ok"
+        quiet = self._quiet()
+        if quiet is None:
+            return True, STARTING
+        return (False, f"stalled: no poll for {quiet:.0f} s") if quiet > STALLED_AFTER else (True, "ok")
 
     def ready(self) -> tuple[bool, str]:
         """``/readyz``: consuming, with a poll in the last ``UNREADY_AFTER`` seconds."""
-        if self._last_poll is None:
-            return False, "starting: assigning partitions and loading the snapshot"
-        quiet = time.monotonic() - self._last_poll
+        quiet = self._quiet()
+        if quiet is None:
+            return False, STARTING
         if quiet > UNREADY_AFTER:
             return False, f"not consuming: no poll for {quiet:.0f} s (cluster unreachable?)"
         return True, "ok"
