@@ -69,8 +69,8 @@ def write_catalogue(root: Path, subjects: int, versions: range, level: str) -> N
 
 
 def clear_memo() -> None:
-    for cached in (compare.directional, compare.defaults, load.parse, avro_rules._parsed, samples.pattern_strings,
-                   counterexample._bases, counterexample._validator):
+    for cached in (compare.directional, compare.defaults, compare.side, load.parse, avro_rules._parsed,
+                   samples.pattern_strings, counterexample._bases, counterexample._validator):
         cached.cache_clear()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import avro.schema
@@ -25,6 +25,7 @@ from avro.compatibility import (
     lookup_writer_field,
 )
 
+from compat.finding import Finding
 from compat.locate import Token, render
 
 _NAMED = {"record", "enum", "fixed", "error"}
@@ -78,16 +79,6 @@ def _key(node: Any, keys: dict[int, str], stack: set[int]) -> str:
     return keys[id(node)]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One resolution failure, in reader/writer terms; ``compare`` names it by direction."""
-
-    kind: str
-    reader_path: tuple[Token, ...]
-    writer_path: tuple[Token, ...]
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
 def resolution(reader_text: str, writer_text: str) -> list[Finding]:
     """Every reason data written with ``writer`` cannot be read with ``reader`` (empty: compatible)."""
     reader, reader_keys = _parsed(reader_text)
@@ -110,7 +101,7 @@ class _Walker:
         self.checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
 
     def add(self, kind: str, rp: tuple[Token, ...], wp: tuple[Token, ...], **facts: Any) -> None:
-        self.found.append(Finding(kind, rp, wp, facts))
+        self.found.append(Finding(kind, wp, rp, facts))
 
     def walk(self, r: Any, w: Any, rp: tuple[Token, ...], wp: tuple[Token, ...]) -> None:
         if self.reader_keys[id(r)] == self.writer_keys[id(w)]:  # identical structure reads itself

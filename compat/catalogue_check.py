@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from compat import baseline as baselines
+from compat import drafts
 from compat.compare import defaults, located, pair
 from compat.gitref import parts, snapshot, working_tree
 from compat.levels import directions, load_config, transitive
@@ -25,11 +26,13 @@ BASELINE = "schemas/compat-baseline.toml"
 
 
 def check(root: Path, against: str, *, baseline: Path | None = None, config: Path | None = None,
-          today: date | None = None, rendered: Callable[[], Mapping[str, str]] | None = None) -> Result:
+          today: date | None = None, rendered: Callable[[], Mapping[str, str]] | None = None,
+          draft: str = drafts.DEFAULT) -> Result:
     """Every violation of the catalogue under ``root`` against ``against`` (git ref or directory).
 
     ``rendered`` returns what the current models generate (repo-relative path → text), normally
     ``schemas.generate.render_all``; ``None`` skips the model check (a catalogue without models).
+    ``draft``: the JSON Schema draft of schemas without ``$schema``.
     """
     before, source = snapshot(root, against)
     after = working_tree(root)
@@ -44,7 +47,7 @@ def check(root: Path, against: str, *, baseline: Path | None = None, config: Pat
 
     def load(rel: str) -> Schema:
         if rel not in schemas:
-            schemas[rel] = parse(after[rel], rel)
+            schemas[rel] = parse(after[rel], rel, draft=draft)
         return schemas[rel]
 
     for rel in sorted(after, key=parts):

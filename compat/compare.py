@@ -12,11 +12,15 @@ from __future__ import annotations
 import functools
 
 from compat import avro_rules, counterexample, jsonschema_rules
+from compat.jsonschema_side import Side
 from compat.levels import directions
 from compat.load import Schema
 from compat.locate import line_of, render
 from compat.model import CompatInputError, Result, Violation
 from compat.rules import RULES, rule_id, who_breaks
+
+UNDECIDED = "JSON-UNDECIDED"
+"""A JSON Schema finding without a verified counter-example: every incompatible verdict carries a proof."""
 
 
 def compare(old: Schema, new: Schema, level: str) -> Result:
@@ -68,13 +72,20 @@ def _local_references(schema: Schema) -> bool:
     return jsonschema_rules.refs_into_definitions(schema.document)
 
 
+@functools.lru_cache(maxsize=1024)
+def side(schema: Schema) -> Side:
+    """The schema read under its draft, with what the rules learnt about its subschemas (kept: a transitive
+    check compares each version with many others)."""
+    return Side(schema.document)
+
+
 def _avro(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
     reader, writer = (new, old) if direction == "backward" else (old, new)
     out = []
     for finding in avro_rules.resolution(reader.text, writer.text):
         rule = rule_id(finding.kind, direction)
-        path = finding.reader_path if direction == "backward" else finding.writer_path
-        out.append(Violation(rule, render(path), f"{avro_rules.describe(finding, direction)}: {who_breaks(direction)}",
+        what = avro_rules.describe(finding, direction)
+        out.append(Violation(rule, render(finding.new_path(direction)), f"{what}: {who_breaks(direction)}",
                              fix=RULES[rule].fix, direction=direction))
     return tuple(out)
 
@@ -84,16 +95,22 @@ def _json(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
     out = []
     seen = set()
     local = (_local_references(writer), _local_references(reader))
-    for finding in jsonschema_rules.findings(writer.document, reader.document, local=local):
+    for finding in jsonschema_rules.findings(side(writer), side(reader), local=local):
         rule = rule_id(finding.kind, direction)
-        path = render(finding.reader_path if direction == "backward" else finding.writer_path)
+        path = render(finding.new_path(direction))
         what = jsonschema_rules.describe(finding, direction)
         if (rule, path, what) in seen:  # a shared or recursive $defs entry: reported once, where first met
             continue
         seen.add((rule, path, what))
         verified, doc = counterexample.find(writer.document, reader.document, finding.probe)
-        note = "" if verified else " (no counter-example could be verified; review the change)"
-        out.append(Violation(rule, path, f"{what}, at document path {render(finding.probe.where)}: "
-                             f"{who_breaks(direction)}{note}", fix=RULES[rule].fix, direction=direction,
-                             searched=True, verified=verified, counterexample=doc if verified else None))
+        at = f"at document path {render(finding.probe.where)}"
+        if verified:
+            out.append(Violation(rule, path, f"{what}, {at}: {who_breaks(direction)}", fix=RULES[rule].fix,
+                                 direction=direction, searched=True, verified=True, counterexample=doc))
+            continue
+        sides = ("old", "new") if direction == "backward" else ("new", "old")
+        out.append(Violation(UNDECIDED, path, f"cannot decide whether this breaks readers: {what}, {at}; no "
+                             f"document valid under the {sides[0]} schema and rejected by the {sides[1]} one was "
+                             f"found ({rule} if there is one)", fix=RULES[UNDECIDED].fix, direction=direction,
+                             searched=True))
     return tuple(out)

@@ -14,10 +14,9 @@ import functools
 import json
 from typing import Any
 
-from jsonschema import validators
-
-from compat import samples
-from compat.jsonschema_rules import Probe, resolve
+from compat import drafts, samples
+from compat.finding import Probe
+from compat.jsonschema_side import resolve
 from compat.locate import Token
 
 _ABOUT_CHILDREN = frozenset({"additionalProperties", "unevaluatedProperties", "propertyNames", "maxProperties",
@@ -32,7 +31,7 @@ def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
     """(verified, document): verified only when ``writer`` accepts it and ``reader`` rejects it at the probe."""
     writer_text, reader_text = json.dumps(writer, sort_keys=True), json.dumps(reader, sort_keys=True)
     old, new = _validator(writer_text), _validator(reader_text)
-    for base in _bases(writer_text, reader_text):
+    for base in _bases(writer_text, reader_text) or (None,):  # no example of the writer: containers are made
         for doc in _documents(base, probe, writer, reader):
             if old.is_valid(doc) and _rejected_at(new, doc, probe.where):
                 return True, doc
@@ -41,8 +40,7 @@ def find(writer: Any, reader: Any, probe: Probe) -> tuple[bool, Any]:
 
 @functools.lru_cache(maxsize=1024)
 def _validator(text: str) -> Any:
-    schema = json.loads(text)
-    return validators.validator_for(schema, default=validators.Draft202012Validator)(schema)
+    return drafts.validator(json.loads(text))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -88,13 +86,17 @@ def _documents(base: Any, probe: Probe, writer: Any, reader: Any) -> list[Any]:
 def _rejected_at(validator: Any, doc: Any, where: tuple[Token, ...]) -> bool:
     """Does the reader reject ``doc`` at ``where`` (or below), or at its parent for a reason about the child's
     presence (a closed object, an array that may not have that item)?"""
-    for error in validator.iter_errors(doc):
-        path = tuple(error.absolute_path)
-        if path[:len(where)] == tuple(where):
-            return True
-        if where and path == tuple(where[:-1]) and (error.validator in _ABOUT_CHILDREN or error.validator is None):
-            return True
-    return False
+    return any(_at(error, tuple(where)) for error in validator.iter_errors(doc))
+
+
+def _at(error: Any, where: tuple[Token, ...]) -> bool:
+    """Is the error at ``where`` — itself, or through the branch errors of an anyOf/oneOf that failed?"""
+    path = tuple(error.absolute_path)
+    if path[:len(where)] == where:
+        return True
+    if where and path == where[:-1] and (error.validator in _ABOUT_CHILDREN or error.validator is None):
+        return True
+    return any(_at(sub, where) for sub in error.context or ())
 
 
 def _get(doc: Any, where: tuple[Token, ...]) -> Any:

@@ -2,154 +2,140 @@
 reader's? Each finding says where in both schemas and where in a document the difference shows, so a
 counter-example can be built there and verified.
 
-BACKWARD compares (writer = old, reader = new); FORWARD the reverse. Analysed: type, enum/const, numeric
-bounds and multipleOf, string/array/object length bounds, pattern, required, properties,
-additionalProperties (open and closed content models), items/prefixItems (and draft-07 array items),
-uniqueItems, anyOf/oneOf/allOf, boolean schemas and local ``$ref`` (recursive ones too). A writer with a
-finite set of values (enum/const) is checked value by value with the real validator. Any other constraint
-keyword that the reader adds or changes is reported as JSON-KEYWORD-CHANGED: never silently passed.
-``format`` is an annotation in draft 2019-09/2020-12 and is not compared.
+BACKWARD compares (writer = old, reader = new); FORWARD the reverse. Each side is read under its own draft
+(``jsonschema_side``): tuple ``items`` with ``additionalItems`` or ``prefixItems``, ``dependencies`` or
+``dependentRequired``/``dependentSchemas``, ``$ref`` with or without its siblings, and keywords the draft
+does not know are ignored as its validator ignores them. Judged by what the subschemas accept, not by their
+text: a writer subschema that accepts nothing (``false``, crossed bounds, a required property that can have
+no value, an anyOf whose branches all accept nothing…) has nothing to lose; a reader's ``not`` rejects no
+writer document when the two share no value (by type, by value, by a discriminating property) or when the
+writer's own ``not`` already excluded at least as much; a dependency is met when the writer requires the
+property anyway or never has the trigger; a reader ``oneOf`` must match a writer document once only.
+Analysed besides: type, enum/const, numeric bounds and multipleOf, string/array/object length bounds,
+pattern, required, properties, additionalProperties, uniqueItems, allOf, boolean schemas and local ``$ref``
+(recursive ones too). A writer with a finite set of values is checked value by value with the real
+validator. Any other constraint keyword that the reader adds or changes is a ``keyword`` finding: never
+silently passed. ``format`` is not compared (an annotation from 2019-09 on, and unchecked by default
+before).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import validators
-
+from compat.finding import Finding, Probe
+from compat.jsonschema_side import ALL_TYPES, Side, bound, count, dependencies, finite, items, types
 from compat.locate import Token
 
-ALL_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
 EXTRA_NAME = "x_sigma_extra"
 """A property name no schema here lists: where a counter-example puts a value the old model allowed."""
 
-_UNANALYSED = ("not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies",
-               "patternProperties", "propertyNames", "contains", "minContains", "maxContains",
-               "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef")
-_NOT_MERGED = frozenset({"$ref", "$defs", "definitions", "$schema", "$id", "$comment", "title", "description",
-                         "examples", "default"})
-"""Siblings of ``$ref`` that do not constrain a value: following the reference ignores them."""
+_UNANALYSED = ("if", "then", "else", "patternProperties", "propertyNames", "contains", "minContains",
+               "maxContains", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef")
 _LENGTHS = (("minLength", "maxLength", "string"), ("minItems", "maxItems", "array"),
             ("minProperties", "maxProperties", "object"))
+Path = tuple[Token, ...]
 
 
-@dataclass(frozen=True)
-class Probe:
-    """Where and how a counter-example differs: ``value`` at ``where``, or ``omit`` property ``name`` there."""
-
-    where: tuple[Token, ...]
-    action: str = "value"
-    name: str = ""
-    writer: Any = True
-    """The writer's (resolved) schema at ``where``: candidate values come from it."""
-    reader: Any = True
-    """The reader's (resolved) schema at ``where``: candidate values aim just outside it."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A rule hit in writer/reader terms; ``compare`` names it by direction and looks for a counter-example."""
-
-    kind: str
-    writer_path: tuple[Token, ...]
-    reader_path: tuple[Token, ...]
-    facts: dict[str, Any] = field(default_factory=dict)
-    probe: Probe = field(default_factory=lambda: Probe(()))
-
-
-def findings(writer: Any, reader: Any, *, local: tuple[bool, bool] | None = None) -> list[Finding]:
-    """Every rule hit for reading documents valid under ``writer`` with ``reader``.
+def findings(writer: Side, reader: Side, *, local: tuple[bool, bool] | None = None) -> list[Finding]:
+    """Every rule hit for reading documents valid under ``writer`` with ``reader`` (each read under the
+    draft its ``$schema`` names; ``load`` has set it). A ``Side`` memoises what it learns about its
+    subschemas, so callers keep one per schema across comparisons.
 
     ``local``: whether every ``$ref`` of writer and reader points into its definitions
     (``refs_into_definitions``), when the caller has it memoised; computed here otherwise.
     """
     walker = _Walker(writer, reader)
+    w_root, r_root = writer.root, reader.root
     if local is None:
-        local = (refs_into_definitions(writer), refs_into_definitions(reader))
-    walker.same_references = all(local) and isinstance(writer, dict) and isinstance(reader, dict) and (
-        writer.get("$defs") == reader.get("$defs") and writer.get("definitions") == reader.get("definitions"))
-    walker.walk(writer, reader, (), (), ())
+        local = (refs_into_definitions(w_root), refs_into_definitions(r_root))
+    walker.same_references = all(local) and isinstance(w_root, dict) and isinstance(r_root, dict) and (
+        writer.draft == reader.draft and all(
+            writer.same(w_root.get(key), reader, r_root.get(key)) for key in ("$defs", "definitions")))
+    walker.walk(w_root, r_root, (), (), ())
     return walker.found
 
 
 class _Walker:
-    def __init__(self, writer_root: Any, reader_root: Any) -> None:
-        self.writer_root, self.reader_root = writer_root, reader_root
+    def __init__(self, writer: Side, reader: Side) -> None:
+        self.w, self.r = writer, reader
         self.found: list[Finding] = []
-        self.active: set[tuple[int, int]] = set()
+        self.active: set[tuple[Any, ...]] = set()
         self.same_references = False
-        """True when every $ref of both schemas points into equal $defs: equal subtrees then mean the same."""
-        self._reader_validator: Any = None
+        """True when every $ref of both schemas points into equal $defs under one draft: equal subtrees
+        then mean the same."""
 
-    def trial(self) -> _Walker:
-        """A walker that collects into its own list (to try one combinator branch against another)."""
-        other = _Walker(self.writer_root, self.reader_root)
-        other.active = set(self.active)
+    def trial(self, *, swap: bool = False) -> _Walker:
+        """A walker that collects into its own list (to try one branch against another); ``swap``: with
+        the reader's schema as the writer (to ask whether a reader subschema fits in a writer one)."""
+        other = _Walker(self.r, self.w) if swap else _Walker(self.w, self.r)
+        other.active = set() if swap else set(self.active)
         other.same_references = self.same_references
-        other._reader_validator = self._reader_validator
         return other
 
-    def add(self, kind: str, wp: tuple[Token, ...], rp: tuple[Token, ...], probe: Probe, **facts: Any) -> None:
+    def add(self, kind: str, wp: Path, rp: Path, probe: Probe, **facts: Any) -> None:
         self.found.append(Finding(kind, wp, rp, facts, probe))
 
-    def reader_accepts(self, schema: Any, value: Any) -> bool:
-        if self._reader_validator is None:
-            cls = validators.validator_for(self.reader_root, default=validators.Draft202012Validator)
-            self._reader_validator = cls(self.reader_root)
-        return bool(self._reader_validator.evolve(schema=schema).is_valid(value))
-
-    def walk(self, w: Any, r: Any, wp: tuple[Token, ...], rp: tuple[Token, ...], where: tuple[Token, ...]) -> None:
-        if self.same_references and w == r:  # unchanged subtree: accepts exactly what it accepted
+    def walk(self, w: Any, r: Any, wp: Path, rp: Path, where: Path) -> None:
+        if self.same_references and self.w.same(w, self.r, r):  # unchanged subtree
             return
-        w, wp = resolve(w, wp, self.writer_root)
-        r, rp = resolve(r, rp, self.reader_root)
-        if r is True or r == {} or w is False:
+        w, wp = self.w.resolve(w, wp)
+        r, rp = self.r.resolve(r, rp)
+        w, r = self.w.known(w), self.r.known(r)
+        if r is True or r == {} or self.w.empty(w):
             return
         probe = Probe(where, writer=w, reader=r)
-        if r is False:
-            self.add("schema-false", wp, rp, probe)
+        if r is False or (isinstance(r, dict) and "not" in r and self.r.anything(r["not"])):
+            self.add("schema-false", wp, rp, probe)  # (other empty readers: the rule that empties them reports)
             return
         w = {} if w is True else w
         if not isinstance(w, dict) or not isinstance(r, dict):
             return
-        key = (id(w), id(r))
-        if key in self.active:  # a recursive $ref came back to a pair already being compared
-            return
-        self.active.add(key)
+        keys = ((id(w), id(r)), (wp, rp, where))
+        if any(key in self.active for key in keys):  # a recursive $ref came back to a pair being compared
+            return  # (by identity; by place for the new object a $ref with siblings becomes each time)
+        self.active.update(keys)
         try:
             self._compare(w, r, wp, rp, where, probe)
         finally:
-            self.active.discard(key)
+            self.active.difference_update(keys)
 
-    def _compare(self, w: dict[str, Any], r: dict[str, Any], wp: tuple[Token, ...], rp: tuple[Token, ...],
-                 where: tuple[Token, ...], probe: Probe) -> None:
+    def _compare(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path, probe: Probe) -> None:
+        values = finite(w) if "allOf" not in w else finite(merge_all_of(w, self.w))
+        if values is not None:  # a finite writer: each value it accepts is judged by the reader's validator
+            lost = [v for v in values if self.w.accepts(w, v) and not self.r.accepts(r, v)]
+            if lost:
+                at = next(((*rp, k) for k in ("enum", "const", "type") if k in r), rp)
+                self.add("enum", wp, at, Probe(where, writer=w, reader=r), lost=lost, writer=values,
+                         reader=finite(r))
+            return
+        if "not" in r:  # a conjunct of the reader: judged against the whole writer, before it is taken apart
+            if not (self.same_references and same(r["not"], w.get("not"))) and not self._excludes(w, r["not"]):
+                self.add("not", (*wp, "not") if "not" in w else wp, (*rp, "not"), probe)
+            r = {k: v for k, v in r.items() if k != "not"}
+        if "$ref" in r and not same(r, w):  # a reference the rules cannot follow (not local): never passed unexamined
+            self.add("keyword", (*wp, "$ref") if "$ref" in w else wp, (*rp, "$ref"), probe, keyword="$ref")
         if "allOf" in r:
             for k, branch in enumerate(r["allOf"]):
                 self.walk(w, branch, wp, (*rp, "allOf", k), where)
             r = {k: v for k, v in r.items() if k != "allOf"}
         if "allOf" in w:
-            w = _merge_all_of(w, self.writer_root)
-        w_opts, r_opts = _options(w, wp, self.writer_root), _options(r, rp, self.reader_root)
+            w = merge_all_of(w, self.w)
+        w_opts, r_opts = _options(w, wp, self.w), _options(r, rp, self.r)
+        if r_opts and not w_opts and isinstance(w.get("type"), list) and len(w["type"]) > 1:
+            w_opts = [({**w, "type": kind}, wp) for kind in w["type"]]  # a type list is a union: one per type
         if w_opts or r_opts:
-            r_at = (*rp, "anyOf" if "anyOf" in r else "oneOf") if r_opts else rp
-            self._combinators(w_opts or [(w, wp)], r_opts or [(r, rp)], r_at, bool(r_opts), where)
+            r_key = "anyOf" if "anyOf" in r else "oneOf"
+            self._combinators(w_opts or [(w, wp)], r_opts or [(r, rp)], (*rp, r_key) if r_opts else rp,
+                              r_key if r_opts else "", where)
             return
-        values = _finite(w)
-        if values is not None:
-            lost = [v for v in values if not self.reader_accepts(r, v)]
-            if lost:
-                at = next(((*rp, k) for k in ("enum", "const", "type") if k in r), rp)
-                self.add("enum", wp, at, Probe(where, writer=w, reader=r), lost=lost, writer=values,
-                         reader=_finite(r))
-            return
-        wt, rt = _types(w), _types(r)
+        wt, rt = self.w.live_types(w), types(r)
         self._type(w, r, wt, rt, wp, rp, probe)
         live = wt & (rt | ({"integer"} if "number" in rt else set()))
         if "enum" in r or "const" in r:
-            self.add("enum", wp, rp, probe, lost="any value", writer=None, reader=_finite(r))
+            self.add("enum", wp, rp, probe, lost="any value", writer=None, reader=finite(r))
         if live & {"number", "integer"}:
             self._numbers(w, r, wp, rp, probe)
         for low, high, kind in _LENGTHS:
@@ -161,39 +147,64 @@ class _Walker:
                      reader=r["pattern"])
         if "object" in live:
             self._object(w, r, wp, rp, where)
+            self._dependencies(w, r, wp, rp, where)
         if "array" in live:
             self._array(w, r, wp, rp, where)
         for keyword in _UNANALYSED:
-            if keyword in r and r[keyword] != w.get(keyword):
+            if keyword in r and not same(r[keyword], w.get(keyword)):
                 self.add("keyword", (*wp, keyword), (*rp, keyword), probe, keyword=keyword)
 
-    def _combinators(self, w_opts: list[tuple[Any, tuple[Token, ...]]], r_opts: list[tuple[Any, tuple[Token, ...]]],
-                     r_at: tuple[Token, ...], reader_has_options: bool, where: tuple[Token, ...]) -> None:
+    def _excludes(self, w: dict[str, Any], excluded: Any) -> bool:
+        """Does the reader's ``not: excluded`` reject no document of ``w``? Yes when they share no value, or
+        when ``w``'s own ``not`` already excludes everything ``excluded`` accepts."""
+        if self.w.disjoint(w, self.r, excluded):
+            return True
+        if "not" not in w:
+            return False
+        trial = self.trial(swap=True)  # excluded (reader's) ⊆ w's not (writer's)?
+        trial.walk(excluded, w["not"], (), (), ())
+        return not trial.found
+
+    def _combinators(self, w_opts: list[tuple[Any, Path]], r_opts: list[tuple[Any, Path]], r_at: Path,
+                     r_key: str, where: Path) -> None:
         for w_option, w_path in w_opts:
+            if self.w.empty(self.w.read(w_option)):  # a branch that accepts nothing has nothing to lose
+                continue
             tries = []
-            for r_option, r_path in r_opts:
+            for index, (r_option, r_path) in enumerate(r_opts):
                 trial = self.trial()
                 trial.walk(w_option, r_option, w_path, r_path, where)
                 if not trial.found:
+                    if r_key == "oneOf":
+                        self._one_match(w_option, w_path, r_opts, index, r_at, where)
                     break
                 tries.append((r_option, trial.found))
             else:
-                resolved_w = resolve(w_option, w_path, self.writer_root)[0]
-                if not reader_has_options:
+                resolved_w = self.w.read(w_option)
+                if not r_key:
                     self.found.extend(tries[0][1])
                     continue
-                same_type = [found for option, found in tries
-                             if _types(resolve(option, (), self.reader_root)[0]) & _types(resolved_w)
-                             and _types(resolved_w) != ALL_TYPES]
-                if len(same_type) == 1:  # one branch of the same type: report what changed inside it
-                    self.found.extend(same_type[0])
+                sharing = [found for option, found in tries if not self.w.disjoint(resolved_w, self.r, option)]
+                if len(sharing) == 1 and types(resolved_w) != ALL_TYPES:
+                    self.found.extend(sharing[0])  # one branch shares values with it: report what changed there
                     continue
                 reader_union = {"anyOf": [option for option, _ in r_opts]}
                 self.add("combinator", w_path, r_at, Probe(
                     where, writer=resolved_w, reader=reader_union), branch=_brief(resolved_w))
 
+    def _one_match(self, w_option: Any, w_path: Path, r_opts: list[tuple[Any, Path]], index: int, r_at: Path,
+                   where: Path) -> None:
+        """A reader oneOf rejects a document that two branches accept: the writer's branch, which fits
+        branch ``index``, must share no value with any other."""
+        resolved_w = self.w.read(w_option)
+        for other, (r_option, _) in enumerate(r_opts):
+            if other != index and not self.w.disjoint(resolved_w, self.r, r_option):
+                self.add("one-of", w_path, r_at, Probe(where, writer=resolved_w, reader={
+                    "oneOf": [r_opts[index][0], r_option]}), branch=_brief(resolved_w), first=index, second=other)
+                return
+
     def _type(self, w: dict[str, Any], r: dict[str, Any], wt: frozenset[str], rt: frozenset[str],
-              wp: tuple[Token, ...], rp: tuple[Token, ...], probe: Probe) -> None:
+              wp: Path, rp: Path, probe: Probe) -> None:
         if "type" not in r:
             return
         lost = sorted(t for t in wt if t not in rt and not (t == "integer" and "number" in rt))
@@ -201,10 +212,9 @@ class _Walker:
             self.add("type", (*wp, "type"), (*rp, "type"), probe, writer=_type_list(w), reader=_type_list(r),
                      lost=lost)
 
-    def _numbers(self, w: dict[str, Any], r: dict[str, Any], wp: tuple[Token, ...], rp: tuple[Token, ...],
-                 probe: Probe) -> None:
+    def _numbers(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, probe: Probe) -> None:
         for side in ("low", "high"):
-            wb, rb = _bound(w, side), _bound(r, side)
+            wb, rb = bound(w, side), bound(r, side)
             if rb is None:
                 continue
             stricter = wb is None or (rb[0] > wb[0] if side == "low" else rb[0] < wb[0]) or (
@@ -218,17 +228,18 @@ class _Walker:
             self.add("bound", (*wp, "multipleOf"), (*rp, "multipleOf"), probe, keyword="multipleOf",
                      writer=wm, reader=rm)
 
-    def _length(self, w: dict[str, Any], r: dict[str, Any], low: str, high: str, wp: tuple[Token, ...],
-                rp: tuple[Token, ...], probe: Probe) -> None:
-        if isinstance(r.get(low), int) and r[low] > w.get(low, 0):
-            self.add("bound", (*wp, low), (*rp, low), probe, keyword=low, writer=w.get(low), reader=r[low])
-        if isinstance(r.get(high), int) and r[high] < w.get(high, math.inf):
-            self.add("bound", (*wp, high), (*rp, high), probe, keyword=high, writer=w.get(high), reader=r[high])
+    def _length(self, w: dict[str, Any], r: dict[str, Any], low: str, high: str, wp: Path, rp: Path,
+                probe: Probe) -> None:
+        r_low, w_low, r_high, w_high = count(r, low), count(w, low), count(r, high), count(w, high)
+        if r_low is not None and r_low > (w_low or 0):
+            self.add("bound", (*wp, low), (*rp, low), probe, keyword=low, writer=w_low, reader=r_low)
+        if r_high is not None and r_high < (math.inf if w_high is None else w_high):
+            self.add("bound", (*wp, high), (*rp, high), probe, keyword=high, writer=w_high, reader=r_high)
 
-    def _object(self, w: dict[str, Any], r: dict[str, Any], wp: tuple[Token, ...], rp: tuple[Token, ...],
-                where: tuple[Token, ...]) -> None:
+    def _object(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path) -> None:
         wprops, rprops = w.get("properties", {}), r.get("properties", {})
         w_extra, r_extra = w.get("additionalProperties", True), r.get("additionalProperties", True)
+        w_closed, r_closed = self.w.empty(self.w.read(w_extra)), self.r.empty(self.r.read(r_extra))
         for index, name in enumerate(r.get("required", [])):
             if name in w.get("required", []):
                 continue
@@ -238,52 +249,87 @@ class _Walker:
             self.walk(wprops[name], rprops[name], (*wp, "properties", name), (*rp, "properties", name),
                       (*where, name))
         for name in [n for n in rprops if n not in wprops]:
-            if w_extra is False:
+            if w_closed:
                 continue
-            if _anything(w_extra, self.writer_root):
+            if self.w.anything(w_extra):
                 trial = self.trial()
                 trial.walk(True, rprops[name], (*wp, "additionalProperties"), (*rp, "properties", name),
                            (*where, name))
                 if trial.found:
                     self.add("property-open", (*wp, "properties"), (*rp, "properties", name),
-                             Probe((*where, name), writer=True, reader=resolve(rprops[name], (), self.reader_root)[0]),
-                             property=name)
+                             Probe((*where, name), writer=True, reader=self.r.read(rprops[name])), property=name)
             else:
                 self.walk(w_extra, rprops[name], (*wp, "additionalProperties"), (*rp, "properties", name),
                           (*where, name))
         for name in [n for n in wprops if n not in rprops]:
-            if r_extra is False:
+            if self.w.absent(w, name):  # the writer never has it (``false``, or a schema that accepts nothing)
+                continue
+            if r_closed:
                 self.add("property-closed", (*wp, "properties", name), (*rp, "properties"),
-                         Probe((*where, name), writer=resolve(wprops[name], (), self.writer_root)[0], reader=False),
-                         property=name)
-            elif not _anything(r_extra, self.reader_root):
+                         Probe((*where, name), writer=self.w.read(wprops[name]), reader=False), property=name)
+            elif not self.r.anything(r_extra):
                 self.walk(wprops[name], r_extra, (*wp, "properties", name), (*rp, "additionalProperties"),
                           (*where, name))
-        if w_extra is False:
+        if w_closed:
             return
-        if r_extra is False:
+        if r_closed:
             self.add("additional-closed", (*wp, "additionalProperties"), (*rp, "additionalProperties"),
                      Probe((*where, EXTRA_NAME), writer=w_extra, reader=False))
-        elif not _anything(r_extra, self.reader_root):
+        elif not self.r.anything(r_extra):
             self.walk(w_extra, r_extra, (*wp, "additionalProperties"), (*rp, "additionalProperties"),
                       (*where, EXTRA_NAME))
 
-    def _array(self, w: dict[str, Any], r: dict[str, Any], wp: tuple[Token, ...], rp: tuple[Token, ...],
-               where: tuple[Token, ...]) -> None:
-        (w_prefix, wpk, w_rest, wrk), (r_prefix, rpk, r_rest, rrk) = _items(w), _items(r)
+    def _dependencies(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path) -> None:
+        """A reader's dependency rejects no writer document when the writer never has the trigger property,
+        or always has the needed ones (required, or its own dependency), or meets the needed schema."""
+        w_needs, w_schemas = dependencies(w)
+        r_needs, r_schemas = dependencies(r)
+        required = set(w.get("required", []))
+        probe = Probe(where, writer=w, reader=r)
+        for name, (needs, keyword) in r_needs.items():
+            if self.w.absent(w, name):
+                continue
+            own = set(w_needs.get(name, ([], ""))[0])
+            missing = [n for n in needs if n not in required and n not in own]
+            if missing:
+                self.add("dependency", (*wp, w_needs[name][1]) if name in w_needs else wp, (*rp, keyword, name),
+                         probe, property=name, needs=missing)
+        for name, (schema, keyword) in r_schemas.items():
+            if self.w.absent(w, name) or self.r.anything(schema):
+                continue
+            own_schema, own_keyword = w_schemas.get(name, (True, ""))
+            if self.same_references and same(own_schema, schema):
+                continue
+            present = {k: v for k, v in w.items() if k not in ("dependencies", "dependentSchemas")}
+            present["required"] = sorted(required | {name})
+            present["allOf"] = [*w.get("allOf", []), own_schema]
+            trial = self.trial()
+            trial.walk(present, schema, wp, (*rp, keyword, name), where)
+            if trial.found:
+                self.add("dependency", (*wp, own_keyword, name) if own_keyword else wp, (*rp, keyword, name),
+                         probe, property=name, needs="schema")
+
+    def _array(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path) -> None:
+        (w_prefix, wpk, w_rest, wrk), (r_prefix, rpk, r_rest, rrk) = items(w), items(r)
         for k in range(max(len(w_prefix), len(r_prefix)) + 1):
             last = k == max(len(w_prefix), len(r_prefix))
             w_item, w_path = (w_prefix[k], (*wp, wpk, k)) if k < len(w_prefix) else (w_rest, (*wp, wrk))
             r_item, r_path = (r_prefix[k], (*rp, rpk, k)) if k < len(r_prefix) else (r_rest, (*rp, rrk))
-            if w_item is False:
+            if self.w.empty(self.w.read(w_item)):
                 break
-            if r_item is False:
+            if self.r.empty(self.r.read(r_item)):
                 self.add("items-closed", w_path, r_path, Probe((*where, k), writer=w_item, reader=False), index=k)
-            elif not last or not _anything(r_item, self.reader_root):
+            elif not last or not self.r.anything(r_item):
                 self.walk(w_item, r_item, w_path, r_path, (*where, k))
         if r.get("uniqueItems") is True and w.get("uniqueItems") is not True:
             self.add("unique-items", (*wp, "uniqueItems"), (*rp, "uniqueItems"),
                      Probe(where, writer=w, reader={"uniqueItems": True}))
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as JSON: Python's ``==`` also says ``False == 0`` and ``[1] == [True]``, which JSON does not
+    (``1`` and ``1.0`` count as different here: that only costs a comparison)."""
+    return a is b or (a == b and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True))
 
 
 def refs_into_definitions(schema: Any) -> bool:
@@ -304,38 +350,13 @@ def _refs_into_definitions(node: Any, base: str) -> bool:
     return True
 
 
-def resolve(node: Any, path: tuple[Token, ...], root: Any) -> tuple[Any, tuple[Token, ...]]:
-    """Follow local ``$ref`` (``#/…``, or the root's own ``$id`` + ``#/…``); siblings of ``$ref`` are kept."""
-    base = root.get("$id", "") if isinstance(root, dict) else ""
-    for _ in range(64):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node, path
-        ref = node["$ref"]
-        if base and ref.startswith(base + "#"):
-            ref = ref[len(base):]
-        if not ref.startswith("#"):
-            return node, path
-        target: Any = root
-        target_path: tuple[Token, ...] = ()
-        for raw in [p for p in ref[1:].split("/") if p]:
-            part = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target, target_path = target[int(part)], (*target_path, int(part))
-            elif isinstance(target, dict) and part in target:
-                target, target_path = target[part], (*target_path, part)
-            else:
-                return node, path
-        extra = {k: v for k, v in node.items() if k not in _NOT_MERGED}
-        node = {**target, **extra} if extra and isinstance(target, dict) else target
-        path = target_path
-    return node, path
-
-
-def _merge_all_of(node: dict[str, Any], root: Any) -> dict[str, Any]:
-    """A writer's allOf folded into one schema (documents satisfy every branch; bounds: the tighter)."""
+def merge_all_of(node: dict[str, Any], side: Side) -> dict[str, Any]:
+    """A writer's allOf folded into one schema that accepts at least its documents (required and properties
+    of every branch; of other keywords, the first met): a looser writer can only add findings, which a
+    counter-example must then prove."""
     merged = {k: v for k, v in node.items() if k != "allOf"}
     for branch in node["allOf"]:
-        part = resolve(branch, (), root)[0]
+        part = side.read(branch)
         if not isinstance(part, dict):
             continue
         for key, value in part.items():
@@ -348,37 +369,19 @@ def _merge_all_of(node: dict[str, Any], root: Any) -> dict[str, Any]:
     return merged
 
 
-def _options(node: dict[str, Any], path: tuple[Token, ...], root: Any) -> list[tuple[Any, tuple[Token, ...]]]:
+def _options(node: dict[str, Any], path: Path, side: Side) -> list[tuple[Any, Path]]:
     """The branches of an anyOf/oneOf, each merged with the node's other keywords."""
     for key in ("anyOf", "oneOf"):
         if key in node:
             rest = {k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}
             out = []
             for i, branch in enumerate(node[key]):
-                resolved, branch_path = resolve(branch, (*path, key, i), root)
+                resolved, branch_path = side.resolve(branch, (*path, key, i))
+                resolved = side.known(resolved)
                 merged = {**rest, **resolved} if isinstance(resolved, dict) and rest else resolved
                 out.append((merged, branch_path))
             return out
     return []
-
-
-def _finite(node: Any) -> list[Any] | None:
-    if isinstance(node, dict):
-        if "const" in node:
-            return [node["const"]]
-        if isinstance(node.get("enum"), list):
-            return list(node["enum"])
-    return None
-
-
-def _types(node: Any) -> frozenset[str]:
-    if not isinstance(node, dict) or "type" not in node:
-        return ALL_TYPES if node is not False else frozenset()
-    declared = node["type"]
-    types = {declared} if isinstance(declared, str) else set(declared)
-    if "number" in types:
-        types.add("integer")
-    return frozenset(types)
 
 
 def _type_list(node: dict[str, Any]) -> list[str]:
@@ -388,36 +391,9 @@ def _type_list(node: dict[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared)
 
 
-def _bound(node: dict[str, Any], side: str) -> tuple[float, bool, str] | None:
-    """(value, exclusive, keyword) of the effective lower or upper bound (draft-04 boolean form included)."""
-    plain, exclusive = ("minimum", "exclusiveMinimum") if side == "low" else ("maximum", "exclusiveMaximum")
-    found: list[tuple[float, bool, str]] = []
-    if isinstance(node.get(plain), int | float) and not isinstance(node.get(plain), bool):
-        found.append((node[plain], node.get(exclusive) is True, plain))
-    if isinstance(node.get(exclusive), int | float) and not isinstance(node.get(exclusive), bool):
-        found.append((node[exclusive], True, exclusive))
-    if not found:
-        return None
-    pick = max if side == "low" else min
-    return pick(found, key=lambda b: (b[0], b[1]) if side == "low" else (b[0], not b[1]))
-
-
 def _is_multiple(value: float, divisor: float) -> bool:
     quotient = value / divisor
     return math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9)
-
-
-def _items(node: dict[str, Any]) -> tuple[list[Any], str, Any, str]:
-    """(prefix item schemas, their keyword, schema of the rest, its keyword), drafts 2020-12 and 7 alike."""
-    if isinstance(node.get("items"), list):
-        return node["items"], "items", node.get("additionalItems", True), "additionalItems"
-    return node.get("prefixItems", []), "prefixItems", node.get("items", True), "items"
-
-
-def _anything(node: Any, root: Any) -> bool:
-    resolved = resolve(node, (), root)[0]
-    return resolved is True or resolved == {} or (
-        isinstance(resolved, dict) and set(resolved) <= {"title", "description", "$comment", "examples", "default"})
 
 
 def _brief(node: Any) -> str:
@@ -425,7 +401,7 @@ def _brief(node: Any) -> str:
         if "type" in node:
             return f"type {json.dumps(node['type'])}"
         if "enum" in node or "const" in node:
-            return f"values {json.dumps(_finite(node))}"
+            return f"values {json.dumps(finite(node))}"
     return json.dumps(node)[:80]
 
 
@@ -475,6 +451,21 @@ def describe(finding: Finding, direction: str) -> str:
         return "uniqueItems " + ("added" if direction == "backward" else "removed")
     if finding.kind == "schema-false":
         return "schema changed to false" if direction == "backward" else "schema changed from false"
+    if finding.kind == "one-of":
+        return (f"a branch ({f['branch']}) of the {'old' if direction == 'backward' else 'new'} schema matches "
+                f"both branch {f['first']} and branch {f['second']} of the "
+                f"{'new' if direction == 'backward' else 'old'} schema's oneOf, which then rejects it")
+    if finding.kind == "not":
+        if direction == "backward":
+            return "the new schema's `not` rejects documents the old schema accepted"
+        return "the new schema accepts documents that the old schema's `not` rejects"
+    if finding.kind == "dependency":
+        needs = "its dependent schema" if f["needs"] == "schema" else "property " + ", ".join(
+            repr(n) for n in f["needs"])
+        if direction == "backward":
+            return f"when property {f['property']!r} is present, the new schema now also needs {needs}"
+        return f"when property {f['property']!r} is present, the new schema no longer needs {needs}, which " \
+               "the old schema does"
     if finding.kind == "combinator":
         return f"a branch ({f['branch']}) of the {'old' if direction == 'backward' else 'new'} schema fits no " \
                f"branch of the {'new' if direction == 'backward' else 'old'} schema's anyOf/oneOf"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,22 @@ import avro.errors
 import jsonschema_rs
 from jsonschema import validators
 
-from compat import avro_rules
+from compat import avro_rules, drafts
 from compat.locate import render
 from compat.model import CompatInputError
 
 KINDS = ("avro", "jsonschema")
+MAX_DEPTH = 100
+"""Deepest nesting of objects and arrays a schema file may have. The rules walk a schema recursively and met
+Python's recursion limit at about 320 levels; real schemas stay far below 100 (the message book's: 6)."""
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+"""JSON strings (skipped: brackets inside them do not nest) and brackets."""
 _AVRO_TYPES = {"record", "enum", "fixed", "map", "long", "int", "float", "double", "bytes", "boolean"}
 _JSON_KEYWORDS = {"$schema", "$id", "$ref", "$defs", "definitions", "properties", "required",
                   "additionalProperties", "anyOf", "oneOf", "allOf", "not", "minimum", "maximum", "pattern", "enum",
-                  "const", "minLength", "maxLength", "prefixItems", "patternProperties", "if"}
+                  "const", "minLength", "maxLength", "prefixItems", "patternProperties", "if", "additionalItems",
+                  "dependencies", "dependentRequired", "dependentSchemas", "exclusiveMinimum", "exclusiveMaximum",
+                  "multipleOf", "minItems", "maxItems", "uniqueItems", "contains", "propertyNames"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,20 +57,29 @@ class Schema:
         return hash(self.digest)
 
 
-def read(path: Path, kind: str | None = None, hint: str | None = None) -> Schema:
+def read(path: Path, kind: str | None = None, hint: str | None = None, draft: str = drafts.DEFAULT) -> Schema:
     """Load a schema file; ``kind`` (``--type``) decides; else the extension and content do, and ``hint``
-    (the other file's kind) settles what they leave open."""
+    (the other file's kind) settles what they leave open. ``draft``: of a JSON Schema without ``$schema``."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise CompatInputError(f"{path}: cannot read ({reason})") from None
-    return parse(text, str(path), kind, hint)
+    return parse(text, str(path), kind, hint, draft)
 
 
 @functools.lru_cache(maxsize=8192)
-def parse(text: str, name: str, kind: str | None = None, hint: str | None = None) -> Schema:
-    """A validated ``Schema`` from text; ``CompatInputError`` naming ``name`` when it is not one."""
+def parse(text: str, name: str, kind: str | None = None, hint: str | None = None,
+          draft: str = drafts.DEFAULT) -> Schema:
+    """A validated ``Schema`` from text; ``CompatInputError`` naming ``name`` when it is not one.
+
+    A JSON Schema without ``$schema`` is read as ``draft`` (``--default-draft``): its document gets that
+    ``$schema``, so the rules and the validators downstream all read one draft (and the digest, which
+    memoised comparisons are keyed by, differs per draft)."""
+    deepest = _nesting(text)
+    if deepest > MAX_DEPTH:
+        raise CompatInputError(f"{name}: objects and arrays nested {deepest} levels deep; a schema may nest at most "
+                               f"{MAX_DEPTH} levels")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -70,9 +87,28 @@ def parse(text: str, name: str, kind: str | None = None, hint: str | None = None
     found = detect(name, document, kind, hint)
     if found == "avro":
         _check_avro(text, name)
+        key = f"{found}\0{text}"
     else:
         _check_json_schema(document, name)
-    return Schema(found, document, text, name, hashlib.sha1(f"{found}\0{text}".encode()).hexdigest())
+        document = drafts.with_draft(document, draft)
+        _check_meta_schema(document, name, drafts.of(document, draft))
+        key = f"{found}\0{drafts.of(document, draft)}\0{text}"
+    return Schema(found, document, text, name, hashlib.sha1(key.encode()).hexdigest())
+
+
+def _nesting(text: str) -> int:
+    """How deeply objects and arrays nest in JSON ``text``, read without recursion (exact above MAX_DEPTH;
+    a text with fewer brackets than that cannot nest deeper, and is not scanned)."""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for token in _TOKENS.findall(text):
+        if token in ("{", "["):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", "]"):
+            depth -= 1
+    return deepest
 
 
 def detect(name: str, document: Any, forced: str | None, hint: str | None = None) -> str:
@@ -109,7 +145,7 @@ def _check_avro(text: str, name: str) -> None:
 
 
 def _check_json_schema(document: Any, name: str) -> None:
-    """Validate against the dialect's metaschema (Rust validator: fast, and no network for known drafts)."""
+    """A JSON Schema is an object or a boolean, and names a draft this checker knows, if it names one."""
     if isinstance(document, dict) and "$schema" in document:
         known = validators.validator_for(document, default=None)
         if known is None:
@@ -117,8 +153,16 @@ def _check_json_schema(document: Any, name: str) -> None:
                                    "2019-09 or 2020-12")
     elif not isinstance(document, dict | bool):
         raise CompatInputError(f"{name}: not a valid JSON Schema (a schema is an object or a boolean)")
+
+
+def _check_meta_schema(document: Any, name: str, draft: str) -> None:
+    """Validate against the draft's metaschema (Rust validator: fast, and no network for known drafts)."""
+    if isinstance(document, bool) and draft == "draft-04":
+        raise CompatInputError(f"{name}: not a valid JSON Schema (draft-04 has no boolean schemas; give "
+                               "$schema a later draft, or --default-draft)")
     try:
         jsonschema_rs.meta.validate(document)
     except jsonschema_rs.ValidationError as exc:
         where = render(list(exc.instance_path))
-        raise CompatInputError(f"{name}: not a valid JSON Schema at {where} ({exc.message[:200]})") from None
+        raise CompatInputError(f"{name}: not a valid JSON Schema at {where} ({draft}: {exc.message[:200]}); if "
+                               "it is written for another draft, say so with $schema or --default-draft") from None

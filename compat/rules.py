@@ -184,10 +184,38 @@ RULES: dict[str, Rule] = {
         "the new schema has an anyOf/oneOf branch that old readers do not accept",
         "readers still on the old schema, given new documents of that branch",
         f"under FORWARD/FULL, do not add branches, {NEW_SUBJECT}"),
+    "JSON-NOT-NARROWED": Rule(
+        "a `not` now rejects documents the old schema accepted (added, or excluding more)",
+        "readers validating with the new schema, given old documents that the `not` now matches",
+        f"exclude only what the old schema already rejected, {NEW_SUBJECT}"),
+    "JSON-NOT-WIDENED": Rule(
+        "documents that the old schema's `not` rejects are now accepted (removed, or excluding less)",
+        "readers still on the old schema, given new documents that its `not` matches",
+        f"under FORWARD/FULL, keep the exclusion, {NEW_SUBJECT}"),
+    "JSON-DEPENDENCY-ADDED": Rule(
+        "a property now needs other properties or a schema when present (dependencies, dependentRequired, "
+        "dependentSchemas)",
+        "readers validating with the new schema, given old documents with the property but not what it needs",
+        f"drop the dependency, or make the needed property required in the same release only if it always was, "
+        f"{NEW_SUBJECT}"),
+    "JSON-DEPENDENCY-REMOVED": Rule(
+        "a property no longer needs what it needed when present",
+        "readers still on the old schema, given new documents with the property but without what it needed",
+        f"under FORWARD/FULL, keep the dependency, {NEW_SUBJECT}"),
+    "JSON-ONE-OF-AMBIGUOUS": Rule(
+        "a document of the other version matches two branches of a oneOf, which then rejects it",
+        "readers of the version with the oneOf, given documents of the other version that match two branches",
+        f"make the oneOf branches exclusive (distinct types or a discriminating const), or use anyOf, "
+        f"{NEW_SUBJECT}"),
     "JSON-KEYWORD-CHANGED": Rule(
-        "a keyword the rules do not analyse (not, if/then/else, dependent*, patternProperties, contains, "
-        "propertyNames, unevaluated*…) changed; reported so that nothing passes unexamined",
-        "readers on the other version, if the change rejects documents the other side allows",
+        "a keyword the rules do not analyse (if/then/else, patternProperties, contains, propertyNames, "
+        "unevaluated*…) changed, and a verified counter-example shows a document it now rejects",
+        "readers on the other version, given documents like the counter-example",
+        f"undo the keyword change, {NEW_SUBJECT}"),
+    "JSON-UNDECIDED": Rule(
+        "the checker cannot decide: a change may reject documents the other version accepts, but no "
+        "counter-example could be verified (see docs/compat.md, known limitations)",
+        "possibly readers on the other version; nothing was proven either way",
         "check the change by hand; if it is safe, accept it in the baseline with the reason"),
 }
 
@@ -206,6 +234,9 @@ BACKWARD_FORWARD: dict[str, tuple[str, str]] = {
     "schema-false": ("JSON-SCHEMA-CLOSED", "JSON-SCHEMA-OPENED"),
     "combinator": ("JSON-COMBINATOR-NARROWED", "JSON-COMBINATOR-WIDENED"),
     "keyword": ("JSON-KEYWORD-CHANGED", "JSON-KEYWORD-CHANGED"),
+    "not": ("JSON-NOT-NARROWED", "JSON-NOT-WIDENED"),
+    "dependency": ("JSON-DEPENDENCY-ADDED", "JSON-DEPENDENCY-REMOVED"),
+    "one-of": ("JSON-ONE-OF-AMBIGUOUS", "JSON-ONE-OF-AMBIGUOUS"),
     "field-no-default": ("AVRO-FIELD-ADDED-NO-DEFAULT", "AVRO-FIELD-REMOVED-NO-DEFAULT"),
     "enum-symbol": ("AVRO-ENUM-SYMBOL-REMOVED", "AVRO-ENUM-SYMBOL-ADDED"),
     "union-branch": ("AVRO-UNION-BRANCH-REMOVED", "AVRO-UNION-BRANCH-ADDED"),

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from compat.jsonschema_rules import _finite, resolve
+from compat.jsonschema_side import count, dependencies, finite, resolve
 
 MISSING: Any = object()
 """No value could be produced."""
@@ -127,12 +127,13 @@ def example(schema: Any, root: Any, depth: int = 0) -> Any:
     if node is True or not isinstance(node, dict) or not node:
         return None
     if "allOf" in node:
-        from compat.jsonschema_rules import _merge_all_of
+        from compat.jsonschema_rules import merge_all_of
+        from compat.jsonschema_side import Side
 
-        return example(_merge_all_of(node, root), root, depth + 1)
-    finite = _finite(node)
-    if finite is not None:
-        return finite[0] if finite else MISSING
+        return example(merge_all_of(node, Side(root)), root, depth + 1)
+    values = finite(node)
+    if values is not None:
+        return values[0] if values else MISSING
     for key in ("anyOf", "oneOf"):
         if key in node:
             rest = {k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}
@@ -176,7 +177,7 @@ def _typed(node: dict[str, Any], root: Any, depth: int, kind: str) -> Any:
         prefix = node.get("prefixItems", []) if not isinstance(node.get("items"), list) else node["items"]
         rest = node.get("items", True) if not isinstance(node.get("items"), list) else True
         items = []
-        for k in range(max(node.get("minItems", 0), 0)):
+        for k in range(max(count(node, "minItems") or 0, 0)):
             value = example(prefix[k] if k < len(prefix) else rest, root, depth + 1)
             if value is MISSING:
                 return MISSING
@@ -204,7 +205,7 @@ def _number(node: dict[str, Any], integer: bool) -> Any:
 
 def strings(node: dict[str, Any]) -> list[str]:
     """Strings valid for ``node``'s string keywords (pattern, lengths, a few formats)."""
-    low, high = node.get("minLength", 0), node.get("maxLength")
+    low, high = count(node, "minLength") or 0, count(node, "maxLength")
     if isinstance(node.get("pattern"), str):
         return list(pattern_strings(node["pattern"], low, high))
     if node.get("format") in _FORMATS:
@@ -218,7 +219,7 @@ def candidates(writer: Any, reader: Any, root: Any) -> Iterator[Any]:
     w = resolve(writer, (), root)[0]
     r = reader if isinstance(reader, dict | bool) else True
     w = w if isinstance(w, dict) else {}
-    yield from _finite(w) or []
+    yield from finite(w) or []
     if isinstance(r, dict):
         yield from _outside(w, r, root)
     for kind in sorted(_kinds(w)):
@@ -247,32 +248,68 @@ def _outside(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
         step = r["multipleOf"]
         yield from (step / 2, step + 1, (w.get("multipleOf") or 1), 1, 0.5)
     texts = strings(w) if "string" in _kinds(w) else []
-    if isinstance(r.get("maxLength"), int):
-        yield from (t for t in texts if len(t) > r["maxLength"])
-        yield from ("a" * (r["maxLength"] + 1), "0" * (r["maxLength"] + 1))
-    if isinstance(r.get("minLength"), int):
-        yield from (t for t in texts if len(t) < r["minLength"])
-        yield from ("a" * max(r["minLength"] - 1, 0), "")
+    texts = strings(w) if "string" in _kinds(w) else []
+    longest, shortest = count(r, "maxLength"), count(r, "minLength")
+    if longest is not None:
+        yield from (t for t in texts if len(t) > longest)
+        yield from ("a" * (longest + 1), "0" * (longest + 1))
+    if shortest is not None:
+        yield from (t for t in texts if len(t) < shortest)
+        yield from ("a" * max(shortest - 1, 0), "")
     if isinstance(r.get("pattern"), str):
         yield from texts
-        length = max(w.get("minLength", 0), 1)
+        length = max(count(w, "minLength") or 0, 1)
         yield from ("", *(c * length for c in _PROBE_CHARS))
-    if r.get("uniqueItems") is True or isinstance(r.get("maxItems"), int) or isinstance(r.get("minItems"), int):
+    most, least = count(r, "maxItems"), count(r, "minItems")
+    if r.get("uniqueItems") is True or most is not None or least is not None:
         item = example(w.get("items", True), root) if not isinstance(w.get("items"), list) else None
         item = None if item is MISSING else item
         if r.get("uniqueItems") is True:
             yield [item, item]
-        if isinstance(r.get("maxItems"), int):
-            yield [item] * (r["maxItems"] + 1)
-        if isinstance(r.get("minItems"), int):
-            yield [item] * max(r["minItems"] - 1, 0)
-    if isinstance(r.get("maxProperties"), int) or isinstance(r.get("minProperties"), int):
-        yield {f"p{i}": None for i in range(r.get("maxProperties", -1) + 1)}
+        if most is not None:
+            yield [item] * (most + 1)
+        if least is not None:
+            yield [item] * max(least - 1, 0)
+    most = count(r, "maxProperties")
+    if most is not None or count(r, "minProperties") is not None:
+        yield {f"p{i}": None for i in range(-1 if most is None else most + 1)}
         yield {}
     for kind, value in (("null", None), ("boolean", True), ("integer", 7), ("number", 1.5), ("string", "text"),
                         ("array", []), ("object", {})):
         if kind not in _kinds(r) or "type" not in r:
             yield value
+    for keyword in ("not", "if"):  # values the subschema accepts: rejected by a not, sent to then by an if
+        if keyword in r:
+            yield from _values_of(w, r[keyword], root)
+    if "object" in _kinds(w):
+        yield from _dependents(w, r, root)
+
+
+def _values_of(w: dict[str, Any], sub: Any, root: Any) -> Iterator[Any]:
+    """Values of a reader's subschema of the writer's kinds (``root`` is the writer's: best effort)."""
+    yield from finite(sub) or []
+    value = example(sub, root)
+    if value is not MISSING:
+        yield value
+    if isinstance(sub, dict):
+        for kind in sorted(_kinds(sub) & _kinds(w)):
+            yield from _typical(sub, kind, root)
+
+
+def _dependents(w: dict[str, Any], r: dict[str, Any], root: Any) -> Iterator[Any]:
+    """Objects of the writer that have a property the reader's dependencies are about, without what it needs."""
+    needs, schemas = dependencies(r)
+    if not needs and not schemas:
+        return
+    base = example({**w, "type": "object"}, root)
+    base = base if isinstance(base, dict) else {}
+    properties = w.get("properties", {})
+    for name in [*needs, *schemas]:
+        for value in (example(properties.get(name, w.get("additionalProperties", True)), root), None):
+            doc = {**base, name: None if value is MISSING else value}
+            for gone in needs.get(name, ([], ""))[0]:
+                doc.pop(gone, None)
+            yield doc
 
 
 def _typical(w: dict[str, Any], kind: str, root: Any) -> Iterator[Any]:

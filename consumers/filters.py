@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from consumers.dlq import STAGES
 from consumers.records import ConsumedRecord
 from runtime.errors import UsageError
 
@@ -44,6 +45,8 @@ def _one(key: str, value: str, topic_of: Callable[[ConsumedRecord], str]) -> Rec
         return lambda r: r.key == wanted
     if key == "partner":
         return lambda r: _partner(r) == value
+    if key == "stage" and value not in STAGES:  # a typo would silently match nothing
+        raise UsageError(f"bad filter 'stage={value}'", fix=f"use one of {', '.join(STAGES)}")
     if key in ("code", "stage"):
         header = "dlq_error_code" if key == "code" else "dlq_stage"
         expected = value.encode()

@@ -102,10 +102,7 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
             "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
         }
         source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms)
-        try:
-            writer = RecordingWriter(out, manifest)
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}", fix="choose a writable --out path") from None
+        writer = RecordingWriter(out, manifest, what="--out")
         interrupted = False
         with writer:
             try:

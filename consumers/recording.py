@@ -8,6 +8,7 @@ empty); headers keep their order and duplicates. ``.gz`` and ``.zst`` names are 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import gzip
 import io
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import orjson
 import zstandard
 
 from consumers.records import ConsumedRecord
-from runtime import __version__
+from runtime import __version__, outputs
 from runtime.errors import UsageError
 from schemas import native
 
@@ -38,10 +39,12 @@ class RecordingError(UsageError):
         super().__init__(message, fix="check the file, or record it again with `sigma record`")
 
 
-def _open(path: Path, mode: str) -> IO[bytes]:
-    if path.suffix == ".gz":
+def _open(path: Path, mode: str, suffix: str | None = None) -> IO[bytes]:
+    """``path`` opened for reading or writing, compressed by ``suffix`` (default: the path's own)."""
+    suffix = path.suffix if suffix is None else suffix
+    if suffix == ".gz":
         return gzip.open(path, mode + "b")  # type: ignore[return-value]
-    if path.suffix == ".zst":
+    if suffix == ".zst":
         if mode == "r":
             raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True)
             return io.BufferedReader(raw, 1 << 20)
@@ -69,33 +72,60 @@ class RecordingWriter:
     """Writes a manifest, records, and on a clean close the trailer with the count.
 
     Leaving the ``with`` block by an exception closes the file *without* the trailer, so a reader reports
-    the recording as truncated instead of trusting a capture that stopped half-way.
+    the recording as truncated instead of trusting a capture that stopped half-way. The file is written
+    beside ``path`` under a temporary name and renamed onto it when closed (``runtime.outputs``); ``what``
+    names the path in errors (the ``--out`` flag).
     """
 
-    def __init__(self, path: str | Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, path: str | Path, manifest: dict[str, Any], what: str = "") -> None:
         self.path = Path(path)
+        self.what = what
         self.count = 0
-        self._out = _open(self.path, "w")
-        self._write({"format": FORMAT, "version": VERSION, "tool": f"sigma {__version__}",
-                     "created_at": datetime.now(UTC).isoformat(),
-                     **{k: v for k, v in manifest.items() if k not in ("format", "version")}})
-        self._out.flush()  # the manifest is on disk at once: a live capture shows what it is recording
+        self.abandoned = False
+        self._temp = outputs.temporary(self.path, what)
+        try:
+            self._out = _open(self._temp, "w", suffix=self.path.suffix)
+            self._write({"format": FORMAT, "version": VERSION, "tool": f"sigma {__version__}",
+                         "created_at": datetime.now(UTC).isoformat(),
+                         **{k: v for k, v in manifest.items() if k not in ("format", "version")}})
+            self._out.flush()  # the manifest is on disk at once: a live capture's temporary file shows what it records
+        except OSError as exc:
+            outputs.discard(self._temp)
+            raise outputs.failure(self.path, what, exc) from None
 
     def _write(self, obj: dict[str, Any]) -> None:
         self._out.write(orjson.dumps(obj) + b"\n")
 
     def write(self, record: ConsumedRecord) -> None:
-        """Append one record."""
-        self._out.write(encode_record(record) + b"\n")
+        """Append one record; a failed write (a full disk) is the one-line error naming the path."""
+        try:
+            self._out.write(encode_record(record) + b"\n")
+        except OSError as exc:
+            self._abandon()
+            raise outputs.failure(self.path, self.what, exc) from None
         self.count += 1
 
-    def close(self, *, complete: bool = True) -> None:
-        """Write the trailer (unless ``complete`` is False) and close the file."""
-        try:
-            if complete:
-                self._write({"end": True, "records": self.count})
-        finally:
+    def _abandon(self) -> None:
+        """Close and remove the temporary file: a file cut off mid-line must not replace anything."""
+        with contextlib.suppress(OSError):
             self._out.close()
+        outputs.discard(self._temp)
+        self.abandoned = True
+
+    def close(self, *, complete: bool = True) -> None:
+        """Write the trailer (unless ``complete`` is False), close the file and rename it onto the path."""
+        if self.abandoned:
+            return
+        try:
+            try:
+                if complete:
+                    self._write({"end": True, "records": self.count})
+            finally:
+                self._out.close()
+        except OSError as exc:
+            self._abandon()
+            raise outputs.failure(self.path, self.what, exc) from None
+        outputs.install(self._temp, self.path, self.what)
 
     def __enter__(self) -> RecordingWriter:
         return self

@@ -8,8 +8,9 @@ the run. The queue (a few batches deep) is the back-pressure and rides out hiccu
 failure on either side ends the run with an error. Measured on 2 cores, 10,000 cases: one process
 reaches about half the rate of a bare producer sending the same records; two come close to it.
 
-The truth file is written next to its destination and moved into place only when every record has
-been delivered, so a failed run never leaves a truth file that describes a stream that is not there.
+The truth file is written to a temporary file beside its destination and renamed into place only when
+every record has been delivered (``runtime.outputs``), so a failed run never leaves a truth file that
+describes a stream that is not there, and never replaces a link, a device or a folder.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from producers.pacing import Pacer
 from producers.profile import Profile
 from producers.publisher import DeliveryReport, Encoder, Outgoing, Publisher
 from producers.simulation import Simulation
-from runtime import clients
+from runtime import clients, outputs
 from runtime.errors import MissingTopicError, SigmaError
 from runtime.progress import Tracker
 from runtime.settings import Settings
@@ -120,7 +121,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
 
     The chain topics must exist (:func:`require_topics` says so with the fix, before any work starts).
     """
-    partial_truth = _partial(run.truth)
+    partial_truth = outputs.temporary(run.truth, "the ground truth") if run.truth is not None else None
     started = time.monotonic()
     pacer = Pacer(run.speed)
     context: Any = multiprocessing.get_context(_start_method())
@@ -142,7 +143,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
         worker.join(timeout=10)
     except BaseException:
         if partial_truth is not None:
-            partial_truth.unlink(missing_ok=True)
+            outputs.discard(partial_truth)
         raise
     finally:
         gc.unfreeze()
@@ -151,7 +152,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
             worker.join(timeout=10)
         queue.close()
     if run.truth is not None and partial_truth is not None:
-        partial_truth.replace(run.truth)
+        outputs.install(partial_truth, run.truth, "the ground truth")
     return RunSummary(run, report, time.monotonic() - started)
 
 
@@ -184,13 +185,6 @@ def _batches(queue: Queue[bytes], worker: BaseProcess) -> Iterator[list[Wire]]:
         if isinstance(message, str):
             raise SigmaError(f"the event generator failed: {message}", fix="report a bug with the command line")
         yield message
-
-
-def _partial(truth: Path | None) -> Path | None:
-    if truth is None:
-        return None
-    truth.parent.mkdir(parents=True, exist_ok=True)
-    return truth.with_name(truth.name + ".partial")
 
 
 def _generate(run: SimulationRun, truth: Path | None, out: Queue[bytes]) -> None:

@@ -21,6 +21,10 @@ class Terminated(KeyboardInterrupt):
     """The process received SIGTERM."""
 
 
+_terminated = False
+"""Whether SIGTERM was received (typer turns any KeyboardInterrupt into exit code 130, losing which)."""
+
+
 def stop_on_sigterm() -> None:
     """Install the handler in this process (the command line does, once)."""
     owner = os.getpid()
@@ -30,6 +34,8 @@ def stop_on_sigterm() -> None:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+        global _terminated
+        _terminated = True
         raise Terminated
 
     signal.signal(signal.SIGTERM, handle)
@@ -38,3 +44,8 @@ def stop_on_sigterm() -> None:
 def exit_code(exc: KeyboardInterrupt) -> int:
     """The shell's convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
     return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def exit_code_of(code: int) -> int:
+    """The exit code a command ended with, 143 instead of typer's 130 when SIGTERM ended it."""
+    return EXIT_TERMINATED if code == EXIT_INTERRUPTED and _terminated else code

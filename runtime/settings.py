@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,23 @@ class Settings(BaseSettings):
         copy = self.model_copy(update={"topic_prefix": prefix})
         copy._context_file = file
         return copy
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _addresses(cls, value: str | None) -> str | None:
+        """Every address is HOST:PORT: kafka-python would fail on a bad port with a traceback, deep inside."""
+        for address in value.split(",") if value else ():
+            host, colon, port = address.strip().rpartition(":")
+            if not (colon and host and port.isdigit() and 1 <= int(port) <= 65535):
+                raise ValueError(f"{address.strip()!r} is not HOST:PORT with a port from 1 to 65535")
+        return value
+
+    @field_validator("case_key_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty: it keys the hash that turns a V-number into a case key")
+        return value
 
     @property
     def external(self) -> bool:

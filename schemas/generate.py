@@ -8,7 +8,7 @@ which renders to a new file next to the old ones. ``check`` is what CI and a uni
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,15 @@ def check(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EV
     return problems
 
 
-def write(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EVENT_TYPES) -> list[str]:
-    """Write the missing files under ``root`` and return their paths.
+def _save(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def write(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EVENT_TYPES,
+          save: Callable[[Path, str], None] = _save) -> list[str]:
+    """Write the missing files under ``root`` with ``save`` (the CLI's writes through a temporary file and
+    refuses links and devices) and return their paths.
 
     Raises ``ImmutableVersionError`` (before writing anything) when an existing file would change.
     """
@@ -79,7 +86,6 @@ def write(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EV
     for path, text in render_all(models).items():
         target = root / path
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            save(target, text)
             written.append(path)
     return written

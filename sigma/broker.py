@@ -18,14 +18,14 @@ PortOpt = typer.Option(None, "--port", help="Client port of the broker (env SIGM
 DataDirOpt = typer.Option(None, "--data-dir", help="Broker data folder (default .sigma/broker-<port>).")
 
 
-def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None, resolve: bool) -> object:
-    from runtime.broker.distribution import ensure_resolved, libs_dir
+def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None) -> object:
+    from runtime.broker.distribution import libs_dir
     from runtime.broker.embedded import EmbeddedBroker
 
     s = get_settings(ctx)
     p = port or s.broker_port
-    libs = ensure_resolved(s.kafka_dir, s.kafka_pom) if resolve else libs_dir(s.kafka_dir)
-    return EmbeddedBroker(port=p, data_dir=data_dir or s.broker_data_dir(p), libs=libs, heap=s.broker_heap)
+    return EmbeddedBroker(port=p, data_dir=data_dir or s.broker_data_dir(p), libs=libs_dir(s.kafka_dir.resolve()),
+                          heap=s.broker_heap)
 
 
 def _external_note(ctx: typer.Context) -> bool:
@@ -43,16 +43,20 @@ def start(
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the broker to answer."),
 ) -> None:
     """Resolve Kafka if needed, format storage on first use, start the broker and wait until it answers."""
+    from runtime.broker.distribution import ensure_resolved
     from runtime.broker.embedded import EmbeddedBroker
 
     if _external_note(ctx):
         return
-    broker = _broker(ctx, port, data_dir, resolve=True)
+    broker = _broker(ctx, port, data_dir)
     assert isinstance(broker, EmbeddedBroker)
     before = broker.status()
     if before.running:
         typer.echo(f"already running: {before.bootstrap} (pid {before.pid}, data {before.data_dir})")
         return
+    broker.prepare()
+    s = get_settings(ctx)
+    ensure_resolved(s.kafka_dir, s.kafka_pom)
     status = broker.start(timeout=timeout or get_settings(ctx).broker_start_timeout)
     typer.echo(f"started: {status.bootstrap} (pid {status.pid}, data {status.data_dir}, log {broker.log_file})")
 
@@ -73,7 +77,7 @@ def status(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None
 
     if _external_note(ctx):
         return
-    broker = _broker(ctx, port, data_dir, resolve=False)
+    broker = _broker(ctx, port, data_dir)
     assert isinstance(broker, EmbeddedBroker)
     result = broker.status()
     typer.echo(result.describe())
@@ -88,7 +92,7 @@ def stop(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None =
 
     if _external_note(ctx):
         return
-    broker = _broker(ctx, port, data_dir, resolve=False)
+    broker = _broker(ctx, port, data_dir)
     assert isinstance(broker, EmbeddedBroker)
     if broker.stop():
         typer.echo(f"stopped: {broker.bootstrap} (data kept in {broker.data_dir})")

@@ -13,6 +13,9 @@ import typer
 
 from sigma import groups
 
+_DRAFT_HELP = ("JSON Schema draft of schemas without $schema: draft-04, draft-06, draft-07 (as Confluent Schema "
+               "Registry), 2019-09 or 2020-12.")
+
 
 def compat(
     old: Path = typer.Argument(..., help="The old schema file (.avsc or .json)."),
@@ -23,9 +26,10 @@ def compat(
     kind: Literal["avro", "jsonschema"] | None = typer.Option(
         None, "--type", help="avro or jsonschema, when extension and content leave it open."),
     fmt: Literal["text", "json"] = typer.Option("text", "--format", help="text for people, json for tools."),
+    default_draft: str = typer.Option("draft-07", "--default-draft", help=_DRAFT_HELP),
 ) -> None:
     """Compare two schema files at a compatibility level: every violation, with verified counter-examples."""
-    from compat import load
+    from compat import drafts, load
     from compat.compare import compare as run
     from compat.formats import render
     from compat.levels import parse
@@ -33,8 +37,9 @@ def compat(
 
     try:
         name = parse(level)
-        before = load.read(old, kind)
-        after = load.read(new, kind, hint=before.kind)
+        draft = drafts.parse_name(default_draft)
+        before = load.read(old, kind, draft=draft)
+        after = load.read(new, kind, hint=before.kind, draft=draft)
         result = run(before, after, name)
     except CompatInputError as exc:
         raise _usage(exc, "see `sigma schemas compat --help`") from None
@@ -55,14 +60,25 @@ def check(
                                        "ROOT/schemas/compat.toml)."),
     models: bool | None = typer.Option(None, "--models/--no-models", help="Also fail when a model changed "
                                        "without its schema being generated (default: on for this repository)."),
+    default_draft: str = typer.Option("draft-07", "--default-draft", help=_DRAFT_HELP),
 ) -> None:
     """Check the catalogue against a git ref: levels per subject, immutable releases, generated models."""
+    from compat import drafts
     from compat.catalogue_check import BASELINE
     from compat.catalogue_check import check as run
     from compat.formats import render
+    from compat.gitref import working_tree
     from compat.model import CompatInputError
+    from runtime.errors import UsageError
     from schemas import layout
 
+    for given, flag in ((baseline, "--baseline"), (config, "--config")):
+        if given is not None and not given.is_file():  # only the defaults may be absent
+            raise UsageError(f"{flag} {given}: no such file", fix="see `sigma schemas check --help`")
+    if Path(against).is_dir() and not working_tree(Path(against)):  # comparing with nothing passes every check
+        raise UsageError(f"--against {against} holds no schema catalogue (no schemas/avro/SUBJECT/vN.avsc or "
+                         "schemas/jsonschema/SUBJECT/vN.json)",
+                         fix="give the root of a checkout that has one, or a git ref")
     base = (root or layout.REPO_ROOT).resolve()
     if models is None:
         models = base == layout.REPO_ROOT.resolve()
@@ -72,7 +88,9 @@ def check(
 
         rendered = render_all
     try:
-        result = run(base, against, baseline=baseline or base / BASELINE, config=config, rendered=rendered)
+        draft = drafts.parse_name(default_draft)
+        result = run(base, against, baseline=baseline or base / BASELINE, config=config, rendered=rendered,
+                     draft=draft)
     except CompatInputError as exc:
         raise _usage(exc, "see `sigma schemas check --help` and docs/compat.md") from None
     typer.echo(render(result, fmt), nl=False)

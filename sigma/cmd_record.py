@@ -28,8 +28,10 @@ def record(
     """Capture topics losslessly: keys, values, headers (in order, duplicates kept), timestamps."""
     from consumers.filters import parse_time
     from consumers.record import record as run
+    from runtime import outputs
     from runtime.progress import progress
 
+    outputs.check(out, "--out")
     with progress("recording", None) as tracker:
         summary = run(get_settings(ctx), topics, out, to_end=to_end,
                       start_ms=parse_time(start) if start else None, until_ms=parse_time(until) if until else None,

@@ -54,6 +54,7 @@ def generate(
     root: Path | None = RootOpt,
 ) -> None:
     """Write the Avro and JSON Schema files of the models' current versions; released files never change."""
+    from runtime import outputs
     from schemas import generate as gen
     from schemas import layout
     from schemas.errors import ImmutableVersionError
@@ -69,7 +70,7 @@ def generate(
         typer.echo(f"schema files up to date ({len(gen.render_all())} files)")
         return
     try:
-        written = gen.write(base)
+        written = gen.write(base, save=lambda target, text: outputs.write_text(target, text, "--root"))
     except ImmutableVersionError as exc:
         raise SigmaError(f"{exc.path}: released version v{exc.version} of {exc.subject} is immutable",
                          fix=f"bump `version` on {exc.subject}'s model and run `sigma schemas generate`") from None
@@ -84,6 +85,7 @@ def docs(
     check: bool = typer.Option(False, "--check", help="Change nothing; exit 1 when the files in --out are stale."),
 ) -> None:
     """Write the AsyncAPI 3.0 document, the Markdown message book and the wire contract's test vectors."""
+    from runtime import outputs
     from schemas.docs import render_docs
 
     rendered = render_docs()
@@ -97,7 +99,8 @@ def docs(
                              fix=f"run `sigma schemas docs --out {out}`")
         typer.echo("documents up to date")
         return
-    out.mkdir(parents=True, exist_ok=True)
+    for name in rendered:
+        outputs.check(out / name, "--out")
     for name, text in rendered.items():
-        (out / name).write_text(text, encoding="utf-8")
+        outputs.write_text(out / name, text, "--out")
         typer.echo(f"wrote {out / name}")

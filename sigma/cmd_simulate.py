@@ -37,8 +37,12 @@ def simulate(
     from producers.profile import load_profile
     from producers.runner import SimulationRun, require_topics
     from producers.runner import simulate as run_simulation
+    from runtime import outputs
     from runtime.progress import progress
 
+    for path, what in ((truth, "--truth"), (summary_json, "--summary-json")):
+        if path is not None:
+            outputs.check(path, what)
     chosen = load_profile(profile)
     settings = get_settings(ctx)
     require_topics(settings, settings.topic_prefix)
@@ -47,10 +51,9 @@ def simulate(
                         truth=truth, speed=speed)
     with progress(f"simulating {cases} cases", total=cases) as tracker:
         summary = run_simulation(settings, run, tracker)
-    if summary_json is not None:
-        summary_json.parent.mkdir(parents=True, exist_ok=True)
-        summary_json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
     _print_summary(summary.to_json())
+    if summary_json is not None:
+        outputs.write_text(summary_json, json.dumps(summary.to_json(), indent=2) + "\n", "--summary-json")
 
 
 def _print_summary(summary: dict[str, object]) -> None:

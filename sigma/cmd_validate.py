@@ -13,11 +13,28 @@ from sigma.context import settings as get_settings
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, engine: Any) -> None:
+    """Write the JSON report and the site, each whole or not at all; one error naming every output not written."""
+    from runtime import outputs
+    from runtime.errors import SigmaError
+
+    failed = []
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n")
+        try:
+            outputs.write_text(report_json, json.dumps(report, indent=2) + "\n", "--report-json")
+        except SigmaError as exc:
+            failed.append(exc)
     if site is not None:
-        site.write(report, engine.state.dossiers)
+        try:
+            site.write(report, engine.state.dossiers)
+        except SigmaError as exc:
+            failed.append(exc)
+        except OSError as exc:
+            failed.append(outputs.failure(site.index, "--report-html", exc))
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise SigmaError("; ".join(f.message for f in failed),
+                         fix="check free space and permissions of those folders; nothing was replaced")
 
 
 def _report(engine: Any) -> dict[str, Any]:
@@ -68,6 +85,7 @@ def validate(
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
+    from runtime import outputs
     from runtime.errors import UsageError
     from runtime.progress import progress
     from validator.report import text
@@ -78,6 +96,9 @@ def validate(
     if from_file is not None and metrics_port is not None:
         raise UsageError("--metrics-port serves the online validator's metrics",
                          fix="leave it out with --from-file (the report has the figures)")
+    for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
+        if path is not None:
+            outputs.check(path, what)  # now, not after a run of hours
     run = offline(from_file, simulated=simulated) if from_file else online(settings.topic_prefix, group,
                                                                                simulated=simulated)
     site = Site(report_html, run) if report_html is not None else None
@@ -99,18 +120,20 @@ def validate(
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
+        validator = OnlineValidator(settings, options)
+        outputs.check_folder(validator.snapshot_file.parent, "--state-dir" if state_dir else "SIGMA_HOME")
         with progress("validating", None) as tracker, _serving(options.metrics, metrics_address, metrics_port):
             try:
-                engine = OnlineValidator(settings, options).run(tracker)
+                engine = validator.run(tracker)
             except KeyboardInterrupt as exc:
                 from runtime.interrupt import exit_code
 
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
                 raise typer.Exit(exit_code(exc)) from None
     report = _report(engine)
-    _write_reports(report, report_json, site, engine)
     if not quiet:
         text.render(report, Console())
+    _write_reports(report, report_json, site, engine)
 
 
 def dossier(

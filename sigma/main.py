@@ -7,7 +7,7 @@ schema), 2 usage or input error. Expected errors print one line, ``sigma: error:
 from __future__ import annotations
 
 import sys
-from typing import Literal
+from typing import Literal, NoReturn
 
 import typer
 
@@ -57,12 +57,17 @@ def root(
     from runtime.settings import load_settings
 
     global _settings
+    flags = {"bootstrap_servers": bootstrap_servers, "log_level": log_level, "log_format": log_format}
     try:
-        settings = load_settings(bootstrap_servers=bootstrap_servers, log_level=log_level, log_format=log_format)
+        settings = load_settings(**flags)
     except ValidationError as exc:
         first = exc.errors(include_input=False)[0]
-        field = "SIGMA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise UsageError(f"invalid setting {field}: {first['msg']}", fix="correct the environment variable") from exc
+        name = str(first["loc"][0]) if first["loc"] else ""
+        reason = first["msg"].removeprefix("Value error, ")
+        if flags.get(name) is not None:
+            raise UsageError(f"invalid --{name.replace('_', '-')}: {reason}", fix="see `sigma --help`") from None
+        field = f"SIGMA_{name.upper()}" if name else "settings"
+        raise UsageError(f"invalid setting {field}: {reason}", fix="correct the environment variable") from None
     logs.configure(settings.log_level, settings.log_format)
     ctx.obj = _settings = context.apply(settings)
 
@@ -74,27 +79,56 @@ def _register() -> None:
     commands.register(app)
 
 
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""The base of click's usage errors (no such option, invalid value…). Found from the class typer exports,
+because newer typer releases vendor click instead of depending on it."""
+
+
+def _click_error(exc: Exception) -> tuple[str, int]:
+    """One line for a usage error click raised: what it says and where the command's help is."""
+    what = exc.format_message().strip().rstrip(".")  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "sigma"
+    return f"{what}: see `{command} --help`", int(exc.exit_code)  # type: ignore[attr-defined]
+
+
 def run() -> None:
     """Console-script entry: run the app and map expected errors to one line and an exit code.
 
-    Typer handles usage errors itself (exit 2); ``SigmaError`` escapes it and is printed here.
+    Typer runs in non-standalone mode so that click's usage errors come here too and are printed as one
+    line, like ``SigmaError``. An ``OSError`` naming a file (a path sigma was given or derived from a
+    setting) is an input problem rather than a bug, so it is one line as well; any other exception is a
+    bug and shows its traceback.
     """
     from runtime import interrupt
 
     _register()
     interrupt.stop_on_sigterm()
     try:
-        app()
+        code = app(standalone_mode=False)
     except SigmaError as exc:
         if isinstance(exc, MissingTopicError) and _settings is not None:
             from runtime import context
 
             exc.where = context.describe(_settings)
-        print(f"sigma: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt as exc:
-        print("sigma: terminated" if isinstance(exc, interrupt.Terminated) else "sigma: interrupted", file=sys.stderr)
+        _fail(str(exc), exc.exit_code)
+    except _CLICK_ERROR as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already; typer tests the same way
+            sys.exit(int(exc.exit_code))  # type: ignore[attr-defined]
+        _fail(*_click_error(exc))
+    except OSError as exc:
+        if exc.filename is None:
+            raise
+        _fail(f"{exc.filename}: {exc.strerror}", fix="check the path, its folders and their permissions")
+    except KeyboardInterrupt as exc:  # outside a command (typer turns one inside into exit code 130)
+        print("sigma: interrupted", file=sys.stderr)
         sys.exit(interrupt.exit_code(exc))
+    sys.exit(interrupt.exit_code_of(code if isinstance(code, int) else 0))
+
+
+def _fail(message: str, exit_code: int = 1, fix: str | None = None) -> NoReturn:
+    print(f"sigma: error: {message}" + (f": {fix}" if fix else ""), file=sys.stderr)
+    sys.exit(exit_code)
 
 
 if __name__ == "__main__":  # `python -m sigma.main` runs the CLI without the installed `sigma` script

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import structlog
 
-from runtime.errors import SigmaError
+from runtime import outputs
+from runtime.errors import SigmaError, UsageError
 
 log = structlog.get_logger(__name__)
 MARKER = ".resolved"
@@ -52,9 +53,13 @@ def ensure_resolved(kafka_dir: Path, pom: Path) -> Path:
         )
     version = pom_version(pom)
     log.info("resolving Apache Kafka jars", version=version, into=str(libs))
-    if libs.exists():
-        shutil.rmtree(libs)
-    libs.mkdir(parents=True)
+    try:
+        if libs.exists():
+            shutil.rmtree(libs)
+        libs.mkdir(parents=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {libs} for Kafka's jars ({exc.strerror})",
+                         fix="set SIGMA_KAFKA_DIR to a writable folder") from None
     proc = subprocess.run(
         [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
         capture_output=True,
@@ -67,5 +72,5 @@ def ensure_resolved(kafka_dir: Path, pom: Path) -> Path:
             f"Maven could not resolve Apache Kafka {version}: {lines[0].strip()[:300]}",
             fix="check that Maven Central is reachable (mvn -v, ~/.m2/settings.xml) and retry",
         )
-    (libs / MARKER).write_text(version + "\n")
+    outputs.write_text(libs / MARKER, version + "\n")
     return libs

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import structlog
 
-from runtime.errors import SigmaError
+from runtime import outputs
+from runtime.errors import SigmaError, UsageError
 
 log = structlog.get_logger(__name__)
 MAIN_CLASS = "kafka.Kafka"
@@ -49,12 +50,16 @@ class BrokerStatus:
     bootstrap: str
     data_dir: Path
     cluster_id: str | None
+    problem: str | None = None
+    """Why the cluster id is unknown (an unreadable state file), with the fix."""
 
     def describe(self) -> str:
         """One line for humans."""
+        note = f"; {self.problem}" if self.problem else ""
         if self.running:
-            return f"running: {self.bootstrap} (pid {self.pid}, cluster {self.cluster_id}, data {self.data_dir})"
-        return f"not running: {self.bootstrap} (data {self.data_dir})"
+            return (f"running: {self.bootstrap} (pid {self.pid}, cluster {self.cluster_id}, data {self.data_dir})"
+                    + note)
+        return f"not running: {self.bootstrap} (data {self.data_dir}){note}"
 
 
 def find_java() -> str:
@@ -164,10 +169,24 @@ class EmbeddedBroker:
         return self.data_dir / "sigma-broker.json"
 
     def _meta(self) -> dict[str, str | int] | None:
+        """The ids chosen when storage was formatted, None before that; an error naming the file and the fix
+        when it is unreadable (a broker cannot start without them, and formatting again would fail)."""
         if not self._meta_file.is_file():
             return None
-        data: dict[str, str | int] = json.loads(self._meta_file.read_text())
-        return data
+        try:
+            data = json.loads(self._meta_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problem = f"unreadable ({type(exc).__name__})"
+        else:
+            port = data.get("controller_port") if isinstance(data, dict) else None
+            valid = isinstance(data, dict) and isinstance(data.get("cluster_id"), str) and isinstance(port, int)
+            problem = "" if valid else "incomplete (cluster_id and controller_port expected)"
+        if problem:
+            raise SigmaError(f"broker state file {self._meta_file} is {problem}",
+                             fix=f'restore it ({{"cluster_id": "…", "controller_port": N}}) or remove {self.data_dir} '
+                                 "to start with new, empty storage")
+        meta: dict[str, str | int] = data
+        return meta
 
     def pid(self) -> int | None:
         """The pid of this data folder's running broker, or None."""
@@ -178,11 +197,16 @@ class EmbeddedBroker:
         return pid if _alive(pid) and _is_kafka(pid) else None
 
     def status(self) -> BrokerStatus:
+        """Running or not, from the pid file and the port; an unreadable state file is reported, not raised."""
         pid = self.pid()
-        meta = self._meta() or {}
+        problem = None
+        try:
+            meta = self._meta() or {}
+        except SigmaError as exc:
+            meta, problem = {}, str(exc)
         cluster = meta.get("cluster_id")
         running = pid is not None and _answers(self.port)
-        return BrokerStatus(running, pid, self.bootstrap, self.data_dir, str(cluster) if cluster else None)
+        return BrokerStatus(running, pid, self.bootstrap, self.data_dir, str(cluster) if cluster else None, problem)
 
     def _classpath(self) -> str:
         if self.libs is None or not any(self.libs.glob("kafka_2.13-*.jar")):
@@ -222,7 +246,7 @@ class EmbeddedBroker:
         """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids."""
         cluster_id = new_cluster_id()
         props = self.data_dir / "server.properties"
-        props.write_text(self._properties(controller_port))
+        outputs.write_text(props, self._properties(controller_port))
         proc = subprocess.run(
             [java, "-cp", self._classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
              f"-Dkafka.logs.dir={self.data_dir / 'logs'}", "kafka.tools.StorageTool",
@@ -234,7 +258,18 @@ class EmbeddedBroker:
             raise SigmaError(f"formatting Kafka storage failed: {detail[0][:300]}",
                              fix=f"remove {self.data_dir} and retry")
         meta: dict[str, str | int] = {"cluster_id": cluster_id, "controller_port": controller_port}
-        self._meta_file.write_text(json.dumps(meta))
+        outputs.write_text(self._meta_file, json.dumps(meta))
+        return meta
+
+    def prepare(self) -> dict[str, str | int] | None:
+        """What a start needs before anything slow (resolving jars can take minutes): a readable state file
+        (returned; None before the first start) and a data folder that is, or can be created, writable.
+        Nothing is created here: a start that fails later leaves no empty data folder behind."""
+        meta = self._meta()
+        try:
+            outputs.check_folder(self.data_dir, "the broker data folder")
+        except UsageError as exc:
+            raise UsageError(exc.message, fix="set SIGMA_HOME (or --data-dir) to a writable folder") from None
         return meta
 
     def start(self, timeout: float = 120.0) -> BrokerStatus:
@@ -242,17 +277,16 @@ class EmbeddedBroker:
 
         Idempotent: when this data folder's broker already runs, says so and returns its status.
         """
+        meta = self.prepare()
         current = self.status()
         if current.running:
             return current
         java = find_java()
         self._classpath()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "logs").mkdir(exist_ok=True)
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         if not port_free(self.port):
             raise SigmaError(f"port {self.port} on 127.0.0.1 is already in use by another process",
                              fix="choose another with --port (or SIGMA_BROKER_PORT), or stop that process")
-        meta = self._meta()
         if meta is None:
             meta = self._format(java, free_port())
         controller_port = int(meta["controller_port"])
@@ -262,7 +296,7 @@ class EmbeddedBroker:
                 fix="stop the process holding it, or use a new --data-dir",
             )
         props = self.data_dir / "server.properties"
-        props.write_text(self._properties(controller_port))
+        outputs.write_text(props, self._properties(controller_port))
         out = (self.data_dir / "logs" / "stdout.log").open("ab")
         cmd = [java, *JVM_OPTIONS, f"-Xms{self.heap}", f"-Xmx{self.heap}",
                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
@@ -270,7 +304,7 @@ class EmbeddedBroker:
         self._child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True, cwd=self.data_dir)
         out.close()
-        self.pid_file.write_text(str(self._child.pid))
+        outputs.write_text(self.pid_file, str(self._child.pid))
         log.info("broker starting", bootstrap=self.bootstrap, pid=self._child.pid, data_dir=str(self.data_dir))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

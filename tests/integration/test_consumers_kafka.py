@@ -258,13 +258,16 @@ def test_record_until_stops_a_live_capture_and_ctrl_c_closes_cleanly(
     proc = subprocess.Popen([SIGMA, "record", "--topics", topic, "--out", str(live)],
                             env={**os.environ, **_env(kafka_cluster)}, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not live.exists() or live.stat().st_size == 0:
+    # the capture goes to a temporary file beside the path (renamed onto it at the end); its manifest shows first
+    while not any(p.stat().st_size for p in tmp_path.glob(".live.jsonl.zst.*.tmp")):
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.1)
+    assert not live.exists()
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "interrupted; file closed cleanly" in out
+    assert not list(tmp_path.glob(".*.tmp")), "renamed onto the path when Ctrl-C closed it"
     captured = [r.value for r in read_recording(live)]  # reads only a file whose trailer counts its records
     # how far a live capture got when Ctrl-C came is a matter of timing; what it holds is a prefix, as reported
     assert captured == [b"before", b"after"][:len(captured)] and f"recorded {len(captured)} records" in out

@@ -9,8 +9,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from compat import counterexample, jsonschema_rules, samples
+from compat import counterexample, samples
 from compat.compare import compare
+from compat.finding import Probe
 from compat.load import parse
 from compat.model import Result
 
@@ -35,16 +36,16 @@ def test_counterexample_isolates_its_own_violation() -> None:
     assert required.verified and "a" not in required.counterexample
 
 
-def test_unverifiable_violation_still_fails_and_shows_no_document() -> None:
-    """The new pattern accepts every string the old one did; the rule cannot prove that, so it reports the
-    change, finds no counter-example, and says so — no document is presented as one."""
+def test_unverifiable_finding_is_undecided_fails_and_shows_no_document() -> None:
+    """The new pattern accepts every string the old one did; the rules cannot prove that, find no
+    counter-example, and say they cannot decide (a rule id of its own) — no document is shown as one."""
     old = {"type": "string", "pattern": "^a$"}
     new = {"type": "string", "pattern": "^[ab]$"}
     result = run(old, new)
     (v,) = result.violations
-    assert v.rule == "JSON-PATTERN-CHANGED" and not result.compatible
+    assert v.rule == "JSON-UNDECIDED" and not result.compatible
     assert v.searched and not v.verified and v.counterexample is None
-    assert "no counter-example could be verified" in v.message
+    assert "cannot decide" in v.message and "JSON-PATTERN-CHANGED" in v.message
     assert "counterexample" not in v.to_json() and v.to_json()["counterexample_verified"] is False
 
 
@@ -52,7 +53,7 @@ def test_find_refuses_a_document_rejected_elsewhere() -> None:
     old = {"type": "object", "properties": {"k": {"enum": ["x", "y"]}, "n": {"type": "integer"}}}
     new = {"type": "object", "properties": {"k": {"enum": ["x", "y"]}, "n": {"type": "integer"}},
            "required": ["n"]}
-    probe = jsonschema_rules.Probe(("k",), writer={"enum": ["x", "y"]}, reader={"enum": ["x", "y"]})
+    probe = Probe(("k",), writer={"enum": ["x", "y"]}, reader={"enum": ["x", "y"]})
     assert counterexample.find(old, new, probe) == (False, None)
 
 

@@ -49,6 +49,37 @@ def test_kafka_python_never_logs_records_even_at_debug() -> None:
     assert not logging.getLogger("kafka.net.connection").isEnabledFor(logging.WARNING)
 
 
+def test_standard_library_records_follow_the_log_format() -> None:
+    """kafka-python logs through the standard library: its lines are JSON too, with the logger's name."""
+    out = io.StringIO()
+    logs.configure("info", "json", stream=out)
+    logging.getLogger("kafka.net.connection").critical("Connection lost: %s", "111 ECONNREFUSED")
+    logging.getLogger("other.library").error("failed")
+    structlog.get_logger("t").info("ours")
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r.get("logger"), r["level"], r["event"]) for r in records] == [
+        ("kafka.net.connection", "critical", "Connection lost: 111 ECONNREFUSED"),
+        ("other.library", "error", "failed"), (None, "info", "ours")]
+    assert all(r["timestamp"].endswith("Z") for r in records)
+    console = io.StringIO()
+    logs.configure("info", "console", stream=console)
+    logging.getLogger("other.library").error("failed")
+    assert "[other.library]" in console.getvalue() and "[error" in console.getvalue()
+    ours = [h for h in logging.getLogger().handlers if h.get_name() == logs.HANDLER_NAME]
+    assert len(ours) == 1, "configuring again replaces the handler"
+
+
+def test_every_log_line_of_a_cli_run_is_json_when_stderr_is_not_a_terminal() -> None:
+    """At debug level kafka-python logs every connection attempt; the only other line is sigma's error."""
+    result = sigma("--log-level", "debug", "topics", "apply",
+                   env={"SIGMA_LOG_FORMAT": "auto", "SIGMA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                        "SIGMA_CONNECT_TIMEOUT": "2"})
+    *log_lines, error = result.stderr.splitlines()
+    assert result.returncode == 1 and error.startswith("sigma: error: cannot reach Kafka at 127.0.0.1:1")
+    loggers = {json.loads(line).get("logger", "") for line in log_lines}
+    assert any(name.startswith("kafka.") for name in loggers), loggers
+
+
 def test_personal_fields_are_redacted_whatever_the_caller_passes() -> None:
     out = io.StringIO()
     logs.configure("info", "json", stream=out)
