@@ -1,8 +1,10 @@
 """``sigma record``: capture topics losslessly into a recording file.
 
 Two ways to stop: ``to_end`` reads up to the end offsets seen at start (a snapshot, for CI), otherwise the
-capture runs live until Ctrl-C or, with ``until_ms``, until that moment has passed and everything up to
-it is read. Either way the file is closed with its trailer, so a reader can tell it is complete.
+capture runs live until Ctrl-C or SIGTERM or, with ``until_ms``, until that moment has passed and everything
+up to it is read. Either way the file is closed with its trailer, so a reader can tell it is complete: a
+signal only asks the capture to stop after the record in hand (``runtime.interrupt.deferred``). A live
+capture says when it has caught up and waits (a log line, for CI, where no progress bar is drawn).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from kafka import KafkaConsumer, TopicPartition
 from consumers.bounded import read_until
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
-from runtime import clients
+from runtime import clients, interrupt
 from runtime.errors import MissingTopicError, UsageError
-from runtime.progress import Tracker
+from runtime.progress import Silent, Tracker
 from runtime.settings import Settings
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS
 
@@ -38,16 +40,38 @@ class RecordSummary:
     interrupted: bool
 
 
-def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None) -> Iterator[ConsumedRecord]:
-    """Records as they arrive; with ``until_ms``, stop once that moment is past and the partitions are caught up."""
-    while True:
-        for batch in consumer.poll(timeout_ms=200).values():
+def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None,
+          stop: interrupt.StopRequest, tracker: Tracker) -> Iterator[ConsumedRecord]:
+    """Records as they arrive until a stop is requested; with ``until_ms``, until that moment is past and the
+    partitions are caught up. Each time it catches up it says so, once, with the records so far."""
+    waiting = False
+    count = 0
+    while not stop.requested:
+        polled = consumer.poll(timeout_ms=200)
+        for batch in polled.values():
+            count += len(batch)
             for msg in batch:
                 yield ConsumedRecord.from_kafka(msg)
+        if polled and waiting:
+            waiting = False
+            tracker.status("recording")
+        elif not polled and not waiting and _caught_up(consumer, partitions):
+            waiting = True
+            tracker.status("caught up, waiting")
+            log.info("caught up, waiting for new records", records=count, partitions=len(partitions))
         if until_ms is not None and time.time() * 1000 > until_ms:
             end = consumer.end_offsets(partitions)
             if all(consumer.position(tp) >= end[tp] for tp in partitions):
                 return
+
+
+def _caught_up(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
+    """Whether every partition's position is at its high watermark as of the last fetch."""
+    for tp in partitions:
+        highwater = consumer.highwater(tp)
+        if highwater is None or consumer.position(tp) < highwater:
+            return False
+    return True
 
 
 def _matching(consumer: KafkaConsumer, pattern: str | None, prefix: str, outputs: bool) -> dict[str, int]:
@@ -81,7 +105,8 @@ def _matching(consumer: KafkaConsumer, pattern: str | None, prefix: str, outputs
 def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, start_ms: int | None = None,
            until_ms: int | None = None, tracker: Tracker | None = None, outputs: bool = False) -> RecordSummary:
     """Record every topic whose name fully matches ``pattern`` (a regex; None: the chain topics under the
-    settings' prefix), sigma's output topics only with ``outputs``; Ctrl-C closes the file cleanly."""
+    settings' prefix), sigma's output topics only with ``outputs``; Ctrl-C and SIGTERM close the file cleanly."""
+    tracker = tracker or Silent()
     consumer = clients.consumer(settings)
     try:
         counts = _matching(consumer, pattern, settings.topic_prefix, outputs)
@@ -101,18 +126,19 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
                         for t in counts},
             "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
         }
-        source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms)
+        if to_end:
+            tracker.total(sum(end[tp] - first[tp] for tp in partitions))
+        log.info("recording", topics=len(counts), partitions=len(partitions), to_end=to_end,
+                 records_to_end=sum(end[tp] - first[tp] for tp in partitions) if to_end else None)
         writer = RecordingWriter(out, manifest, what="--out")
-        interrupted = False
-        with writer:
-            try:
-                for item in source:
-                    if until_ms is None or item.timestamp <= until_ms:
-                        writer.write(item)
-                        if tracker is not None:
-                            tracker.advance()
-            except KeyboardInterrupt:
-                interrupted = True
-        return RecordSummary(out, writer.count, counts, interrupted)
+        with interrupt.deferred() as stop, writer:  # a signal while the file is being finished is deferred too
+            source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, stop, tracker)
+            for item in source:
+                if until_ms is None or item.timestamp <= until_ms:
+                    writer.write(item)
+                tracker.advance()
+                if stop.requested:
+                    break
+        return RecordSummary(out, writer.count, counts, stop.requested)
     finally:
         consumer.close(autocommit=False)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 EXIT_INTERRUPTED = 130
@@ -39,6 +41,41 @@ def stop_on_sigterm() -> None:
         raise Terminated
 
     signal.signal(signal.SIGTERM, handle)
+
+
+class StopRequest:
+    """Set by the first SIGINT or SIGTERM inside :func:`deferred`: the work stops where it chooses."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.signal is not None
+
+
+@contextmanager
+def deferred() -> Iterator[StopRequest]:
+    """Ctrl-C and SIGTERM ask the work to stop instead of raising wherever it is.
+
+    Why: an exception between writing a record and counting it leaves a recording whose trailer disagrees
+    with its lines, which no reader accepts. The work checks ``requested`` between records. A second
+    signal raises as usual, so a stuck command still stops.
+    """
+    request = StopRequest()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if request.requested:
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        request.signal = signum
+
+    previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield request
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def exit_code(exc: KeyboardInterrupt) -> int:

@@ -17,8 +17,11 @@ def record(
     topics: str | None = typer.Option(
         None, "--topics", help="Regular expression over whole topic names, e.g. 'demo-1\\.chain\\..*' (default: "
         "the chain topics under the topic prefix in effect, see `sigma context`)."),
-    out: Path = typer.Option(..., "--out", help="Recording file (.jsonl, .jsonl.gz or .jsonl.zst)."),
-    to_end: bool = typer.Option(False, "--to-end", help="Stop at the end offsets seen at start (else Ctrl-C)."),
+    out: Path = typer.Option(..., "--out", help="Recording file (.jsonl, .jsonl.gz or .jsonl.zst); written under a "
+                             "temporary name and renamed when complete."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists (refused otherwise)."),
+    to_end: bool = typer.Option(False, "--to-end",
+                                help="Stop at the end offsets seen at start (else at Ctrl-C or SIGTERM)."),
     start: str | None = typer.Option(None, "--from", help="Start at this time (ISO 8601 or epoch ms)."),
     until: str | None = typer.Option(None, "--until", help="Leave out records after this time."),
     include_outputs: bool = typer.Option(
@@ -31,7 +34,7 @@ def record(
     from runtime import outputs
     from runtime.progress import progress
 
-    outputs.check(out, "--out")
+    outputs.check(out, "--out", replace=force)
     with progress("recording", None) as tracker:
         summary = run(get_settings(ctx), topics, out, to_end=to_end,
                       start_ms=parse_time(start) if start else None, until_ms=parse_time(until) if until else None,

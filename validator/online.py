@@ -87,6 +87,8 @@ class OnlineValidator:
         try:
             partitions = self._assign(consumer)
             end = consumer.end_offsets(partitions) if self.options.to_end else {}
+            if end and tracker is not None:
+                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
             dlq = DeadLetterWriter(producer, self.prefix + topics.DLQ)
             findings_topic = self.prefix + topics.FINDINGS
             last_snapshot = time.monotonic()
