@@ -21,8 +21,9 @@ DEMO_CASES ?= 10000
 DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
+ENGINE ?= docker
 
-.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean test test-unit lint bench compat docs clean
+.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean image test test-unit lint bench compat docs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +90,12 @@ test: kafka lint browser ## Lint, the whole test suite against a broker it start
 	$(SIGMA) schemas generate --check
 	$(PY) -m pytest
 	$(PYTHON_PATH_TESTS)
+	@if $(ENGINE) info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
+	else echo "note: no container engine answers ($(ENGINE) info): the image is not built here (make image where one runs)"; fi
+
+image: ## Build the container image sigma:local (needs a running container engine; ENGINE=podman for podman)
+	$(ENGINE) build -t sigma:local .
+	$(ENGINE) run --rm sigma:local --version
 
 test-unit: venv browser ## Run only the tests that need no broker (the readers' again with SIGMA_NATIVE=0)
 	$(PY) -m pytest tests/unit
