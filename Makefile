@@ -72,10 +72,11 @@ demo: broker ## The main job: simulate 10,000 cases, validate them, write the co
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
 	@$(SIGMA) context set --topic-prefix demo-$(DEMO_RUN). --set-by "make demo" > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
-		--profile $(DEMO_PROFILE) --truth out/demo-truth.json
+		--profile $(DEMO_PROFILE) --truth out/demo-truth.json --summary-json out/demo-summary.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
-		--report-json out/demo-report.json --report-html out/demo-report.html --simulated
-	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json)"
+		--report-json out/demo-report.json --report-html out/demo-report.html \
+		--simulation-summary out/demo-summary.json
+	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json, simulation summary: out/demo-summary.json)"
 	@echo "next (sigma is $(SIGMA); the prefix is remembered, see \`sigma context\`):"
 	@echo "  sigma dossier CASE-KEY                     one case from the report, partner by partner"
 	@echo "  sigma dlq list                             the dead letters of this run"
@@ -120,6 +121,7 @@ docs: venv ## Regenerate the schema files and the message book
 	$(SIGMA) schemas generate
 	$(SIGMA) schemas docs --out docs
 	$(PY) -m validator.rules_doc > docs/rules.md
+	$(PY) -m producers.fidelity_doc
 	$(PY) -c "import re, pathlib, compat.rules as r; p = pathlib.Path('docs/compat.md'); \
 	  p.write_text(re.sub(r'(<!-- rules:begin[^>]*-->\n)(.*?)(<!-- rules:end -->)', lambda m: m[1] + r.markdown_table() + m[3], p.read_text(), flags=re.S))"
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-from schemas.events import Build, CancellationReason, CaseOutcome, FlightCondition
+from schemas.events import Build, CancellationReason, CaseOutcome, FlightCondition, Track
 
 T = TypeVar("T")
 
@@ -29,6 +29,11 @@ class Choice(Generic[T]):
     def pick(self, uniform: float) -> T:
         """The value for a uniform number in [0, 1)."""
         return self._values[bisect.bisect(self._cumulative, uniform * self._total)]
+
+    def share(self, value: T) -> float:
+        """How often ``value`` is picked (what the fidelity table claims for it)."""
+        i = self._values.index(value)
+        return (self._cumulative[i] - (self._cumulative[i - 1] if i else 0.0)) / self._total
 
 
 OUTCOMES: Choice[CaseOutcome] = Choice((
@@ -47,13 +52,34 @@ FORCED_TRACK = {
 }
 """Share of each outcome that started on the forced track (immediate departure, entry ban)."""
 
-BOOKED_WITHOUT_DEPARTURE = 0.3
-"""Forced-track cases that end without departure but had a flight booked (it was not carried out)."""
+NEW_CASES_PER_YEAR = 17_670
+"""DTenV 2023: new cases in its caseload (seed 003); cases arrive as a Poisson process at this rate."""
+
+DETAINED_IF_BOOKED = {CaseOutcome.FORCED_DEPARTURE: 0.9, CaseOutcome.OUTFLOW_WITHOUT_DEPARTURE: 0.6}
+"""Share of forced-track cases with a flight booked that were detained, by outcome (the others: none)."""
+
+DETAINED_OTHERWISE = 0.3
+"""Share of the other forced-track cases detained, those that end without departure and had no flight."""
+
+PASSPORT = 0.4
+"""Share of cases with a passport in hand (the others need a laissez-passer)."""
+
+BOOKED_WITHOUT_DEPARTURE: dict[tuple[Track, CaseOutcome], float] = {
+    (Track.FORCED, CaseOutcome.LEFT_WITHOUT_SUPERVISION): 0.3,
+    (Track.FORCED, CaseOutcome.OUTFLOW_WITHOUT_DEPARTURE): 0.3,
+    (Track.VOLUNTARY, CaseOutcome.LEFT_WITHOUT_SUPERVISION): 0.185,
+    (Track.VOLUNTARY, CaseOutcome.OUTFLOW_WITHOUT_DEPARTURE): 0.176,
+}
+"""Share of the cases that end without departure that had a flight booked, not carried out (voluntary track:
+of those with a travel document; a ticket for an independent departure, not taken). With the failed
+attempts before forced departures (:data:`PRIOR_FAILURES`), 43% of booked flights are not flown, of
+removals and of independent departures alike (seeds: 39% of booked seats unused in 2015, 47% of planned
+removals cancelled in 2017), 14% of bookings cancelled for a new legal procedure and 5% for insufficient
+preparation (2017); about 5,920 flights are booked per 15,390 closed procedures (DTenV 2023). Without the
+voluntary tickets, every failed booking would be a removal's and only 35% of all bookings would fail."""
 
 PRIOR_FAILURES: Choice[int] = Choice(((0, 78), (1, 18), (2, 4)))
-"""Bookings that failed before the one flown in a forced departure. With the bookings of cases that end
-without departure this makes 43% of booked removals not carried out (seeds: 39% in 2015, 47% in 2017),
-14% of them cancelled for a new legal procedure and 5% for insufficient preparation (2017)."""
+"""Bookings that failed before the one flown in a forced departure (22% of forced departures rebooked)."""
 
 RETRYABLE: Choice[CancellationReason] = Choice((
     (CancellationReason.NEW_LEGAL_PROCEDURE, 25),
@@ -69,7 +95,14 @@ TERMINAL_OUTFLOW: Choice[CancellationReason] = Choice((
     (CancellationReason.NEW_LEGAL_PROCEDURE, 75),
     (CancellationReason.MEDICAL, 25),
 ))
-"""Why the last booking of a case that flows out without departure failed."""
+"""Why the last booking of a forced-track case that flows out without departure failed."""
+
+VOLUNTARY_OUTFLOW: Choice[CancellationReason] = Choice((
+    (CancellationReason.NEW_LEGAL_PROCEDURE, 74),
+    (CancellationReason.INSUFFICIENT_PREPARATION, 22),
+    (CancellationReason.MEDICAL, 4),
+))
+"""Why the ticket of a voluntary-track case that flows out without departure was not used."""
 
 BEFORE_CHECKPOINT = {
     CancellationReason.NEW_LEGAL_PROCEDURE: 0.5,

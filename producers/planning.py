@@ -30,6 +30,8 @@ from producers.calibration import (
     BUILDS,
     CONDITIONS,
     DESTINATIONS,
+    DETAINED_IF_BOOKED,
+    DETAINED_OTHERWISE,
     DETENTION_CENTRES,
     ESCORTS,
     FORCED_TRACK,
@@ -38,10 +40,12 @@ from producers.calibration import (
     MEDICAL_NOTES,
     ORIGINS,
     OUTCOMES,
+    PASSPORT,
     PRIOR_FAILURES,
     RETRYABLE,
     TERMINAL_OUTFLOW,
     VALUABLES,
+    VOLUNTARY_OUTFLOW,
     Choice,
 )
 from producers.clock import DAY, HOUR, MINUTE
@@ -148,32 +152,43 @@ class Planner:
         if self._chance(0.5):
             c.add(COA.medical_situation(c.start + self._between(DAY, 20 * DAY), relevant=self._chance(0.2)))
         document = self._documents(c, talk1, country, obtain=0.5)
-        if outcome is not CaseOutcome.INDEPENDENT_DEPARTURE:
+        if outcome is CaseOutcome.INDEPENDENT_DEPARTURE:
+            leave = c.start + self._between(14 * DAY, 60 * DAY)
+            if document is None or not self._chance(0.5):
+                return self._office(leave)
+            booking = self._ticket(c, leave, document[0], airport, carrier, fate=None)
+            self._depart(c, booking)
+            return self._office(booking.departure + self._between(DAY, 7 * DAY))
+        if document is None or not self._chance(BOOKED_WITHOUT_DEPARTURE[(Track.VOLUNTARY, outcome)]):
             low, high = (30, 90) if outcome is CaseOutcome.LEFT_WITHOUT_SUPERVISION else (30, 120)
             return self._office(c.start + self._between(low, high) * DAY)
-        leave = c.start + self._between(14 * DAY, 60 * DAY)
-        if document is None or not self._chance(0.5):
-            return self._office(leave)
-        leave = max(leave, document[0] + 7 * DAY)
+        fate = CancellationReason.ABSCONDED if outcome is CaseOutcome.LEFT_WITHOUT_SUPERVISION \
+            else self._pick(VOLUNTARY_OUTFLOW)
+        booking = self._ticket(c, c.start + self._between(14 * DAY, 60 * DAY), document[0], airport, carrier, fate=fate)
+        self._fail(c, booking, fate, retry=False)
+        return self._after_failure(c, outcome)
+
+    def _ticket(self, c: CaseDrafts, leave: int, document_at: int, airport: str, carrier: str, *,
+                fate: CancellationReason | None) -> Booking:
+        """The flight DT&V books for an independent departure: no escorts, no preparation for a removal."""
+        leave = max(leave, document_at + 7 * DAY)
         departure = clock.midnight(leave) + self._between(6 * HOUR, 22 * HOUR)
-        booked = max(departure - self._between(5 * DAY, 14 * DAY), document[0] + HOUR)
-        booking = self._booking(c, booked, departure, airport, carrier, escorts=0, fate=None)
-        self._depart(c, booking)
-        return self._office(departure + self._between(DAY, 7 * DAY))
+        booked = max(departure - self._between(5 * DAY, 14 * DAY), document_at + HOUR)
+        return self._booking(c, booked, departure, airport, carrier, escorts=0, fate=fate)
 
     def _forced(self, c: CaseDrafts, outcome: CaseOutcome, talk1: int, country: str, airport: str,
                 carrier: str) -> int:
         """Immediate departure with an entry ban: detention for part, bookings, the removal or its failure."""
         booked = outcome is CaseOutcome.FORCED_DEPARTURE or (
-            outcome is not CaseOutcome.INDEPENDENT_DEPARTURE and self._chance(BOOKED_WITHOUT_DEPARTURE))
+            outcome is not CaseOutcome.INDEPENDENT_DEPARTURE
+            and self._chance(BOOKED_WITHOUT_DEPARTURE[(Track.FORCED, outcome)]))
         c.add(DTV.features(talk1 + self._between(HOUR, 2 * DAY), height=self._height(),
                            build=self._pick(BUILDS), marks=self._marks(),
                            photo=f"PH-{self._r.getrandbits(40):010x}"))
         if booked:
-            detained = {CaseOutcome.FORCED_DEPARTURE: 0.9, CaseOutcome.OUTFLOW_WITHOUT_DEPARTURE: 0.6}
-            c.detained = self._chance(detained.get(outcome, 0.0))
+            c.detained = self._chance(DETAINED_IF_BOOKED.get(outcome, 0.0))
         else:
-            c.detained = outcome is not CaseOutcome.INDEPENDENT_DEPARTURE and self._chance(0.3)
+            c.detained = outcome is not CaseOutcome.INDEPENDENT_DEPARTURE and self._chance(DETAINED_OTHERWISE)
         if c.detained:
             placed = c.start + self._between(HOUR, 10 * DAY)
             partner = POLICE if self._chance(0.7) else KMAR
@@ -219,8 +234,13 @@ class Planner:
         ended = c.bookings[-1].ended_at
         if c.detained:
             c.add(DJI.release(ended + self._between(HOUR, 2 * DAY), reason=DetentionEndReason.LIFTED))
+        return self._after_failure(c, outcome)
+
+    def _after_failure(self, c: CaseDrafts, outcome: CaseOutcome) -> int:
+        """When DT&V closes a case whose last booking was not carried out: soon after someone disappears,
+        later when the case flows out otherwise."""
         low, high = (3, 30) if outcome is CaseOutcome.LEFT_WITHOUT_SUPERVISION else (10, 60)
-        return self._office(ended + self._between(low, high) * DAY)
+        return self._office(c.bookings[-1].ended_at + self._between(low, high) * DAY)
 
     def _booking(self, c: CaseDrafts, booked_at: int, departure: int, airport: str, carrier: str, *, escorts: int,
                  fate: CancellationReason | None) -> Booking:
@@ -315,7 +335,7 @@ class Planner:
     def _documents(self, c: CaseDrafts, talk1: int, country: str, obtain: float) -> tuple[int, Draft | None] | None:
         """A passport in hand, or a laissez-passer requested and perhaps obtained: (in hand at, draft)."""
         at = talk1 + self._between(HOUR, 2 * DAY)
-        if self._chance(0.4):
+        if self._chance(PASSPORT):
             valid = clock.day_of(at) + timedelta(days=self._between(365, 8 * 365))
             return at, c.add(DTV.document_obtained(at, kind=DocumentType.PASSPORT, country=country,
                                                    valid_until=valid))

@@ -5,6 +5,7 @@ live in ``producers/profiles/``; ``--profile`` takes one of their names or the p
 
     name = "my-profile"
     description = "what it models"
+    source = "where its rates come from"   # optional
     [rates.dtv.physical_features]   # partner . category
     missing = 0.17                  # kind = share of the checked cases this partner is responsible for
     late = 0.02
@@ -40,6 +41,8 @@ class Profile:
     name: str
     description: str
     rates: Rates = field(default_factory=dict)
+    source: str = ""
+    """Where the rates come from (the fidelity table names it beside the defect rates it claims)."""
 
     def kinds_for(self, partner: Partner, category: Category) -> dict[DefectKind, float]:
         """Rates of each kind for this partner and category (empty: never defective)."""
@@ -77,15 +80,16 @@ def parse_profile(path: Path) -> Profile:
 
 def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
     """Check a parsed profile: known partners, categories and kinds, rates in [0, 1] adding up to at most 1."""
-    unknown = set(data) - {"name", "description", "rates"}
+    unknown = set(data) - {"name", "description", "source", "rates"}
     if unknown:
-        raise _bad(source, f"unknown key(s) {', '.join(sorted(unknown))}", "use name, description and [rates]")
+        raise _bad(source, f"unknown key(s) {', '.join(sorted(unknown))}",
+                   "use name, description, source and [rates]")
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise _bad(source, "no name", 'add name = "…"')
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise _bad(source, "description is not a string", "quote it")
+    description, origin = data.get("description", ""), data.get("source", "")
+    if not isinstance(description, str) or not isinstance(origin, str):
+        raise _bad(source, "description or source is not a string", "quote it")
     rates: Rates = {}
     for partner_name, categories in _table(data.get("rates", {}), source, "rates").items():
         partner = _enum(Partner, partner_name, source, "partner")
@@ -97,7 +101,7 @@ def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
                 raise _bad(source, f"{where}: {partner.value} is never responsible for {category.value}",
                            f"use {owners}")
             rates[(partner, category)] = _kinds(_table(kinds, source, where), category, source, where)
-    return Profile(name, description, rates)
+    return Profile(name, description, rates, origin)
 
 
 def _kinds(kinds: dict[str, Any], category: Category, source: str, where: str) -> dict[DefectKind, float]:

@@ -11,6 +11,9 @@ reaches about half the rate of a bare producer sending the same records; two com
 The truth file is written to a temporary file beside its destination and renamed into place only when
 every record has been delivered (``runtime.outputs``), so a failed run never leaves a truth file that
 describes a stream that is not there, and never replaces a link, a device or a folder.
+
+The generator also decodes what it encoded, as a consumer would, and measures it (:mod:`producers.measure`):
+the run's fidelity table (:mod:`producers.fidelity`) describes the records sent.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from producers import fidelity
+from producers.fidelity import Figure
 from producers.lifecycle import CasePlan
+from producers.measure import SUBJECTS, StreamMeasure, Tallies
 from producers.pacing import Pacer
 from producers.profile import Profile
 from producers.publisher import DeliveryReport, Encoder, Outgoing, Publisher
@@ -44,6 +50,8 @@ from runtime.errors import MissingTopicError, SigmaError
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas.casekey import case_key
+from schemas.codec import Deserializer
+from schemas.context import SerializationContext
 from schemas.events import CaseClosed
 from schemas.topics import CHAIN_TOPICS
 
@@ -78,11 +86,13 @@ class SimulationRun:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """The outcome of a run: counts per partner and type, and the rate."""
+    """The outcome of a run: counts per partner and type, the rate, and the fidelity table."""
 
     run: SimulationRun
     report: DeliveryReport
     seconds: float
+    fidelity: list[Figure]
+    """Every figure the simulator claims, measured from the records sent."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``--summary-json`` document."""
@@ -101,6 +111,7 @@ class RunSummary:
             "by_type": dict(sorted(report.by_type().items())),
             "by_partner_type": [{"partner": p, "type": t, "events": n}
                                 for (p, t), n in sorted(report.by_partner_type.items())],
+            "fidelity": [figure.to_json() for figure in self.fidelity],
         }
 
 
@@ -122,6 +133,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
     The chain topics must exist (:func:`require_topics` says so with the fix, before any work starts).
     """
     partial_truth = outputs.temporary(run.truth, "the ground truth") if run.truth is not None else None
+    tallies: Tallies = {}
     started = time.monotonic()
     pacer = Pacer(run.speed)
     context: Any = multiprocessing.get_context(_start_method())
@@ -132,7 +144,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
     gc.freeze()  # what exists now lives for the whole run: spare the collector from scanning it again and again
     try:
         with Publisher(settings, topic_prefix=run.topic_prefix, **producer_tuning(run.speed)) as publisher:
-            for batch in _batches(queue, worker):
+            for batch in _batches(queue, worker, tallies):
                 for at, topic, key, value, headers, partner, subject in batch:
                     pacer.wait(at)
                     publisher.send(Outgoing(topic, key, value, headers, partner, subject))
@@ -153,7 +165,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
         queue.close()
     if run.truth is not None and partial_truth is not None:
         outputs.install(partial_truth, run.truth, "the ground truth")
-    return RunSummary(run, report, time.monotonic() - started)
+    return RunSummary(run, report, time.monotonic() - started, fidelity.table(tallies, run.profile))
 
 
 def producer_tuning(speed: float | None) -> dict[str, Any]:
@@ -170,8 +182,9 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _batches(queue: Queue[bytes], worker: BaseProcess) -> Iterator[list[Wire]]:
-    """Batches from the generator until it says it is done; its failure becomes ours."""
+def _batches(queue: Queue[bytes], worker: BaseProcess, tallies: Tallies) -> Iterator[list[Wire]]:
+    """Batches from the generator until it sends the tallies of the stream (into ``tallies``); its failure
+    becomes ours."""
     while True:
         try:
             message = marshal.loads(queue.get(timeout=1.0))
@@ -180,7 +193,8 @@ def _batches(queue: Queue[bytes], worker: BaseProcess) -> Iterator[list[Wire]]:
                 continue
             raise SigmaError("the event generator stopped unexpectedly",
                              fix="run again; report a bug if it persists") from None
-        if message is None:
+        if isinstance(message, dict):
+            tallies.update(message)
             return
         if isinstance(message, str):
             raise SigmaError(f"the event generator failed: {message}", fix="report a bug with the command line")
@@ -188,7 +202,8 @@ def _batches(queue: Queue[bytes], worker: BaseProcess) -> Iterator[list[Wire]]:
 
 
 def _generate(run: SimulationRun, truth: Path | None, out: Queue[bytes]) -> None:
-    """Generator process: simulate, encode and ship batches; a closing ``None``, or the error's text.
+    """Generator process: simulate, encode, measure and ship batches; closing with the tallies of what it
+    sent (a dict), or the error's text.
 
     Batches travel as marshal data (plain tuples of str, bytes and ints: the cheapest to load). The
     process holds tens of thousands of planned events and creates no reference cycles worth chasing,
@@ -198,9 +213,10 @@ def _generate(run: SimulationRun, truth: Path | None, out: Queue[bytes]) -> None
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     try:
-        for batch in generate(run, truth):
+        measure = StreamMeasure()
+        for batch in generate(run, truth, measure):
             out.put(marshal.dumps([(at, *record) for at, record in batch]))
-        out.put(marshal.dumps(None))
+        out.put(marshal.dumps(measure.tallies()))
     except Exception as exc:  # crossing a process boundary: the sender re-raises it as a SigmaError
         out.put(marshal.dumps(_describe(exc)))
     finally:
@@ -216,22 +232,38 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def generate(run: SimulationRun, truth: Path | None) -> Iterator[Batch]:
-    """The encoded stream in batches of ``(simulated seconds, record)``; writes the truth as it goes."""
+def generate(run: SimulationRun, truth: Path | None, measure: StreamMeasure | None = None) -> Iterator[Batch]:
+    """The encoded stream in batches of ``(simulated seconds, record)``; writes the truth as it goes.
+
+    With ``measure``, every record it counts is decoded back from its encoded value, as a consumer would,
+    and measured: the fidelity table describes the bytes sent, not the events before encoding.
+    """
     simulation = Simulation(cases=run.cases, seed=run.seed, profile=run.profile,
                             case_key=partial(case_key, secret=run.case_key_secret))
     encode = Encoder(run.topic_prefix)
+    decode = Deserializer()
     sink: IO[str] | None
     with truth.open("w", encoding="utf-8") if truth is not None else nullcontext() as sink:
         write = partial(_write_verdict, sink) if sink is not None else None
         batch: Batch = []
         for at, event in simulation.events(write):
-            batch.append((at, encode(event)))
+            out = encode(event)
+            batch.append((at, out))
+            if measure is not None and out.subject in SUBJECTS:
+                measure.add(decode(out.value, SerializationContext(out.topic, out.headers)))
             if len(batch) == BATCH:
                 yield batch
                 batch = []
         if batch:
             yield batch
+
+
+def measured(run: SimulationRun) -> Tallies:
+    """The tallies of the stream ``run`` would send, generated here without a broker (docs and tests)."""
+    tally = StreamMeasure()
+    for _ in generate(run, None, tally):
+        pass
+    return tally.tallies()
 
 
 def _write_verdict(sink: IO[str], plan: CasePlan) -> None:

@@ -12,13 +12,11 @@ import random
 from collections.abc import Callable, Iterator
 
 from producers import clock
+from producers.calibration import NEW_CASES_PER_YEAR
 from producers.lifecycle import CasePlan, Lifecycle
 from producers.profile import Profile
 from producers.rules import Verdict
 from schemas.events import ChainEvent
-
-NEW_CASES_PER_YEAR = 17_670
-"""DTenV 2023 (seed 003)."""
 
 FIRST_ARRIVAL = 8 * clock.HOUR
 

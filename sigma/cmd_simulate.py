@@ -27,7 +27,8 @@ def simulate(
         None, "--speed", min=0.001,
         help="Pace on the simulated clock at N times real time (default: as fast as possible)."),
     summary_json: Path | None = typer.Option(
-        None, "--summary-json", help="Also write the summary (events per partner and type) as JSON here."),
+        None, "--summary-json",
+        help="Also write the summary (events per partner and type, the fidelity table) as JSON here."),
 ) -> None:
     """Simulate IND, COA, DT&V, KMar, police, DJI and the medical service sharing what they know about
     each case, into the chain topics (SIGMA_TOPIC_PREFIX applies). Fails, with the count and the reason,
@@ -60,6 +61,8 @@ def _print_summary(summary: dict[str, object]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from validator.report.text import fidelity_table
+
     table = Table("partner", "event type", "events", title="events sent", title_justify="left")
     rows = summary["by_partner_type"]
     assert isinstance(rows, list)
@@ -76,3 +79,7 @@ def _print_summary(summary: dict[str, object]) -> None:
                   + (f", {rate:,.0f} events/s" if isinstance(rate, float) else ""))
     if partners:
         console.print(f"per partner: {partners}")
+    fidelity = summary["fidelity"]
+    assert isinstance(fidelity, list)
+    console.print(fidelity_table(fidelity, title="fidelity: each figure the simulator claims, measured from the "
+                                                 "records sent"))

@@ -37,12 +37,12 @@ def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, 
                          fix="check free space and permissions of those folders; nothing was replaced")
 
 
-def _report(engine: Any) -> dict[str, Any]:
+def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
     from validator.report.model import build_report
 
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
-                        dead_letters=engine.rejection_summary())
+                        dead_letters=engine.rejection_summary(), simulation=simulation)
 
 
 def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
@@ -81,6 +81,10 @@ def validate(
         help="Serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port (online only)."),
     metrics_address: str = typer.Option("127.0.0.1", "--metrics-address",
                                         help="Address the metrics server listens on (0.0.0.0: every interface)."),
+    simulation_summary: Path | None = typer.Option(
+        None, "--simulation-summary",
+        help="The data is simulated: the --summary-json of its sigma simulate run, whose fidelity table "
+             "the report shows."),
 ) -> None:
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
@@ -90,8 +94,10 @@ def validate(
     from runtime.progress import progress
     from validator.report import text
     from validator.report.run import offline, online
+    from validator.report.simulation import load_simulation
     from validator.report.site import Site
 
+    simulation = load_simulation(simulation_summary) if simulation_summary is not None else None
     settings = get_settings(ctx)
     if from_file is not None and metrics_port is not None:
         raise UsageError("--metrics-port serves the online validator's metrics",
@@ -99,6 +105,7 @@ def validate(
     for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
         if path is not None:
             outputs.check(path, what)  # now, not after a run of hours
+    simulated = simulated or simulation is not None
     run = offline(from_file, simulated=simulated) if from_file else online(settings.topic_prefix, group,
                                                                                simulated=simulated)
     site = Site(report_html, run) if report_html is not None else None
@@ -116,7 +123,7 @@ def validate(
         def refresh(current: Any) -> None:
             """Keep the report files current while running (judging every case: only when asked for)."""
             if not to_end and (report_json is not None or report_html is not None):
-                _write_reports(_report(current), report_json, site, current)
+                _write_reports(_report(current, simulation), report_json, site, current)
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
@@ -130,7 +137,7 @@ def validate(
 
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
                 raise typer.Exit(exit_code(exc)) from None
-    report = _report(engine)
+    report = _report(engine, simulation)
     if not quiet:
         text.render(report, Console())
     _write_reports(report, report_json, site, engine)

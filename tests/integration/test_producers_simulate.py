@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 
 from consumers.bounded import chain_partitions, read_from_start
+from producers.fidelity import table
+from producers.measure import measure
+from producers.profile import load_profile
 from producers.rules import judge
 from runtime import clients
 from runtime.settings import Settings
@@ -72,7 +75,9 @@ def read_back(settings: Settings, prefix: str) -> list[Received]:
 
 
 def run_simulate(cluster: KafkaCluster, prefix: str, *args: str) -> Any:
-    return sigma("simulate", *args, env={"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix})
+    """``sigma simulate`` on a terminal wide enough for the fidelity table's rows to stay on one line each."""
+    return sigma("simulate", *args, env={"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix,
+                                         "COLUMNS": "400"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Run:
     prefix: str
     truth: list[dict[str, Any]]
     summary: dict[str, Any]
+    printed: str
     records: list[Received]
     started_ms: int
     ended_ms: int
@@ -97,7 +103,7 @@ def inspectie_10k(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPath
     assert result.returncode == 0, result.stderr
     truth = [json.loads(line) for line in (out / "truth.jsonl").read_text().splitlines()]
     summary = json.loads((out / "summary.json").read_text())
-    return Run(prefix, truth, summary, read_back(settings, prefix), started, ended)
+    return Run(prefix, truth, summary, result.stdout, read_back(settings, prefix), started, ended)
 
 
 def test_a_10000_case_inspectie_run_hits_the_four_targets_by_its_truth(inspectie_10k: Run) -> None:
@@ -115,6 +121,20 @@ def test_a_10000_case_inspectie_run_hits_the_four_targets_by_its_truth(inspectie
     assert missing("medical") == pytest.approx(BASELINE_2018["medical"], abs=0.02)
     assert sum(bool(t["defects"]) for t in checked) / len(checked) == pytest.approx(BASELINE_2018["defect_rate"],
                                                                                      abs=0.02)
+
+
+def test_the_fidelity_table_printed_and_written_is_the_one_measured_from_the_topics(inspectie_10k: Run) -> None:
+    """Every figure ``sigma simulate`` claims, measured again from the records read back from Kafka: the
+    same table as it printed and wrote, and every figure within its tolerance."""
+    from_topics = [f.to_json() for f in table(measure(r.event for r in inspectie_10k.records),
+                                               load_profile("inspectie-2018"))]
+    assert inspectie_10k.summary["fidelity"] == from_topics
+    assert [row["figure"] for row in from_topics if not row["holds"]] == []
+    printed = [[cell.strip() for cell in line.split("│")[1:-1]] for line in inspectie_10k.printed.splitlines()]
+    for row in from_topics:
+        shown = row["shown"]
+        assert [row["group"], row["figure"], shown["seed"], row["source"], shown["measured"], shown["tolerance"],
+                "yes"] in printed, row["figure"]
 
 
 def test_every_event_sent_arrived_and_the_summary_counts_them(inspectie_10k: Run) -> None:

@@ -56,6 +56,14 @@ def test_a_wrong_profile_says_what_and_where(rates: dict[str, object], message: 
         profile_from_mapping({"name": "x", "rates": rates}, source="x.toml")
 
 
+def test_a_profile_names_where_its_rates_come_from() -> None:
+    assert "seed 001" in load_profile("inspectie-2018").source
+    assert load_profile("ideal").source == ""
+    assert profile_from_mapping({"name": "x", "source": "a study"}, source="x.toml").source == "a study"
+    with pytest.raises(UsageError, match="description or source is not a string"):
+        profile_from_mapping({"name": "x", "source": 2018}, source="x.toml")
+
+
 def test_a_profile_needs_a_name_and_known_keys(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no name"):
         profile_from_mapping({"rates": {}}, source="x.toml")

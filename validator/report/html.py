@@ -261,6 +261,27 @@ def _records(ctx: Context) -> str:
  f'</th></tr>{dead}</table>' if dead else ""}"""
 
 
+def _fidelity(ctx: Context) -> str:
+    """The simulator's fidelity table (``sigma validate --simulation-summary``), when the data is simulated."""
+    simulation = ctx.report.get("simulation")
+    if simulation is None:
+        return ""
+    holds = {True: t("yes", "ja"), False: f'<b>{t("NO", "NEE")}</b>', None: t("no data", "geen gegevens")}
+    rows = "".join(
+        f"<tr><td>{escape(r['group'])}</td><td>{escape(r['figure'])}</td><td class=\"n\">{escape(r['shown']['seed'])}"
+        f"</td><td>{escape(r['source'])}</td><td class=\"n\">{escape(r['shown']['measured'])}</td>"
+        f"<td class=\"n\">{escape(r['shown']['tolerance'])}</td><td>{holds[r['holds']]}</td></tr>"
+        for r in simulation["fidelity"])
+    return f"""<p class="muted">{escape(simulation['about'])}: {t(
+        "each figure the simulator claims, the seed value and its source, the value measured from the stream it "
+        "sent, and the tolerance.",
+        "elk cijfer waarop de simulator steunt, de bronwaarde en de bron, de waarde gemeten in de verzonden "
+        "berichten, en de marge.")}</p>
+<table><tr><th>{t("group", "groep")}</th><th>{t("figure", "cijfer")}</th><th class="n">{t("seed", "bron")}</th>
+<th>{t("source", "herkomst")}</th><th class="n">{t("measured", "gemeten")}</th>
+<th class="n">{t("tolerance", "marge")}</th><th>{t("holds", "klopt")}</th></tr>{rows}</table>"""
+
+
 SECTIONS: tuple[Section, ...] = (
     Section("summary", ("Summary", "Samenvatting"), _summary),
     Section("categories", ("Categories against 2018", "Categorieën naast 2018"), _categories),
@@ -269,6 +290,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("trend", ("Trend per week", "Verloop per week"), _trend),
     Section("cases", ("Checked cases", "Gecontroleerde zaken"), _cases),
     Section("records", ("Records", "Berichten"), _records),
+    Section("fidelity", ("Simulated data: how far the stream is like the real chain",
+                         "Gesimuleerde gegevens: hoe goed de stroom op de echte keten lijkt"), _fidelity),
 )
 """The index page's sections, in order."""
 

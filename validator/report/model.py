@@ -23,8 +23,10 @@ def _rate(count: int, total: int) -> float:
 
 
 def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_hours: float,
-                 dead_letters: dict[str, int] | None = None) -> dict[str, Any]:
-    """The report as plain data (what ``--report-json`` writes)."""
+                 dead_letters: dict[str, int] | None = None,
+                 simulation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report as plain data (what ``--report-json`` writes); with ``simulation`` (the data is simulated:
+    :func:`validator.report.simulation.load_simulation`), the simulator's fidelity table too."""
     total = len(verdicts)
     defective = sum(1 for v in verdicts if v.defects)
     by_category: Counter[str] = Counter()
@@ -41,7 +43,7 @@ def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_
         bucket = weeks.setdefault(f"{year}-W{week:02d}", [0, 0])
         bucket[0] += 1
         bucket[1] += 1 if v.defects else 0
-    return {
+    report: dict[str, Any] = {
         "cases_checked": total,
         "cases_defective": defective,
         "defect_rate": _rate(defective, total),
@@ -62,3 +64,6 @@ def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_
         "records": counters.to_json(),
         "dead_letters": dict(sorted((dead_letters or {}).items())),
     }
+    if simulation is not None:
+        report["simulation"] = simulation
+    return report

@@ -18,6 +18,19 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:5.1f}%"
 
 
+def fidelity_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """The simulator's fidelity table (``sigma simulate`` prints it; the report of simulated data shows it):
+    each figure it claims, the seed value and its source, the value measured from the stream, the tolerance."""
+    table = Table("group", "figure", "seed", "source", "measured", "tolerance", "holds", title=title,
+                  title_justify="left")
+    for row in rows:
+        shown = row["shown"]
+        holds = {True: "yes", False: "[bold red]NO[/bold red]", None: "no data"}[row["holds"]]
+        table.add_row(row["group"], row["figure"], shown["seed"], row["source"], shown["measured"],
+                      shown["tolerance"], holds)
+    return table
+
+
 def render(report: dict[str, Any], console: Console | None = None) -> None:
     """Print the summary table and the record accounting."""
     out = console or Console()
@@ -40,3 +53,7 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     rec = report["records"]
     out.print(f"records: {rec['consumed']:,} consumed = {rec['processed']:,} processed + "
               f"{rec['dead_lettered']:,} dead-lettered")
+    simulation = report.get("simulation")
+    if simulation is not None:
+        out.print(fidelity_table(simulation["fidelity"], title=f"simulated data ({simulation['about']}): each figure "
+                                                               "the simulator claims, measured from its stream"))
