@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runtime import outputs
 from runtime.errors import UsageError
 from runtime.settings import Settings
 
@@ -59,14 +60,11 @@ def load(settings: Settings) -> Context | None:
 
 
 def save(settings: Settings, topic_prefix: str, set_by: str) -> Context:
-    """Write the context (through a temporary file and a rename: a reader never sees half a file)."""
+    """Write the context (``runtime.outputs``: through a temporary file and a rename, so a reader never sees
+    half a file)."""
     check_prefix(topic_prefix)
     context = Context(topic_prefix, set_by, datetime.now(UTC).isoformat(timespec="seconds"))
-    file = path(settings)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temp = file.with_name(f".{file.name}.tmp")
-    temp.write_text(json.dumps(asdict(context), indent=2) + "\n")
-    temp.replace(file)
+    outputs.write_text(path(settings), json.dumps(asdict(context), indent=2) + "\n", "the context file")
     return context
 
 
