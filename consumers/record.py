@@ -126,10 +126,10 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
                         for t in counts},
             "to_end": to_end, "from_ms": start_ms, "until_ms": until_ms,
         }
-        if to_end:
-            tracker.total(sum(end[tp] - first[tp] for tp in partitions))
-        log.info("recording", topics=len(counts), partitions=len(partitions), to_end=to_end,
-                 records_to_end=sum(end[tp] - first[tp] for tp in partitions) if to_end else None)
+        pending = sum(end[tp] - first[tp] for tp in partitions) if to_end else None
+        if pending is not None:
+            tracker.total(pending)
+        log.info("recording", topics=len(counts), partitions=len(partitions), to_end=to_end, records_to_end=pending)
         writer = RecordingWriter(out, manifest, what="--out")
         with interrupt.deferred() as stop, writer:  # a signal while the file is being finished is deferred too
             source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, stop, tracker)
