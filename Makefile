@@ -20,6 +20,7 @@ PYTHON_PATH_TESTS := SIGMA_NATIVE=0 $(PY) -m pytest -m "not native" tests/unit/t
 DEMO_CASES ?= 10000
 DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
+BENCH ?=
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 ENGINE ?= docker
 
@@ -111,8 +112,8 @@ else
 	@echo "$(NO_CARGO) not checked (rustfmt, clippy)" >&2
 endif
 
-bench: kafka ## Benchmarks: ratios against baselines measured in the same run
-	$(PY) -m bench.run
+bench: kafka ## Benchmarks: ratios against baselines measured in the same run (one: BENCH=validator)
+	$(PY) -m bench.run $(BENCH)
 
 compat: venv ## Check the schema catalogue against origin/main (falls back to HEAD)
 	$(SIGMA) schemas check --against $$(git rev-parse --verify -q origin/main >/dev/null && echo origin/main || echo HEAD)

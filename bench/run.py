@@ -1,7 +1,9 @@
 """``make bench``: run every ``bench/bench_*.py`` against one broker and print their tables.
 
 Each benchmark measures its own baseline in the same run and prints ratios, so results stay
-comparable on a shared, noisy machine. ``--quick`` passes through for a short smoke run.
+comparable on a shared, noisy machine. ``--quick`` passes through for a short smoke run. Names on the
+command line select benchmarks, with or without the ``bench_`` prefix (``python -m bench.run validator``,
+``make bench BENCH=validator``); an unknown name is an error rather than a run of nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    """Run all benchmarks (or those named on the command line); non-zero if any crashed."""
+    """Run all benchmarks (or those named on the command line); non-zero if any crashed or a name is unknown."""
     quick = "--quick" in argv
-    names = [a for a in argv if not a.startswith("-")]
-    modules = sorted(p.stem for p in HERE.glob("bench_*.py") if not names or p.stem in names)
+    known = sorted(p.stem for p in HERE.glob("bench_*.py"))
+    given = {a: a if a.startswith("bench_") else f"bench_{a}" for a in argv if not a.startswith("-")}
+    wanted = set(given.values())
+    unknown = sorted(name for name, module in given.items() if module not in known)
+    if unknown:
+        choices = ", ".join(m.removeprefix("bench_") for m in known)
+        print(f"bench.run: error: no benchmark named {', '.join(unknown)}: choose from {choices}", file=sys.stderr)
+        return 2
+    modules = [m for m in known if not wanted or m in wanted]
     failed: list[str] = []
     with bench_cluster() as bootstrap:
         env = {**os.environ, "SIGMA_BOOTSTRAP_SERVERS": bootstrap}

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -23,6 +24,7 @@ from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
 from runtime import clients, interrupt
 from runtime.errors import MissingTopicError, UsageError
+from runtime.outage import Outage
 from runtime.progress import Silent, Tracker
 from runtime.settings import Settings
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS
@@ -41,13 +43,14 @@ class RecordSummary:
 
 
 def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: int | None,
-          stop: interrupt.StopRequest, tracker: Tracker) -> Iterator[ConsumedRecord]:
-    """Records as they arrive until a stop is requested; with ``until_ms``, until that moment is past and the
-    partitions are caught up. Each time it catches up it says so, once, with the records so far."""
+          stop: interrupt.StopRequest, tracker: Tracker, outage: Outage) -> Iterator[ConsumedRecord]:
+    """Records as they arrive until a stop is requested, an outage waited out; with ``until_ms``, until that
+    moment is past and the partitions are caught up. Each time it catches up it says so, once, with the records
+    so far."""
     waiting = False
     count = 0
     while not stop.requested:
-        polled = consumer.poll(timeout_ms=200)
+        polled = outage.call(partial(consumer.poll, timeout_ms=200), "reading the topics", answered=False)
         for batch in polled.values():
             count += len(batch)
             for msg in batch:
@@ -60,9 +63,14 @@ def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: i
             tracker.status("caught up, waiting")
             log.info("caught up, waiting for new records", records=count, partitions=len(partitions))
         if until_ms is not None and time.time() * 1000 > until_ms:
-            end = consumer.end_offsets(partitions)
-            if all(consumer.position(tp) >= end[tp] for tp in partitions):
+            end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
+            if outage.call(partial(_at, consumer, end), "reading positions"):
                 return
+
+
+def _at(consumer: KafkaConsumer, end: dict[TopicPartition, int]) -> bool:
+    """Whether every partition's position has reached its offset in ``end``."""
+    return all(consumer.position(tp) >= stop for tp, stop in end.items())
 
 
 def _caught_up(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> bool:
@@ -132,7 +140,8 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
         log.info("recording", topics=len(counts), partitions=len(partitions), to_end=to_end, records_to_end=pending)
         writer = RecordingWriter(out, manifest, what="--out")
         with interrupt.deferred() as stop, writer:  # a signal while the file is being finished is deferred too
-            source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, stop, tracker)
+            source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, stop, tracker,
+                                                                   Outage(settings))
             for item in source:
                 if until_ms is None or item.timestamp <= until_ms:
                     writer.write(item)

@@ -20,10 +20,11 @@ from kafka.structs import OffsetAndMetadata
 from consumers import redrive_progress as progress
 from consumers.bounded import existing_partitions, read_until
 from consumers.deadletters import Group, group_of, header_text
-from consumers.dlq import REDRIVE_COUNT, original_headers
+from consumers.dlq import REDRIVE_COUNT, TRUNCATED, original_headers
 from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.errors import SigmaError
+from runtime.poison import UNREADABLE
 from runtime.settings import Settings
 from schemas import topics
 
@@ -95,6 +96,12 @@ def redrive_count(record: ConsumedRecord) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def whole(record: ConsumedRecord) -> bool:
+    """Whether the letter holds the original record: not one stored truncated (``dlq_truncated``) nor the
+    bytes of a batch that could not be read (``unreadable-batch``); those are refused, never sent back."""
+    return record.header(TRUNCATED) is None and header_text(record, "dlq_error_code") != UNREADABLE
+
+
 def _one(record: ConsumedRecord, producer: Any, summary: RedriveSummary, keep: Callable[[ConsumedRecord], bool],
          max_redrives: int, failures: list[str]) -> bool:
     """Send (or, in a dry run, count) one dead letter; refuse it past the redrive limit.
@@ -110,7 +117,7 @@ def _one(record: ConsumedRecord, producer: Any, summary: RedriveSummary, keep: C
         summary.skipped += 1
         return False
     count = redrive_count(record)
-    if count is None or count >= max_redrives:
+    if count is None or count >= max_redrives or not whole(record):
         summary.refused[group] += 1
         return True
     summary.sent[group] += 1

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from consumers.recording import RecordingError, read_manifest, read_recording
 from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.errors import SigmaError, UsageError
+from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from runtime.topics import apply_topics
@@ -98,7 +100,8 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
         summary.warnings = _retention_warnings(settings, list(targets.values()), oldest)
         for warning in summary.warnings:
             warn(warning)
-    producer = clients.producer(settings)
+    producer = clients.producer(settings, **clients.patient(settings))  # waits out an outage (runtime.outage)
+    outage = Outage(settings)
     errors: list[str] = []
 
     def failed(exc: BaseException) -> None:
@@ -127,9 +130,10 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
                 pause = started + (record.timestamp - first_ts) / 1000 / speed - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
-            future: Any = producer.send(targets[record.topic], key=record.key, value=record.value,
-                                        headers=record.headers, partition=record.partition,
-                                        timestamp_ms=record.timestamp if preserve_timestamps else None)
+            future: Any = outage.call(partial(
+                producer.send, targets[record.topic], key=record.key, value=record.value, headers=record.headers,
+                partition=record.partition, timestamp_ms=record.timestamp if preserve_timestamps else None),
+                f"sending to {targets[record.topic]}")
             future.add_errback(failed)
             summary.sent[targets[record.topic]] += 1
             if tracker is not None:

@@ -4,11 +4,13 @@ Real partner systems can use it as is: ``Publisher(settings).publish(event)`` fo
 ``flush()`` for the delivery report. The model has validated the event (schema and owning partner)
 when it was built; the codec encodes it, the envelope adds the CloudEvents headers and the case key.
 
-Delivery: an idempotent kafka-python producer (acks=all, bounded retries, from ``runtime.clients``).
-Each send registers an errback, so a record that finally cannot be delivered is counted with its reason;
-:meth:`DeliveryReport.raise_for_failures` turns any such count into an error — nothing is dropped
-silently. The Kafka record timestamp is the wall clock at send (kafka-python's default), so topic
-retention never deletes a freshly simulated history; simulated times live in the payload.
+Delivery: an idempotent kafka-python producer (acks=all, from ``runtime.clients``) that waits out a cluster
+outage: it retries each record until ``SIGMA_OUTAGE_GIVE_UP`` has passed for it, and a send that blocks
+(the buffer full during an outage) is retried with backoff (``runtime.outage``). Each send registers an
+errback, so a record that finally cannot be delivered is counted with its reason;
+:meth:`DeliveryReport.raise_for_failures` turns any such count into an error — nothing is dropped silently.
+The Kafka record timestamp is the wall clock at send (kafka-python's default), so topic retention never
+deletes a freshly simulated history; simulated times live in the payload.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -24,13 +27,15 @@ from kafka.partitioner import DefaultPartitioner
 
 from runtime import clients
 from runtime.errors import SigmaError
+from runtime.outage import Outage
 from runtime.settings import Settings
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
 from schemas.events import ChainEvent
 
-FLUSH_TIMEOUT_S = 120.0
-"""Longer than the producer's delivery timeout, so every record has failed or succeeded by then."""
+FLUSH_MARGIN_S = 60.0
+"""Added to the give-up time (the producer's delivery timeout) for a flush, so every record has failed or
+succeeded by then."""
 
 
 class Outgoing(NamedTuple):
@@ -136,7 +141,9 @@ class Publisher:
         self._settings = settings
         self.topic_prefix = settings.topic_prefix if topic_prefix is None else topic_prefix
         self._encode = Encoder(self.topic_prefix)
-        self._producer = clients.producer(settings, partitioner=KeyCachingPartitioner(), **producer_overrides)
+        self._producer = clients.producer(settings, partitioner=KeyCachingPartitioner(),
+                                          **{**clients.patient(settings), **producer_overrides})
+        self._outage = Outage(settings)
         self._report = DeliveryReport()
         self._lock = threading.Lock()
 
@@ -147,7 +154,8 @@ class Publisher:
     def send(self, record: Outgoing) -> None:
         """Send one encoded record; a record the producer refuses outright is an error at once."""
         try:
-            future = self._producer.send(record.topic, value=record.value, key=record.key, headers=record.headers)
+            future = self._outage.call(partial(self._producer.send, record.topic, value=record.value, key=record.key,
+                                               headers=record.headers), f"sending to {record.topic}")
         except KafkaError as exc:
             raise SigmaError(f"cannot publish to {record.topic}: {type(exc).__name__}",
                              fix="check that the topic exists (`sigma topics apply`) and the cluster is up") from exc
@@ -162,8 +170,9 @@ class Publisher:
             self._report.failed += 1
             self._report.reasons[reason] += 1
 
-    def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> DeliveryReport:
+    def flush(self, timeout: float | None = None) -> DeliveryReport:
         """Wait until every record sent so far is delivered or failed; the report so far."""
+        timeout = self._settings.outage_give_up + FLUSH_MARGIN_S if timeout is None else timeout
         try:
             self._producer.flush(timeout=timeout)
         except KafkaError as exc:

@@ -8,12 +8,15 @@ set the project uses that cluster and starts nothing; otherwise it talks to the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECURITY_PROTOCOLS: tuple[str, ...] = get_args(SecurityProtocol)
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,13 @@ class Settings(BaseSettings):
     broker_heap: str = Field(default="512m", description="Maximum JVM heap of the embedded broker.")
     broker_start_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for the broker.")
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a cluster to answer.")
+    outage_give_up: float = Field(
+        default=300.0, gt=0, description="Seconds a running command waits out a cluster outage before it gives up."
+    )
+    eviction_grace_hours: float = Field(
+        default=168.0, ge=0,
+        description="Event-time hours the validator keeps a closed (or never handed over) case; 0 keeps every case.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
     topic_prefix: str = Field(default="", description="Prefix for every chain topic (sandboxes).")
@@ -52,6 +62,23 @@ class Settings(BaseSettings):
         copy = self.model_copy(update={"topic_prefix": prefix})
         copy._context_file = file
         return copy
+
+    security_protocol: SecurityProtocol | None = Field(
+        default=None, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; unset: the embedded broker's "
+        "(SASL_SSL unless it was started with --insecure), PLAINTEXT for an existing cluster.",
+    )
+    sasl_mechanism: SaslMechanism = Field(default="SCRAM-SHA-512", description="SASL mechanism.")
+    sasl_username: str | None = Field(default=None, description="SASL user (default: the --as principal).")
+    sasl_password: SecretStr | None = Field(default=None, description="SASL password (prefer the file).")
+    sasl_password_file: Path | None = Field(default=None, description="File holding the SASL password.")
+    ssl_cafile: Path | None = Field(default=None, description="CA certificate (PEM) that signed the brokers'.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (PEM) for mutual TLS.")
+    ssl_keyfile: Path | None = Field(default=None, description="Private key (PEM) of the client certificate.")
+    principal: str | None = Field(
+        default=None, description="Principal to act as on the embedded broker (--as); its password is "
+        "read from the broker's data folder.",
+    )
+    insecure: bool = Field(default=False, description="Run the embedded broker (and talk to it) in plaintext.")
 
     @field_validator("bootstrap_servers")
     @classmethod

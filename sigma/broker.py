@@ -21,11 +21,12 @@ DataDirOpt = typer.Option(None, "--data-dir", help="Broker data folder (default 
 def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None) -> object:
     from runtime.broker.distribution import libs_dir
     from runtime.broker.embedded import EmbeddedBroker
+    from schemas.access import PRINCIPALS
 
     s = get_settings(ctx)
     p = port or s.broker_port
     return EmbeddedBroker(port=p, data_dir=data_dir or s.broker_data_dir(p), libs=libs_dir(s.kafka_dir.resolve()),
-                          heap=s.broker_heap)
+                          heap=s.broker_heap, secured=not s.insecure, principals=PRINCIPALS)
 
 
 def _external_note(ctx: typer.Context) -> bool:
@@ -58,7 +59,9 @@ def start(
     s = get_settings(ctx)
     ensure_resolved(s.kafka_dir, s.kafka_pom)
     status = broker.start(timeout=timeout or get_settings(ctx).broker_start_timeout)
-    typer.echo(f"started: {status.bootstrap} (pid {status.pid}, data {status.data_dir}, log {broker.log_file})")
+    mode = "SASL_SSL, `sigma credentials PRINCIPAL` for a client" if broker.secured else "plaintext, insecure"
+    typer.echo(f"started: {status.bootstrap} ({mode}; pid {status.pid}, data {status.data_dir}, "
+               f"log {broker.log_file})")
 
 
 @broker_app.command()

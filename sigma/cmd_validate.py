@@ -42,7 +42,8 @@ def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
 
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
-                        dead_letters=engine.rejection_summary(), simulation=simulation)
+                        dead_letters=engine.rejection_summary(), unknown_cases=engine.unknown_cases(),
+                        simulation=simulation)
 
 
 def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
@@ -114,7 +115,8 @@ def validate(
         from validator.offline import recorded_prefix, validate_recording
 
         prefix = recorded_prefix(from_file, settings.topic_prefix)
-        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix)
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix,
+                        eviction_grace_hours=settings.eviction_grace_hours or None)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:

@@ -7,13 +7,14 @@ schema), 2 usage or input error. Expected errors print one line, ``sigma: error:
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, NoReturn
 
 import typer
 
 from runtime import __version__
 from runtime.errors import MissingTopicError, SigmaError, UsageError
-from runtime.settings import Settings
+from runtime.settings import SaslMechanism, SecurityProtocol, Settings
 from sigma import broker
 
 app = typer.Typer(
@@ -48,6 +49,28 @@ def root(
     log_format: Literal["auto", "json", "console"] | None = typer.Option(
         None, "--log-format", help="auto: console on a terminal, JSON lines otherwise (env SIGMA_LOG_FORMAT)."
     ),
+    principal: str | None = typer.Option(
+        None, "--as", help="Act as this principal of the embedded broker (env SIGMA_PRINCIPAL, default admin)."
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Plaintext without authentication, for local experiments (env SIGMA_INSECURE)."
+    ),
+    security_protocol: SecurityProtocol | None = typer.Option(
+        None, "--security-protocol", help="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (env SIGMA_SECURITY_PROTOCOL)."
+    ),
+    sasl_mechanism: SaslMechanism | None = typer.Option(
+        None, "--sasl-mechanism", help="SASL mechanism (env SIGMA_SASL_MECHANISM, default SCRAM-SHA-512)."
+    ),
+    sasl_username: str | None = typer.Option(None, "--sasl-username", help="SASL user (env SIGMA_SASL_USERNAME)."),
+    sasl_password_file: Path | None = typer.Option(
+        None, "--sasl-password-file", help="File with the SASL password (env SIGMA_SASL_PASSWORD_FILE; "
+        "SIGMA_SASL_PASSWORD also works, there is no password flag so it never shows in ps)."
+    ),
+    ssl_cafile: Path | None = typer.Option(None, "--ssl-cafile", help="CA certificate, PEM (env SIGMA_SSL_CAFILE)."),
+    ssl_certfile: Path | None = typer.Option(
+        None, "--ssl-certfile", help="Client certificate, PEM (env SIGMA_SSL_CERTFILE)."
+    ),
+    ssl_keyfile: Path | None = typer.Option(None, "--ssl-keyfile", help="Client key, PEM (env SIGMA_SSL_KEYFILE)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """Configure settings and logging once for the whole invocation."""
@@ -57,7 +80,11 @@ def root(
     from runtime.settings import load_settings
 
     global _settings
-    flags = {"bootstrap_servers": bootstrap_servers, "log_level": log_level, "log_format": log_format}
+    flags = {"bootstrap_servers": bootstrap_servers, "log_level": log_level, "log_format": log_format,
+             "principal": principal, "insecure": insecure or None, "security_protocol": security_protocol,
+             "sasl_mechanism": sasl_mechanism, "sasl_username": sasl_username,
+             "sasl_password_file": sasl_password_file, "ssl_cafile": ssl_cafile, "ssl_certfile": ssl_certfile,
+             "ssl_keyfile": ssl_keyfile}
     try:
         settings = load_settings(**flags)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from runtime.broker.distribution import ensure_resolved
 from runtime.broker.embedded import EmbeddedBroker, free_port
@@ -33,9 +34,45 @@ class KafkaCluster:
     bootstrap: str
     broker: EmbeddedBroker | None
 
-    def settings(self, **overrides: object) -> Settings:
-        """Settings pointing at this cluster."""
-        return load_settings(bootstrap_servers=self.bootstrap, **overrides)
+    @property
+    def secured(self) -> bool:
+        return self.broker is not None and self.broker.secured
+
+    def security(self, principal: str = "admin") -> dict[str, Any]:
+        """Security settings of ``principal`` on this cluster (none for a plaintext one)."""
+        if self.broker is None or not self.broker.secured:
+            return {}
+        return {"security_protocol": "SASL_SSL", "sasl_username": principal,
+                "sasl_password": self.broker.secrets.password(principal), "ssl_cafile": self.broker.secrets.ca_pem}
+
+    def settings(self, *, principal: str = "admin", **overrides: Any) -> Settings:
+        """Settings pointing at this cluster, logged in as ``principal`` when it is secured."""
+        return load_settings(bootstrap_servers=self.bootstrap, **{**self.security(principal), **overrides})
+
+    def env(self, principal: str = "admin") -> dict[str, str]:
+        """The same as ``SIGMA_*`` environment variables, for the CLI run as a subprocess."""
+        env = {"SIGMA_BOOTSTRAP_SERVERS": self.bootstrap}
+        for name, value in self.security(principal).items():
+            env[f"SIGMA_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        return env
+
+    def librdkafka(self, principal: str = "admin") -> dict[str, str]:
+        """confluent-kafka's configuration for ``principal`` (an independent client)."""
+        from runtime.security import client_security
+
+        return {"bootstrap.servers": self.bootstrap, **client_security(self.settings(principal=principal)).properties()}
+
+
+def new_broker(folder: Path, *, secured: bool) -> EmbeddedBroker:
+    """An embedded broker (not started) in ``folder/broker-<port>`` on a free port, so that ``SIGMA_HOME=folder``
+    and ``SIGMA_BROKER_PORT=<port>`` point the CLI at it; whoever starts it stops it, whatever happens."""
+    from schemas.access import PRINCIPALS
+
+    settings = Settings()
+    libs = ensure_resolved(settings.kafka_dir, settings.kafka_pom)
+    port = free_port()
+    return EmbeddedBroker(port=port, data_dir=folder / f"broker-{port}", libs=libs,
+                          properties=TEST_BROKER_PROPERTIES, secured=secured, principals=PRINCIPALS)
 
 
 TEST_BROKER_PROPERTIES = {"log.retention.check.interval.ms": "1000"}
@@ -50,10 +87,20 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     if external:
         yield KafkaCluster(external, None)
         return
-    settings = Settings()
-    libs = ensure_resolved(settings.kafka_dir, settings.kafka_pom)
-    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("kafka"), libs=libs,
-                            properties=TEST_BROKER_PROPERTIES)
+    yield from _running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
+
+
+@pytest.fixture(scope="session")
+def secured_cluster(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    """A secured embedded broker (TLS, SCRAM, deny by default): the session's when it is one, else our own."""
+    if kafka_cluster.secured:
+        yield kafka_cluster
+        return
+    yield from _running(new_broker(tmp_path_factory.mktemp("secured"), secured=True))
+
+
+def _running(broker: EmbeddedBroker) -> Iterator[KafkaCluster]:
+    """Start the broker, hand it out, and stop it afterwards whatever happened."""
     try:
         broker.start(timeout=180)
         yield KafkaCluster(broker.bootstrap, broker)

@@ -8,13 +8,16 @@ replay in another order across partitions, judges the same.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable
+import zlib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from consumers.records import ConsumedRecord
+from runtime.poison import PoisonHeaders
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
 from schemas.errors import CodecError
@@ -31,6 +34,8 @@ class RecordLike(Protocol):
 
     @property
     def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
     @property
     def key(self) -> bytes | None: ...
     @property
@@ -51,32 +56,53 @@ class Rejection:
 
 @dataclass
 class Counters:
-    """Every consumed record is either processed or dead-lettered: consumed == processed + dead_lettered."""
+    """Every consumed record is processed, a duplicate of one processed before, or dead-lettered:
+    consumed == processed + duplicates + dead_lettered."""
 
     consumed: int = 0
     processed: int = 0
+    duplicates: int = 0
     dead_lettered: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {"consumed": self.consumed, "processed": self.processed, "dead_lettered": self.dead_lettered}
+        return {"consumed": self.consumed, "processed": self.processed, "duplicates": self.duplicates,
+                "dead_lettered": self.dead_lettered}
+
+
+def event_hash(event_id: str) -> int:
+    """A stable 64-bit hash of an event id (CRC-32 and Adler-32 side by side: two C calls, the same in
+    every process, unlike ``hash``, so a snapshot's hashes still match after a restart)."""
+    raw = event_id.encode()
+    return zlib.crc32(raw) << 32 | zlib.adler32(raw)
 
 
 @dataclass
 class EngineState:
-    """Everything a snapshot must hold to resume exactly: dossiers, counters, watermark."""
+    """Everything a snapshot must hold to resume exactly: dossiers, counters, watermark, and what eviction
+    keeps of the cases it dropped."""
 
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     watermark: datetime | None = None
     rejections: dict[str, int] = field(default_factory=dict)
+    progress: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    """Per (topic, partition): the latest ``recorded_at`` read from it (how far it is in event time)."""
+    due: list[tuple[datetime, str]] = field(default_factory=list)
+    """Heap of (when a case may next be evictable, case key)."""
+    evicted: dict[str, Verdict] = field(default_factory=dict)
+    """The verdicts of evicted checked cases, for the report (one small object instead of the dossier)."""
+    evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
+    """Evicted cases that were never handed over, and their events."""
 
 
 class Engine:
     """Builds dossiers from records and judges them at their checkpoint."""
 
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
-                 state: EngineState | None = None) -> None:
+                 state: EngineState | None = None, eviction_grace_hours: float | None = None) -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
+        self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
+        """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
         self.prefix = topic_prefix
         self.state = state or EngineState()
         self._deserializer = Deserializer()
@@ -85,18 +111,25 @@ class Engine:
         """Per subject: the partners that may produce it and its topic."""
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
-        """Take one record: returns (case key touched, None) or (None, rejection to dead-letter)."""
+        """Take one record: returns (case key touched, None), (None, rejection to dead-letter), or (None, None)
+        for a duplicate: an event whose id and value this case already holds (re-delivered or re-sent)."""
         counters = self.state.counters
         counters.consumed += 1
         case, rejection = self._apply(record)
         if rejection is None:
-            counters.processed += 1
+            if case is None:
+                counters.duplicates += 1
+            else:
+                counters.processed += 1
         else:
             counters.dead_lettered += 1
             self.state.rejections[rejection.code] = self.state.rejections.get(rejection.code, 0) + 1
         return case, rejection
 
     def _apply(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
+        headers = record.headers
+        if headers.__class__ is PoisonHeaders:  # what kafka-python could not read (runtime.poison)
+            return None, Rejection("decode", headers.code, headers.reason)
         if not record.key:
             return None, Rejection("validate", "no-key", "record has no key (the case key is required)")
         try:
@@ -125,13 +158,80 @@ class Engine:
                                    f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
         if record.topic != topic:
             return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
+        event = event_hash(data["event_id"])
+        digest = zlib.crc32(record.value or b"")
+        recorded = data["recorded_at"]
         if dossier is None:
             dossier = dossiers[case] = Dossier(case)
-        dossier.add(decoded.subject, data)
-        recorded = data["recorded_at"]
+            if self.grace is not None:
+                heapq.heappush(self.state.due, (recorded + self.grace, case))
+        else:
+            kept = dossier.digest_of(event)
+            if kept == digest:
+                return None, None
+            if kept is not None:
+                return None, Rejection("semantic", "event-id-conflict",
+                                       "an event with this id and other content was processed before", "$.event_id")
+        dossier.add(decoded.subject, data, event, digest)
         if self.state.watermark is None or recorded > self.state.watermark:
             self.state.watermark = recorded
+        if self.grace is not None:
+            where = (record.topic, record.partition)
+            seen = self.state.progress.get(where)
+            if seen is None or recorded > seen:
+                self.state.progress[where] = recorded
         return case, None
+
+    def evict(self, pending: Collection[tuple[str, int]]) -> list[str]:
+        """Drop the dossiers of cases closed, or never handed over, a grace period ago; returns their keys.
+
+        ``pending``: the (topic, partition) pairs that may still deliver records (online: those not at their
+        end). "Ago" is measured against the slowest of them: a case is dropped only once every partition that
+        may still hold one of its events has moved a grace period past its last event (none is dropped while
+        a pending partition has not delivered anything yet). Partitions are written in event-time order, so
+        an event for a dropped case can then only be one recorded more than a grace period late. The verdict
+        of a dropped checked case is kept for the report, so evicting changes no report; memory holds the
+        open cases and one small verdict per checked case.
+        """
+        if self.grace is None:
+            return []
+        progress = self.state.progress
+        if any(where not in progress for where in pending):
+            return []
+        horizon = min((progress[where] for where in pending), default=self.state.watermark)
+        state, dropped = self.state, []
+        while horizon is not None and state.due and state.due[0][0] <= horizon:
+            _, case = heapq.heappop(state.due)
+            dossier = state.dossiers.get(case)
+            if dossier is None:
+                continue
+            assert dossier.last_recorded is not None  # a dossier holds at least one event
+            if dossier.last_recorded + self.grace > horizon:  # touched since: look again a grace period later
+                heapq.heappush(state.due, (dossier.last_recorded + self.grace, case))
+            elif dossier.of("case_closed") or not dossier.of("case_handed_over"):
+                dropped.append(case)
+                self._drop(dossier)
+            else:  # open: look again a grace period later
+                heapq.heappush(state.due, (horizon + self.grace, case))
+        return dropped
+
+    def reschedule(self) -> None:
+        """Look at every case for eviction again (after a snapshot was restored, maybe with another grace)."""
+        if self.grace is not None:
+            grace = self.grace
+            self.state.due = [(d.last_recorded + grace, case) for case, d in self.state.dossiers.items()
+                              if d.last_recorded is not None]
+            heapq.heapify(self.state.due)
+
+    def _drop(self, dossier: Dossier) -> None:
+        if not dossier.of("case_handed_over"):
+            self.state.evicted_unknown["cases"] += 1
+            self.state.evicted_unknown["events"] += dossier.count
+        else:
+            verdict = self.verdict(dossier.case)
+            if verdict is not None:
+                self.state.evicted[dossier.case] = verdict
+        del self.state.dossiers[dossier.case]
 
     def verdict(self, case: str) -> Verdict | None:
         """The case's verdict once its checkpoint has passed in event time; None when not (yet) checked."""
@@ -144,9 +244,9 @@ class Engine:
         return judge(s)
 
     def verdicts(self) -> list[Verdict]:
-        """Verdicts of every checked case, sorted by case key (deterministic reports)."""
-        found = (self.verdict(case) for case in sorted(self.state.dossiers))
-        return [v for v in found if v is not None]
+        """Verdicts of every checked case, evicted ones included, sorted by case key (deterministic reports)."""
+        found = [v for v in map(self.verdict, self.state.dossiers) if v is not None]
+        return sorted([*found, *self.state.evicted.values()], key=lambda v: v.case)
 
     def feed(self, records: Iterable[ConsumedRecord]) -> list[tuple[ConsumedRecord, Rejection]]:
         """Process many records (offline use); returns the rejected ones with their reasons."""
@@ -156,6 +256,12 @@ class Engine:
             if rejection is not None:
                 rejected.append((record, rejection))
         return rejected
+
+    def unknown_cases(self) -> dict[str, int]:
+        """Cases with events but no handover (``case_handed_over``), and their events: reported, not judged."""
+        unknown = [d for d in self.state.dossiers.values() if not d.of("case_handed_over")]
+        evicted = self.state.evicted_unknown
+        return {"cases": len(unknown) + evicted["cases"], "events": sum(d.count for d in unknown) + evicted["events"]}
 
     def rejection_summary(self) -> dict[str, Any]:
         """Dead-letter counts per error code."""

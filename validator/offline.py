@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -16,7 +17,7 @@ from validator.heap import LongLivedHeap
 log = structlog.get_logger(__name__)
 
 BATCH = 5000
-"""Records between progress updates and heap settling (as one online poll)."""
+"""Records between progress updates, evictions and heap settling (as one online poll)."""
 
 
 def recorded_prefix(path: Path, fallback: str) -> str:
@@ -41,12 +42,18 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
         log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
                     fix=native.UNUSED.fix)
     heap = LongLivedHeap()
+    ends = _ends(read_manifest(path)) if engine.grace is not None else None
+    open_partitions = set(ends or ())
     pending = 0
     try:
         for record in read_recording(path):
             engine.process(record)
+            if ends is not None and record.offset + 1 >= ends.get((record.topic, record.partition), 0):
+                open_partitions.discard((record.topic, record.partition))
             pending += 1
             if pending == BATCH:
+                if ends is not None:
+                    engine.evict(open_partitions)
                 heap.settle()
                 if tracker is not None:
                     tracker.advance(pending)
@@ -56,3 +63,13 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
     finally:
         heap.release()
     return engine
+
+
+def _ends(manifest: dict[str, Any]) -> dict[tuple[str, int], int] | None:
+    """End offset per (topic, partition) holding records, from a ``sigma record`` manifest; None when the
+    manifest does not say (then nothing is evicted: a partition's end is what tells it holds back nothing)."""
+    try:
+        return {(topic, int(partition)): int(span[1]) for topic, parts in manifest["offsets"].items()
+                for partition, span in parts.items() if int(span[0]) < int(span[1])}
+    except (KeyError, AttributeError, TypeError, ValueError, IndexError):
+        return None

@@ -10,24 +10,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
-from consumers.dlq import DeadLetterWriter
+from consumers.confirmed import ConfirmedSender
+from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
 from runtime import clients
+from runtime.errors import MissingTopicError, SigmaError
+from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas import topics
 from validator import state as snapshots
-from validator.engine import Engine
+from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
-from validator.metrics import ValidatorMetrics
+from validator.metrics import Signature, ValidatorMetrics
 from validator.rules import Verdict, situation
 
 log = structlog.get_logger(__name__)
@@ -71,84 +76,155 @@ class OnlineValidator:
         self.prefix = settings.topic_prefix
         state_dir = options.state_dir or settings.home / "validator"
         self.snapshot_file = snapshots.snapshot_path(state_dir, options.group, self.prefix)
-        self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix)
+        self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix,
+                             eviction_grace_hours=settings.eviction_grace_hours or None)
         self.published: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
         self._last_eval = 0.0
         self.heap = LongLivedHeap()
         self.metrics = options.metrics
+        self.outage = Outage(settings)
+        self._commit_result: Any = None
+        self.sender: ConfirmedSender
 
     def run(self, tracker: Tracker | None = None) -> Engine:
-        """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start)."""
-        consumer = clients.consumer(self.settings, group_id=self.options.group)
-        # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch
-        producer = clients.producer(self.settings, linger_ms=0)
+        """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start).
+
+        Kafka errors never escape as tracebacks: an outage is waited out (``runtime.outage``), a refused
+        dead letter or finding stops the run before its offsets are committed, anything else is one error.
+        """
+        # read_committed: records of aborted transactions never happened, so they are neither judged nor counted
+        consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed")
+        # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
+        # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
+        producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
+                                    **clients.patient(self.settings))
         try:
-            partitions = self._assign(consumer)
-            end = consumer.end_offsets(partitions) if self.options.to_end else {}
-            if end and tracker is not None:
-                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
-            dlq = DeadLetterWriter(producer, self.prefix + topics.DLQ)
-            findings_topic = self.prefix + topics.FINDINGS
-            last_snapshot = time.monotonic()
-            saving: snapshots.Saving | None = None
-            while True:
-                batch = consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS)
-                dirty: set[str] = set()
-                count = 0
-                for records in batch.values():
-                    for msg in records:
-                        case, rejection = self.engine.process(msg)
-                        if rejection is not None:
-                            dlq.send(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code,
-                                     reason=rejection.reason, path=rejection.path)
-                            self.metrics.dead_lettered_one(msg.topic, rejection.code)
-                        elif case is not None:
-                            dirty.add(case)
-                        count += 1
-                if count:
-                    self.heap.settle()
-                    if tracker is not None:
-                        tracker.advance(count)
-                self._dirty |= dirty
-                self.metrics.polled(batch, consumer, self.engine, self.published)
-                done = self.options.to_end and all(consumer.position(tp) >= end[tp] for tp in partitions)
-                snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
-                caught_up = count < self.MAX_RECORDS
-                if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
-                    self._evaluate(self._dirty, producer, findings_topic)
-                    self._dirty = set()
-                    self._last_eval = time.monotonic()
-                if saving is not None and saving.done(wait=done):
-                    self.metrics.snapshot_written()
-                    self._commit(consumer, saving)
-                    saving = None
-                if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
-                    saving = self._snapshot(consumer, producer, partitions)
-                    last_snapshot = time.monotonic()
-                    if done:
-                        saving.done(wait=True)
-                        self.metrics.snapshot_written()
-                        self._commit(consumer, saving, wait=True)
-                        return self.engine
+            return self._run(consumer, producer, tracker)
+        except KafkaError as exc:
+            raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
+                             fix="run again (it resumes at the last snapshot); report it if it persists") from exc
         finally:
             self.heap.release()
-            producer.close()
+            producer.close(timeout=0)
             consumer.close(autocommit=False)
+
+    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None) -> Engine:
+        outage = self.outage
+        partitions = outage.call(lambda: self._assign(consumer), "assigning the chain topics")
+        end = {}
+        if self.options.to_end:
+            end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
+            if tracker is not None:
+                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
+        dlq_topic = self.prefix + topics.DLQ
+        outputs = [dlq_topic] + ([self.prefix + topics.FINDINGS] if self.options.publish_findings else [])
+        for name in outputs:
+            if not outage.call(partial(consumer.partitions_for_topic, name), f"looking up {name}"):
+                raise MissingTopicError(name, consumer.topics(), [t.name for t in topics.ALL_TOPICS])
+        self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
+        last_snapshot = time.monotonic()
+        saving: snapshots.Saving | None = None
+        while True:
+            batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
+                                "reading the chain topics", answered=False)
+            self._heartbeat()
+            dirty: set[str] = set()
+            count = 0
+            for records in batch.values():
+                for msg in records:
+                    case, rejection = self.engine.process(msg)
+                    if rejection is not None:
+                        self._dead_letter(msg, rejection, dlq_topic)
+                        self.metrics.dead_lettered_one(msg.topic, rejection.code)
+                    elif case is not None:
+                        dirty.add(case)
+                    count += 1
+            if count:
+                self.heap.settle()
+                if tracker is not None:
+                    tracker.advance(count)
+            self._dirty |= dirty
+            self.metrics.polled(batch, consumer, self.engine, self.published)
+            done = self.options.to_end and outage.call(
+                lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
+            snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
+            caught_up = count < self.MAX_RECORDS
+            if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
+                self._evaluate(self._dirty)
+                self._dirty = set()
+                self._last_eval = time.monotonic()
+            if saving is not None and saving.done(wait=done):
+                self.metrics.snapshot_written()
+                self._commit(consumer, saving)
+                saving = None
+            if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
+                self._evict(consumer, partitions)
+                saving = self._snapshot(consumer, partitions)
+                last_snapshot = time.monotonic()
+                if done:
+                    saving.done(wait=True)
+                    self.metrics.snapshot_written()
+                    self._commit(consumer, saving, wait=True)
+                    return self.engine
+
+    def _evict(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        """Drop closed cases a grace period old (their findings are published: ``_evaluate`` ran just before).
+
+        A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
+        any case waits there."""
+        positions = self.outage.call(lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions",
+                                     answered=False)
+        pending = {(tp.topic, tp.partition) for tp, at in positions.items()
+                   if (highwater := consumer.highwater(tp)) is None or at < highwater}
+        for case in self.engine.evict(pending):
+            self.published.pop(case, None)
+
+    def _commit_done(self, offsets: Any, result: Any) -> None:
+        """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed.
+
+        The periodic commits are how an idle validator notices an outage (``poll`` itself just returns nothing
+        while the cluster is away): the loop hands their outcome to the outage tracker, which logs it once and
+        gives up after the give-up time."""
+        self.metrics.commit_answered()
+        self._commit_result = result
+
+    def _heartbeat(self) -> None:
+        """Account the last asynchronous commit's outcome to the outage (a refusal only warns: the next snapshot
+        commits again, and a restart seeks to the snapshot's own offsets)."""
+        result, self._commit_result = self._commit_result, None
+        if result is None:
+            return
+        if not isinstance(result, Exception):
+            self.outage.recovered()
+        elif retriable(result):
+            self.outage.failed(result, "committing offsets")
+        else:
+            log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)
+
+    def _dead_letter(self, msg: Any, rejection: Rejection, topic: str) -> None:
+        """Send the record's dead letter (cut to fit, ``consumers.dlq``); confirmed before the next commit."""
+        letter = dead_letter(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code,
+                             reason=rejection.reason, path=rejection.path)
+        self.sender.send(topic, key=letter.key, value=letter.value, headers=letter.headers,
+                         timestamp_ms=letter.timestamp_ms,
+                         origin=f"the dead letter of {msg.topic}/{msg.partition}@{msg.offset}")
 
     def _assign(self, consumer: Any) -> list[TopicPartition]:
         """Assign every partition of every chain topic; resume from the snapshot or start at the beginning."""
         partitions = chain_partitions(consumer, self.prefix)
         consumer.assign(partitions)
-        snap = snapshots.load(self.snapshot_file)
+        snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
+                              topics=snapshots.partition_counts(partitions))
         if snap is not None:
             self.engine.state = snap.state
+            self.engine.reschedule()
             self.published = snap.published
             for tp in partitions:
                 consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
             self._requeue_pending()
-            self.metrics.resumed(self.published.values())
+            self.metrics.resumed([*self.published.values(), *map(_signature, snap.state.evicted.values())])
             log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
         else:
             committed = [tp for tp in partitions if consumer.committed(tp) is not None]
@@ -169,7 +245,7 @@ class OnlineValidator:
         if s is not None:
             heapq.heappush(self._pending, (s.checkpoint, case))
 
-    def _evaluate(self, dirty: set[str], producer: Any, findings_topic: str) -> None:
+    def _evaluate(self, dirty: set[str]) -> None:
         """Publish findings for touched cases past their checkpoint and for cases the watermark just reached."""
         due = set()
         for case in dirty:
@@ -184,24 +260,27 @@ class OnlineValidator:
             verdict = self.engine.verdict(case)
             if verdict is None:
                 continue
-            signature = tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
+            signature = _signature(verdict)
             if self.published.get(case) == signature:
                 continue
             self.metrics.judged(self.published.get(case), signature)
             self.published[case] = signature
             if self.options.publish_findings:
-                producer.send(findings_topic, key=case.encode(), value=_finding_value(verdict),
-                              headers=[("content-type", b"application/json")])
+                self.sender.send(self.prefix + topics.FINDINGS, key=case.encode(), value=_finding_value(verdict),
+                                 headers=[("content-type", b"application/json")], origin=f"the finding of {case}")
 
-    def _snapshot(self, consumer: Any, producer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
-        """Make findings and dead letters durable, then start saving the state with the offsets it covers."""
+    def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
+        """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
+        offset past it is saved), then start saving the state with the offsets it covers."""
         self.metrics.snapshot_started()
         started = time.perf_counter()
-        producer.flush()
+        self.sender.confirm()
         flushed = time.perf_counter()
-        offsets = {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions}
+        offsets = self.outage.call(lambda: {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions},
+                                   "reading positions", answered=False)
         saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
-            self.options.group, self.prefix, offsets, self.engine.state, self.published))
+            self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
+            self.published))
         log.debug("snapshot started", flush_ms=round((flushed - started) * 1000, 1),
                   fork_ms=round((time.perf_counter() - flushed) * 1000, 1), cases=len(self.engine.state.dossiers))
         return saving
@@ -217,15 +296,22 @@ class OnlineValidator:
                    for (topic, partition), offset in saving.offsets.items()}
         self.metrics.commit_started()
         if wait:
-            consumer.commit(offsets)
+            self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
             self.metrics.commit_answered()
         else:
             consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
-    def _commit_done(self, offsets: Any, result: Any) -> None:
-        """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed."""
-        self.metrics.commit_answered()
-        if isinstance(result, Exception):
-            log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)
+
+def _signature(verdict: Verdict) -> Signature:
+    """What a published finding is remembered by: (rule, category, partner, kind) per defect."""
+    return tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
+
+
+def _exists(consumer: Any, topic: str) -> bool | None:
+    """Whether ``topic`` exists, asking the cluster; None when it does not answer."""
+    try:
+        return topic in consumer.topics()
+    except (KafkaError, OSError):
+        return None

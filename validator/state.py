@@ -15,31 +15,38 @@ together), so a child outliving a killed parent cannot make a restart inconsiste
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import pickle
 import re
 import warnings
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
+from kafka import TopicPartition
 
 from runtime.errors import SigmaError
 from validator.engine import EngineState
 
 log = structlog.get_logger(__name__)
 
-FORMAT_VERSION = 2
-"""2: facts keep names and values instead of a dict. A snapshot of another version is not read (the state
-is rebuilt from the earliest offsets, see ``validator.online``)."""
+FORMAT_VERSION = 3
+"""2: facts keep names and values instead of a dict. 3: the snapshot names the partition count of each topic
+it covers. A snapshot of another version is not read (the state is rebuilt from the earliest offsets, see
+``validator.online``)."""
 
 
 @dataclass
 class Snapshot:
-    """What a restart needs: the engine state, the next offset per (topic, partition), published findings."""
+    """What a restart needs: the engine state, the next offset per (topic, partition), published findings,
+    and whose it is: the group, the topic prefix and the topics (with their partition counts) it covers."""
 
     group: str
     prefix: str
+    topics: dict[str, int]
     offsets: dict[tuple[str, int], int]
     state: EngineState
     published: dict[str, tuple[tuple[str, str, str, str], ...]]
@@ -47,16 +54,29 @@ class Snapshot:
 
 
 def snapshot_path(state_dir: Path, group: str, prefix: str) -> Path:
-    """One snapshot file per group and topic prefix."""
+    """One snapshot file per group and topic prefix.
+
+    The readable part may be the same for two pairs (``a.`` + ``b`` and ``a.b`` + nothing, or characters
+    replaced by ``_``); the digest of the exact pair keeps their files apart.
+    """
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{prefix}{group}")
-    return state_dir / f"{safe}.snapshot"
+    digest = hashlib.sha256(f"{prefix}\0{group}".encode()).hexdigest()[:12]
+    return state_dir / f"{safe}-{digest}.snapshot"
 
 
-def load(path: Path) -> Snapshot | None:
-    """The last snapshot, or None when there is none or it is from another format version.
+def partition_counts(partitions: Iterable[TopicPartition]) -> dict[str, int]:
+    """Partitions per topic: what a snapshot records of the topics it covers."""
+    return dict(Counter(tp.topic for tp in partitions))
 
-    A snapshot written by another sigma may not even unpickle (its classes had other fields): that too is
-    "another format version", and the state is rebuilt from the earliest offsets.
+
+def load(path: Path, *, group: str, prefix: str, topics: dict[str, int]) -> Snapshot | None:
+    """The last snapshot of this group, prefix and topics, or None when there is none to resume from.
+
+    A snapshot of another format version, or one written by another sigma that does not even unpickle (its
+    classes had other fields), is ignored with a warning and the state rebuilt from the earliest offsets;
+    so is one covering other topics or fewer partitions (partitions added since are read from their start).
+    A snapshot of another group or prefix is an error: it is someone else's state, and merging it would
+    mix two streams.
     """
     if not path.is_file():
         return None
@@ -70,6 +90,14 @@ def load(path: Path) -> Snapshot | None:
     if not isinstance(snap, Snapshot) or snap.version != FORMAT_VERSION:
         log.warning("snapshot of another format version; rebuilding state", snapshot=str(path),
                     version=getattr(snap, "version", None), expected=FORMAT_VERSION)
+        return None
+    if (snap.group, snap.prefix) != (group, prefix):
+        raise SigmaError(f"snapshot {path} belongs to group {snap.group!r} with topic prefix {snap.prefix!r}, not "
+                         f"group {group!r} with prefix {prefix!r}",
+                         fix="move it away, or give the --state-dir, --group and SIGMA_TOPIC_PREFIX it was written for")
+    if set(snap.topics) != set(topics) or any(topics[t] < n for t, n in snap.topics.items()):
+        log.warning("snapshot covers other topics than this validator reads; rebuilding state", snapshot=str(path),
+                    snapshot_topics=sorted(snap.topics), topics=sorted(topics))
         return None
     return snap
 

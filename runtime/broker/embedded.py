@@ -4,10 +4,16 @@ The broker is a real Apache Kafka (``kafka.Kafka`` from the resolved jars), not 
 project claims about Kafka is tested against it. State lives in one data folder so that a stop and a
 start keep topics, offsets and logs:
 
-* ``sigma-broker.json`` — cluster id and controller port chosen when storage was formatted
+* ``sigma-broker.json`` — cluster id, ports and whether the broker is secured, chosen when storage was formatted
+* ``security/`` — the local CA, the broker's key and the principals' passwords (``runtime.broker.secrets``)
 * ``server.properties`` — written on every start from the chosen ports
 * ``broker.pid`` — the running JVM
 * ``kraft-logs/`` — Kafka's log dirs; ``logs/server.log`` — the broker's own log
+
+Secured (the default): clients reach a SASL_SSL listener and log in with SCRAM-SHA-512 (credentials added
+when storage is formatted); the controller and inter-broker listeners accept only the broker's own
+certificate (mutual TLS). The StandardAuthorizer denies what no ACL allows; only ``admin`` and the broker
+itself are super users. ``secured=False`` keeps the plaintext broker for local experiments.
 """
 
 from __future__ import annotations
@@ -23,14 +29,16 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
 from runtime import outputs
+from runtime.broker.secrets import ADMIN, BROKER_CN, SCRAM_MECHANISM, BrokerSecrets, write_private
 from runtime.errors import SigmaError, UsageError
+from runtime.probe import answers
 
 log = structlog.get_logger(__name__)
 MAIN_CLASS = "kafka.Kafka"
@@ -97,20 +105,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(port: int, timeout: float = 1.0) -> bool:
-    """True when a Kafka broker on the port answers an ApiVersions request."""
-    # ApiVersions v0: size, api_key=18, api_version=0, correlation_id=1, client_id="sigma"
-    body = (18).to_bytes(2, "big") + (0).to_bytes(2, "big") + (1).to_bytes(4, "big")
-    body += len(b"sigma").to_bytes(2, "big") + b"sigma"
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.sendall(len(body).to_bytes(4, "big") + body)
-            head = sock.recv(10)
-    except OSError:
-        return False
-    return len(head) >= 10 and int.from_bytes(head[4:8], "big") == 1 and head[8:10] == b"\x00\x00"
-
-
 def _alive(pid: int) -> bool:
     """True when the process exists and is not a zombie."""
     try:
@@ -143,10 +137,15 @@ class EmbeddedBroker:
     """Start, stop and inspect one KRaft broker whose state lives in ``data_dir``."""
 
     def __init__(self, *, port: int, data_dir: Path, libs: Path | None, heap: str = "512m",
-                 properties: Mapping[str, str] | None = None) -> None:
-        """``properties`` are broker settings added to (or overriding) ``server.properties`` at each start."""
+                 properties: Mapping[str, str] | None = None, secured: bool = True,
+                 principals: Sequence[str] = ()) -> None:
+        """``properties`` are broker settings added to (or overriding) ``server.properties`` at each start;
+        ``principals`` get a SCRAM credential (besides ``admin``) when a secured broker's storage is formatted."""
         self.port = port
         self.data_dir = data_dir.resolve()
+        self.secured = secured
+        self.principals = tuple(principals)
+        self.secrets = BrokerSecrets.of(self.data_dir)
         self.libs = libs
         self.heap = heap
         self.properties = dict(properties or {})
@@ -205,7 +204,8 @@ class EmbeddedBroker:
         except SigmaError as exc:
             meta, problem = {}, str(exc)
         cluster = meta.get("cluster_id")
-        running = pid is not None and _answers(self.port)
+        cafile = self.secrets.ca_pem if meta.get("secured") else None
+        running = pid is not None and answers("127.0.0.1", self.port, cafile)
         return BrokerStatus(running, pid, self.bootstrap, self.data_dir, str(cluster) if cluster else None, problem)
 
     def _classpath(self) -> str:
@@ -213,18 +213,40 @@ class EmbeddedBroker:
             raise SigmaError(f"no Kafka jars in {self.libs}", fix="run `make kafka` to resolve them")
         return f"{self.libs}/*"
 
-    def _properties(self, controller_port: int) -> str:
+    def _listeners(self, meta: Mapping[str, str | int]) -> list[str]:
+        """Listener settings: plaintext, or SASL_SSL for clients and mutual TLS between broker and controller."""
+        controller = f"CONTROLLER://127.0.0.1:{meta['controller_port']}"
+        if not meta.get("secured"):
+            return [f"listeners=PLAINTEXT://127.0.0.1:{self.port},{controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"]
+        internal = f"INTERNAL://127.0.0.1:{meta['internal_port']}"
+        return [f"listeners=CLIENT://127.0.0.1:{self.port},{internal},{controller}",
+                f"advertised.listeners=CLIENT://127.0.0.1:{self.port},{internal}",
+                "inter.broker.listener.name=INTERNAL",
+                "listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL",
+                f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+                f"listener.name.client.sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+                f"listener.name.client.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                "listener.name.internal.ssl.client.auth=required",
+                "listener.name.controller.ssl.client.auth=required",
+                "ssl.keystore.type=PEM", f"ssl.keystore.location={self.secrets.keystore}",
+                "ssl.truststore.type=PEM", f"ssl.truststore.location={self.secrets.ca_pem}",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "allow.everyone.if.no.acl.found=false",
+                f"super.users=User:{ADMIN};User:CN={BROKER_CN}"]
+
+    def _properties(self, meta: Mapping[str, str | int]) -> str:
         kraft = self.data_dir / "kraft-logs"
         return "\n".join(
             [
                 "process.roles=broker,controller",
                 "node.id=1",
-                f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                f"controller.quorum.bootstrap.servers=127.0.0.1:{meta['controller_port']}",
+                *self._listeners(meta),
                 "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
                 f"log.dirs={kraft}",
                 "num.partitions=3",
                 "auto.create.topics.enable=false",
@@ -242,22 +264,37 @@ class EmbeddedBroker:
             ]
         )
 
-    def _format(self, java: str, controller_port: int) -> dict[str, str | int]:
-        """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids."""
+    def _format(self, java: str) -> dict[str, str | int]:
+        """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids.
+
+        A secured broker's CA, key and passwords are made first; the SCRAM credentials reach the storage tool
+        through a java argument file (0600, removed at once), never through the process's arguments.
+        """
         cluster_id = new_cluster_id()
+        meta: dict[str, str | int] = {"cluster_id": cluster_id, "controller_port": free_port()}
+        scram: list[str] = []
+        if self.secured:
+            meta |= {"internal_port": free_port(), "secured": 1}
+            if not self.secrets.exists():
+                self.secrets.create(self.principals)
+            scram = self.secrets.scram_arguments()
         props = self.data_dir / "server.properties"
-        outputs.write_text(props, self._properties(controller_port))
-        proc = subprocess.run(
-            [java, "-cp", self._classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-             f"-Dkafka.logs.dir={self.data_dir / 'logs'}", "kafka.tools.StorageTool",
-             "format", "--standalone", "-t", cluster_id, "-c", str(props)],
-            capture_output=True, text=True, check=False,
-        )
+        outputs.write_text(props, self._properties(meta))
+        argfile = self.data_dir / "format.args"
+        write_private(argfile, "\n".join(["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+                                          "-c", str(props), *scram]))
+        try:
+            proc = subprocess.run(
+                [java, "-cp", self._classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+                 f"-Dkafka.logs.dir={self.data_dir / 'logs'}", f"@{argfile}"],
+                capture_output=True, text=True, check=False,
+            )
+        finally:
+            argfile.unlink()
         if proc.returncode != 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
             raise SigmaError(f"formatting Kafka storage failed: {detail[0][:300]}",
                              fix=f"remove {self.data_dir} and retry")
-        meta: dict[str, str | int] = {"cluster_id": cluster_id, "controller_port": controller_port}
         outputs.write_text(self._meta_file, json.dumps(meta))
         return meta
 
@@ -288,15 +325,16 @@ class EmbeddedBroker:
             raise SigmaError(f"port {self.port} on 127.0.0.1 is already in use by another process",
                              fix="choose another with --port (or SIGMA_BROKER_PORT), or stop that process")
         if meta is None:
-            meta = self._format(java, free_port())
-        controller_port = int(meta["controller_port"])
-        if not port_free(controller_port):
-            raise SigmaError(
-                f"controller port {controller_port} of {self.data_dir} is already in use",
-                fix="stop the process holding it, or use a new --data-dir",
-            )
+            meta = self._format(java)
+        self._check_mode(meta)
+        for key in ("controller_port", "internal_port"):
+            if key in meta and not port_free(int(meta[key])):
+                raise SigmaError(
+                    f"{key.split('_')[0]} port {meta[key]} of {self.data_dir} is already in use",
+                    fix="stop the process holding it, or use a new --data-dir",
+                )
         props = self.data_dir / "server.properties"
-        outputs.write_text(props, self._properties(controller_port))
+        outputs.write_text(props, self._properties(meta))
         out = (self.data_dir / "logs" / "stdout.log").open("ab")
         cmd = [java, *JVM_OPTIONS, f"-Xms{self.heap}", f"-Xmx{self.heap}",
                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
@@ -312,12 +350,22 @@ class EmbeddedBroker:
                 self.pid_file.unlink(missing_ok=True)
                 raise SigmaError(f"the broker exited during start-up (code {self._child.returncode}): "
                                  f"{self._last_error()}", fix=f"see {self.log_file}")
-            if _answers(self.port):
+            if answers("127.0.0.1", self.port, self.secrets.ca_pem if self.secured else None):
                 return self.status()
             time.sleep(0.25)
         self.stop()
         raise SigmaError(f"the broker did not answer on {self.bootstrap} within {timeout:g}s",
                          fix=f"see {self.log_file}; raise the wait with --timeout or SIGMA_BROKER_START_TIMEOUT")
+
+    def _check_mode(self, meta: Mapping[str, str | int]) -> None:
+        """A data folder keeps the mode it was formatted in: plaintext data never silently becomes "secured"."""
+        if bool(meta.get("secured")) == self.secured:
+            return
+        if self.secured:
+            raise SigmaError(f"the broker data in {self.data_dir} was made without security (plaintext)",
+                             fix="remove that folder to start a secured broker afresh, or start it with --insecure")
+        raise SigmaError(f"the broker data in {self.data_dir} belongs to a secured broker",
+                         fix="start it without --insecure, or use another --data-dir for a plaintext broker")
 
     def _last_error(self) -> str:
         for path in (self.log_file, self.data_dir / "logs" / "stdout.log"):

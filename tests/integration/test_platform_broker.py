@@ -18,7 +18,8 @@ NO_CLUSTER = ("SIGMA_BOOTSTRAP_SERVERS",)
 @pytest.fixture
 def broker_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A port and data folder for a broker the test starts itself; always stopped afterwards."""
-    port, data = str(free_port()), tmp_path / "broker"
+    port = str(free_port())
+    data = tmp_path / f"broker-{port}"  # where SIGMA_HOME=tmp_path and SIGMA_BROKER_PORT=port find it
     try:
         yield port, data
     finally:
@@ -42,11 +43,11 @@ def test_start_status_stop_and_restart_keeps_data(broker_dir: tuple[str, Path]) 
     up = sigma("broker", "status", *args, drop=NO_CLUSTER)
     assert up.returncode == 0 and f"running: 127.0.0.1:{port}" in up.stdout
 
-    env = {"SIGMA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"}
-    applied = sigma("topics", "apply", env=env)
+    env = {"SIGMA_HOME": str(data.parent), "SIGMA_BROKER_PORT": port}  # the secured broker, as admin
+    applied = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
     assert applied.returncode == 0, applied.stderr
     assert "created  chain.fit-to-fly [6 partitions]" in applied.stdout
-    reapplied = sigma("topics", "apply", env=env)
+    reapplied = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
     assert "exists   chain.fit-to-fly [6 partitions]" in reapplied.stdout
 
     stopped = sigma("broker", "stop", *args, drop=NO_CLUSTER)
@@ -55,7 +56,7 @@ def test_start_status_stop_and_restart_keeps_data(broker_dir: tuple[str, Path]) 
     assert (data / "logs" / "server.log").stat().st_size > 0
 
     assert sigma("broker", "start", *args, drop=NO_CLUSTER).returncode == 0
-    kept = sigma("topics", "apply", env=env)
+    kept = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
     assert "exists   chain.fit-to-fly" in kept.stdout, "topics must survive a stop and start"
 
 

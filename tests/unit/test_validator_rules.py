@@ -19,7 +19,7 @@ AFTER = CHECKPOINT + timedelta(hours=1)
 
 
 def _event(d: Dossier, subject: str, partner: str, at: datetime, **fields: Any) -> None:
-    d.add(subject, {"recorded_at": at, "partner": partner, **fields})
+    d.add(subject, {"recorded_at": at, "partner": partner, **fields}, d.count, 0)
 
 
 def _change(d: Dossier, subject: str, **changes: Any) -> None:
@@ -136,7 +136,7 @@ def test_record_without_key_is_rejected_and_counted() -> None:
     assert rejection is not None and rejection.code == "no-key"
     _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage", []))
     assert rejection is not None and rejection.stage == "decode" and rejection.code == "not-avro"
-    assert engine.state.counters.to_json() == {"consumed": 2, "processed": 0, "dead_lettered": 2}
+    assert engine.state.counters.to_json() == {"consumed": 2, "processed": 0, "duplicates": 0, "dead_lettered": 2}
 
 
 def test_docs_rules_md_is_generated_from_the_rule_table(repo_root: Path) -> None:

@@ -17,9 +17,16 @@ from validator.dossier import Dossier, Fact
 from validator.engine import EngineState
 from validator.heap import LongLivedHeap
 
+TOPICS = {"p.chain.case": 1}
+
 
 def _snapshot(state: EngineState) -> snapshots.Snapshot:
-    return snapshots.Snapshot("g", "p.", {("p.chain.case", 0): 42}, state, {"ck_1": ()})
+    return snapshots.Snapshot("g", "p.", dict(TOPICS), {("p.chain.case", 0): 42}, state, {"ck_1": ()})
+
+
+def _load(path: Path, group: str = "g", prefix: str = "p.",
+          topics: dict[str, int] | None = None) -> snapshots.Snapshot | None:
+    return snapshots.load(path, group=group, prefix=prefix, topics=TOPICS if topics is None else topics)
 
 
 def test_background_snapshot_holds_the_state_as_it_was_when_started(tmp_path: Path) -> None:
@@ -31,7 +38,7 @@ def test_background_snapshot_holds_the_state_as_it_was_when_started(tmp_path: Pa
     state.counters.consumed = 99  # the parent goes on; the snapshot must not see this
     state.dossiers["ck_2"] = Dossier("ck_2")
     assert saving.done(wait=True)
-    loaded = snapshots.load(path)
+    loaded = _load(path)
     assert loaded is not None
     assert loaded.state.counters.consumed == 1 and list(loaded.state.dossiers) == ["ck_1"]
     assert loaded.offsets == saving.offsets == {("p.chain.case", 0): 42}
@@ -53,15 +60,42 @@ def test_a_snapshot_of_an_older_format_is_ignored_with_a_warning(tmp_path: Path)
     path = tmp_path / "v.snapshot"
     path.write_bytes(pickle.dumps(_snapshot(state)))
     with capture_logs() as logs:
-        assert snapshots.load(path) is None
+        assert _load(path) is None
     assert [e["event"] for e in logs] == [
         "snapshot not readable by this sigma (another format version?); rebuilding state"]
     snap = _snapshot(EngineState())
     snap.version = snapshots.FORMAT_VERSION - 1
     path.write_bytes(pickle.dumps(snap))
     with capture_logs() as logs:
-        assert snapshots.load(path) is None
+        assert _load(path) is None
     assert logs[0]["version"] == snapshots.FORMAT_VERSION - 1
+
+
+def test_snapshot_files_of_different_groups_and_prefixes_never_share_a_name(tmp_path: Path) -> None:
+    pairs = [("b", "a."), ("", "a.b"), ("a.b", ""), ("g/1", "p."), ("g_1", "p."), ("g", "p.")]
+    names = {snapshots.snapshot_path(tmp_path, group, prefix) for group, prefix in pairs}
+    assert len(names) == len(pairs)
+    assert snapshots.snapshot_path(tmp_path, "g", "p.") == snapshots.snapshot_path(tmp_path, "g", "p.")
+
+
+def test_a_snapshot_of_another_group_or_prefix_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "v.snapshot"
+    snapshots.save(path, _snapshot(EngineState()))
+    for group, prefix in (("other", "p."), ("g", "q.")):
+        with pytest.raises(SigmaError, match=r"belongs to group 'g' with topic prefix 'p\.'") as caught:
+            _load(path, group, prefix)
+        assert caught.value.fix is not None and "--state-dir" in caught.value.fix
+
+
+def test_a_snapshot_of_other_topics_is_ignored_and_added_partitions_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "v.snapshot"
+    snapshots.save(path, _snapshot(EngineState()))
+    for topics in ({"p.chain.other": 1}, {"p.chain.case": 1, "p.chain.new": 3}, {}):
+        with capture_logs() as logs:
+            assert _load(path, topics=topics) is None
+        assert logs[0]["event"] == "snapshot covers other topics than this validator reads; rebuilding state"
+    grown = _load(path, topics={"p.chain.case": 4})
+    assert grown is not None and grown.offsets == {("p.chain.case", 0): 42}
 
 
 def test_a_failed_background_snapshot_raises_with_its_reason(tmp_path: Path) -> None:

@@ -254,8 +254,18 @@ def _records(ctx: Context) -> str:
                      "</tr>" for name, n in rec.items())
     dead = "".join(f'<tr><td><code>{escape(code)}</code></td><td class="n">{n:,}</td></tr>'
                    for code, n in letters.items())
-    return f"""<p class="muted">{t("Every consumed record is processed or dead-lettered (chain.dlq).",
-                              "Elk gelezen bericht is verwerkt of als onverwerkbaar apart gezet (chain.dlq).")}</p>
+    unknown = ctx.report["unknown_cases"]
+    events, cases = f"{unknown['events']:,}", f"{unknown['cases']:,}"
+    never = "" if not unknown["cases"] else "<p>" + t(
+        f"{events} events for {cases} cases that were never handed over (not judged: check the case keys with the "
+        "sending partners).",
+        f"{events} berichten over {cases} zaken die nooit zijn overgedragen (niet beoordeeld: controleer de "
+        "zaaksleutels met de verzendende partners).") + "</p>"
+    accounted = t("Every consumed record is processed, a duplicate (an event whose id and content were processed "
+                  "before, counted once) or dead-lettered (chain.dlq).",
+                  "Elk gelezen bericht is verwerkt, dubbel ontvangen (eerder verwerkt, één keer geteld) of als "
+                  "onverwerkbaar apart gezet (chain.dlq).")
+    return f"""<p class="muted">{accounted}</p>{never}
 <table><tr><th>{t("records", "berichten")}</th><th class="n">{t("count", "aantal")}</th></tr>{counts}</table>
 {f'<table><tr><th>{t("dead letters by error", "onverwerkbaar per fout")}</th><th class="n">{t("count", "aantal")}'
  f'</th></tr>{dead}</table>' if dead else ""}"""

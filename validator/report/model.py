@@ -24,9 +24,15 @@ def _rate(count: int, total: int) -> float:
 
 def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_hours: float,
                  dead_letters: dict[str, int] | None = None,
+                 unknown_cases: dict[str, int] | None = None,
                  simulation: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report as plain data (what ``--report-json`` writes); with ``simulation`` (the data is simulated:
-    :func:`validator.report.simulation.load_simulation`), the simulator's fidelity table too."""
+    """The report as plain data (what ``--report-json`` writes).
+
+    ``unknown_cases``: cases that received events but were never handed over, and how many events; they
+    cannot be judged (no track, no decision), so they are counted here for someone to look into.
+    ``simulation`` (the data is simulated: :func:`validator.report.simulation.load_simulation`): the
+    simulator's fidelity table.
+    """
     total = len(verdicts)
     defective = sum(1 for v in verdicts if v.defects)
     by_category: Counter[str] = Counter()
@@ -63,6 +69,7 @@ def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_
                    "defects": [d.to_json() for d in v.defects]} for v in verdicts],
         "records": counters.to_json(),
         "dead_letters": dict(sorted((dead_letters or {}).items())),
+        "unknown_cases": unknown_cases or {"cases": 0, "events": 0},
     }
     if simulation is not None:
         report["simulation"] = simulation

@@ -50,10 +50,19 @@ def render(report: dict[str, Any], console: Console | None = None) -> None:
     if report["partners"]:
         out.print("per partner (share of checked cases with a defect attributed to it): " + ", ".join(
             f"{p} {_pct(r).strip()}" for p, r in report["partners"].items()))
-    rec = report["records"]
-    out.print(f"records: {rec['consumed']:,} consumed = {rec['processed']:,} processed + "
-              f"{rec['dead_lettered']:,} dead-lettered")
+    out.print(f"records: {accounting(report)}")
+    unknown = report["unknown_cases"]
+    if unknown["cases"]:
+        out.print(f"[yellow]{unknown['events']:,} events for {unknown['cases']:,} cases never handed over[/yellow] "
+                  "(not judged: check the case keys with the sending partners)")
     simulation = report.get("simulation")
     if simulation is not None:
         out.print(fidelity_table(simulation["fidelity"], title=f"simulated data ({simulation['about']}): each figure "
                                                                "the simulator claims, measured from its stream"))
+
+
+def accounting(report: dict[str, Any]) -> str:
+    """Where every consumed record went (one line, shared by the text and HTML reports)."""
+    rec = report["records"]
+    return (f"{rec['consumed']:,} consumed = {rec['processed']:,} processed + {rec['duplicates']:,} duplicates "
+            f"+ {rec['dead_lettered']:,} dead-lettered")

@@ -1,0 +1,74 @@
+"""Who may do what on the chain's topics, derived from the message book (the ACL plan).
+
+Why derived: the message book already says who produces and who reads each subject; the broker's ACLs
+must say the same, so they are computed from it instead of being written by hand a second time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from schemas.catalogue import Catalogue
+from schemas.events.base import Partner
+from schemas.topics import CHAIN_TOPICS, DLQ, FINDINGS
+
+VALIDATOR = "validator"
+"""The completeness validator: reads every chain topic, writes findings and dead letters."""
+TOOLS = "tools"
+"""The record, replay and redrive tools."""
+ADMIN = "admin"
+"""The operator: a super user (creates topics, sets ACLs); no ACL names it."""
+
+PRINCIPALS: tuple[str, ...] = (*(p.value for p in Partner), VALIDATOR, TOOLS, ADMIN)
+"""One principal per partner, the validator, the tools and the admin."""
+
+
+class Grant(NamedTuple):
+    """One allowed operation: ``principal`` may ``operation`` the ``resource`` named ``name`` (``pattern``:
+    literal, or every name with that prefix)."""
+
+    principal: str
+    resource: Literal["topic", "group"]
+    name: str
+    pattern: Literal["literal", "prefixed"]
+    operation: Literal["read", "write"]
+
+
+ANY_GROUP = "*"
+"""Kafka's wildcard resource name: the validator and the tools choose their consumer group per run."""
+
+
+def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
+    """The grants the message book implies, for the chain topics under ``prefix``.
+
+    A partner reads a topic when it reads a subject on it and writes it when it produces one; its consumer
+    groups are those named ``<partner>.…``. The validator reads every chain topic and writes findings and
+    dead letters; the tools (record, replay, redrive) read everything and write the chain topics and dead
+    letters back. ``admin`` is a super user and needs no grant.
+    """
+    grants: set[Grant] = set()
+    for subject in catalogue.subjects():
+        topic = prefix + subject.topic
+        grants |= {Grant(p.value, "topic", topic, "literal", "read") for p in subject.readers}
+        grants |= {Grant(p.value, "topic", topic, "literal", "write") for p in subject.producers}
+    grants |= {Grant(p.value, "group", f"{p.value}.", "prefixed", "read") for p in Partner}
+    chain = [prefix + t.name for t in CHAIN_TOPICS]
+    grants |= {Grant(VALIDATOR, "topic", t, "literal", "read") for t in chain}
+    grants |= {Grant(VALIDATOR, "topic", prefix + t, "literal", "write") for t in (FINDINGS, DLQ)}
+    grants |= {Grant(TOOLS, "topic", t, "literal", op) for t in [*chain, prefix + DLQ] for op in ("read", "write")}
+    grants |= {Grant(TOOLS, "topic", prefix + FINDINGS, "literal", "read")}
+    grants |= {Grant(who, "group", ANY_GROUP, "literal", "read") for who in (VALIDATOR, TOOLS)}
+    return frozenset(grants)
+
+
+def wider_than_the_book(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Per principal, the subjects a topic-level grant lets it read although the message book does not:
+    subjects with different readers share a topic. Empty once every topic has one audience."""
+    by_topic: dict[str, set[str]] = {}
+    for subject in catalogue.subjects():
+        by_topic.setdefault(subject.topic, set()).update(p.value for p in subject.readers)
+    wider: dict[str, list[str]] = {}
+    for subject in catalogue.subjects():
+        for reader in sorted(by_topic[subject.topic] - {p.value for p in subject.readers}):
+            wider.setdefault(reader, []).append(subject.name)
+    return wider
