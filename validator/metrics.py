@@ -47,7 +47,7 @@ class ValidatorMetrics:
                                      ["topic", "code"], registry=r)
         self.lag = Gauge("sigma_consumer_lag", "Records on the partition not yet consumed (high watermark minus "
                          "position, after the last poll)", ["topic", "partition"], registry=r)
-        self.open_cases = Gauge("sigma_open_cases", "Cases held without a published verdict", registry=r)
+        self.open_cases = Gauge("sigma_open_cases", "Cases held (not evicted) without a published verdict", registry=r)
         self.checked = Gauge("sigma_cases_checked", "Cases judged at their checkpoint", registry=r)
         self.defective = Gauge("sigma_cases_defective", "Checked cases whose latest verdict has a defect",
                                registry=r)

@@ -93,7 +93,9 @@ def test_metrics_match_the_report_and_health_follows_the_loop(kafka_cluster: Kaf
     proc = subprocess.Popen(
         [SIGMA, "validate", "--group", f"g-{uuid.uuid4().hex[:8]}", "--state-dir", str(tmp_path / "state"),
          "--snapshot-interval", "0.5", "--report-json", str(report_file), "--metrics-port", str(port)],
-        env={**os.environ, **env, "SIGMA_LOG_FORMAT": "json"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # every case kept (no eviction), so the open and checked cases add up to the simulated ones
+        env={**os.environ, **env, "SIGMA_LOG_FORMAT": "json", "SIGMA_EVICTION_GRACE_HOURS": "0"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     try:
         wait_for("metrics server", lambda: _serving(port), proc)
