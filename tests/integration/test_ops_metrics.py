@@ -180,3 +180,31 @@ def test_lag_is_the_distance_from_the_high_watermark(kafka_cluster: KafkaCluster
         consumer.close()
     assert metrics.registry.get_sample_value("sigma_consumer_lag", {"topic": topic, "partition": "0"}) == 10 - 3
     assert metrics.registry.get_sample_value("sigma_records_consumed_total", {"topic": topic}) == 3
+
+
+def test_case_figures_come_back_with_the_snapshot(kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
+    """A restarted validator (closed cases evicted, as by default) reports the same case figures as the report."""
+    prefix = f"test-metrics-{uuid.uuid4().hex[:8]}."
+    apply_topics(kafka_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    assert sigma("simulate", "--cases", "300", "--seed", "5", env=env).returncode == 0
+    group, state, report_file = f"g-{uuid.uuid4().hex[:8]}", tmp_path / "state", tmp_path / "report.json"
+    first = sigma("validate", "--to-end", "--group", group, "--state-dir", str(state), "--report-json",
+                  str(report_file), "-q", env=env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(report_file.read_text())
+    port = free_port()
+    proc = subprocess.Popen([SIGMA, "validate", "--group", group, "--state-dir", str(state), "--metrics-port",
+                             str(port), "-q"], env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for("the restarted validator", lambda: _serving(port), proc)
+        samples = scrape(port)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert samples[("sigma_cases_checked", ())] == report["cases_checked"] > 0
+    assert samples[("sigma_cases_defective", ())] == report["cases_defective"] > 0
+    assert by_label(samples, "sigma_cases_defective_by_category", "category") == {
+        c.value: round(report["categories"][c.value] * report["cases_checked"]) for c in Category}
+    assert by_label(samples, "sigma_records_consumed_total", "topic") == {}  # counters count this process only
