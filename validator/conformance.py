@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 from consumers.records import ConsumedRecord
 from runtime.progress import Tracker
 from validator.engine import Engine, Rejection
-from validator.offline import validate_recording
+from validator.offline import recorded_prefix, validate_recording
 
 FORMATS = ("text", "json", "junit")
 TOOL = "sigma conformance"
@@ -89,7 +89,7 @@ class Result:
 def check_recording(path: Path, *, topic_prefix: str = "", tracker: Tracker | None = None) -> Result:
     """Run the validator's record checks over the recording at ``path``; every record that would be dead-lettered."""
     result = Result()
-    engine = Engine(topic_prefix=topic_prefix)
+    engine = Engine(topic_prefix=recorded_prefix(path, topic_prefix))
     validate_recording(path, engine, tracker, lambda record, rejection: result.findings.append(
         Finding.of(record, rejection)))
     result.records = engine.state.counters.consumed
