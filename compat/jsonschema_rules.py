@@ -34,6 +34,8 @@ EXTRA_NAME = "x_sigma_extra"
 
 _UNANALYSED = ("if", "then", "else", "patternProperties", "propertyNames", "contains", "minContains",
                "maxContains", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef")
+_UNANALYSED_SET = frozenset(_UNANALYSED)
+_DEPENDENCY_KEYWORDS = frozenset({"dependencies", "dependentRequired", "dependentSchemas"})
 _LENGTHS = (("minLength", "maxLength", "string"), ("minItems", "maxItems", "array"),
             ("minProperties", "maxProperties", "object"))
 Path = tuple[Token, ...]
@@ -150,7 +152,7 @@ class _Walker:
             self._dependencies(w, r, wp, rp, where)
         if "array" in live:
             self._array(w, r, wp, rp, where)
-        for keyword in _UNANALYSED:
+        for keyword in [] if _UNANALYSED_SET.isdisjoint(r) else _UNANALYSED:
             if keyword in r and not same(r[keyword], w.get(keyword)):
                 self.add("keyword", (*wp, keyword), (*rp, keyword), probe, keyword=keyword)
 
@@ -245,9 +247,11 @@ class _Walker:
                 continue
             self.add("required", (*wp, "required"), (*rp, "required", index),
                      Probe(where, action="omit", name=name, writer=w, reader=r), property=name)
-        for name in [n for n in wprops if n in rprops]:
-            self.walk(wprops[name], rprops[name], (*wp, "properties", name), (*rp, "properties", name),
-                      (*where, name))
+        unchanged = self.same_references and self.w.same(wprops, self.r, rprops)
+        for name in [] if unchanged else [n for n in wprops if n in rprops]:
+            if not (self.same_references and self.w.same(wprops[name], self.r, rprops[name])):  # (as in walk)
+                self.walk(wprops[name], rprops[name], (*wp, "properties", name), (*rp, "properties", name),
+                          (*where, name))
         for name in [n for n in rprops if n not in wprops]:
             if w_closed:
                 continue
@@ -282,6 +286,8 @@ class _Walker:
     def _dependencies(self, w: dict[str, Any], r: dict[str, Any], wp: Path, rp: Path, where: Path) -> None:
         """A reader's dependency rejects no writer document when the writer never has the trigger property,
         or always has the needed ones (required, or its own dependency), or meets the needed schema."""
+        if _DEPENDENCY_KEYWORDS.isdisjoint(r):  # the common case: the reader has no dependency to meet
+            return
         w_needs, w_schemas = dependencies(w)
         r_needs, r_schemas = dependencies(r)
         required = set(w.get("required", []))
