@@ -67,11 +67,6 @@ def defaults(schema: Schema) -> tuple[Violation, ...]:
                  for p in avro_rules.defaults(avro_rules.parse_text(schema.text)))
 
 
-@functools.lru_cache(maxsize=8192)
-def _local_references(schema: Schema) -> bool:
-    return jsonschema_rules.refs_into_definitions(schema.document)
-
-
 @functools.lru_cache(maxsize=1024)
 def side(schema: Schema) -> Side:
     """The schema read under its draft, with what the rules learnt about its subschemas (kept: a transitive
@@ -94,8 +89,7 @@ def _json(old: Schema, new: Schema, direction: str) -> tuple[Violation, ...]:
     writer, reader = (old, new) if direction == "backward" else (new, old)
     out = []
     seen = set()
-    local = (_local_references(writer), _local_references(reader))
-    for finding in jsonschema_rules.findings(side(writer), side(reader), local=local):
+    for finding in jsonschema_rules.findings(side(writer), side(reader)):
         rule = rule_id(finding.kind, direction)
         path = render(finding.new_path(direction))
         what = jsonschema_rules.describe(finding, direction)

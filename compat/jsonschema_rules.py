@@ -41,21 +41,15 @@ _LENGTHS = (("minLength", "maxLength", "string"), ("minItems", "maxItems", "arra
 Path = tuple[Token, ...]
 
 
-def findings(writer: Side, reader: Side, *, local: tuple[bool, bool] | None = None) -> list[Finding]:
+def findings(writer: Side, reader: Side) -> list[Finding]:
     """Every rule hit for reading documents valid under ``writer`` with ``reader`` (each read under the
     draft its ``$schema`` names; ``load`` has set it). A ``Side`` memoises what it learns about its
-    subschemas, so callers keep one per schema across comparisons.
-
-    ``local``: whether every ``$ref`` of writer and reader points into its definitions
-    (``refs_into_definitions``), when the caller has it memoised; computed here otherwise.
-    """
+    subschemas, so callers keep one per schema across comparisons."""
     walker = _Walker(writer, reader)
     w_root, r_root = writer.root, reader.root
-    if local is None:
-        local = (refs_into_definitions(w_root), refs_into_definitions(r_root))
-    walker.same_references = all(local) and isinstance(w_root, dict) and isinstance(r_root, dict) and (
-        writer.draft == reader.draft and all(
-            writer.same(w_root.get(key), reader, r_root.get(key)) for key in ("$defs", "definitions")))
+    walker.same_references = writer.local and reader.local and isinstance(w_root, dict) and isinstance(
+        r_root, dict) and writer.draft == reader.draft and all(
+            writer.same(w_root.get(key), reader, r_root.get(key)) for key in ("$defs", "definitions"))
     walker.walk(w_root, r_root, (), (), ())
     return walker.found
 
@@ -247,11 +241,10 @@ class _Walker:
                 continue
             self.add("required", (*wp, "required"), (*rp, "required", index),
                      Probe(where, action="omit", name=name, writer=w, reader=r), property=name)
-        unchanged = self.same_references and self.w.same(wprops, self.r, rprops)
-        for name in [] if unchanged else [n for n in wprops if n in rprops]:
-            if not (self.same_references and self.w.same(wprops[name], self.r, rprops[name])):  # (as in walk)
-                self.walk(wprops[name], rprops[name], (*wp, "properties", name), (*rp, "properties", name),
-                          (*where, name))
+        shared = self.w.changed(wprops, self.r, rprops) if self.same_references else [n for n in wprops if n in rprops]
+        for name in shared:  # (unchanged ones skipped here as in walk: a transitive check meets many)
+            self.walk(wprops[name], rprops[name], (*wp, "properties", name), (*rp, "properties", name),
+                      (*where, name))
         for name in [n for n in rprops if n not in wprops]:
             if w_closed:
                 continue
@@ -336,24 +329,6 @@ def same(a: Any, b: Any) -> bool:
     """Equal as JSON: Python's ``==`` also says ``False == 0`` and ``[1] == [True]``, which JSON does not
     (``1`` and ``1.0`` count as different here: that only costs a comparison)."""
     return a is b or (a == b and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True))
-
-
-def refs_into_definitions(schema: Any) -> bool:
-    """Does every ``$ref`` point into ``$defs``/``definitions``? Then, with equal definitions, equal subtrees
-    of two schemas mean the same (a reference elsewhere, e.g. ``#``, depends on the rest of the document)."""
-    return _refs_into_definitions(schema, schema.get("$id", "") if isinstance(schema, dict) else "")
-
-
-def _refs_into_definitions(node: Any, base: str) -> bool:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if ref is not None and not (isinstance(ref, str) and ref.removeprefix(base).startswith(
-                ("#/$defs/", "#/definitions/"))):
-            return False
-        return all(_refs_into_definitions(value, base) for value in node.values())
-    if isinstance(node, list):
-        return all(_refs_into_definitions(value, base) for value in node)
-    return True
 
 
 def merge_all_of(node: dict[str, Any], side: Side) -> dict[str, Any]:

@@ -26,6 +26,7 @@ _ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "defau
                           "$defs", "definitions"})
 _FINITE_ONLY = frozenset({"enum", "const", "type"}) | _ANNOTATIONS
 """A node with only these keywords accepts exactly its values of its types (no validator needed)."""
+_DEFINITIONS = ("#/$defs/", "#/definitions/")
 _MEMO = 4096
 """Judgements kept per schema (merged nodes are new objects each walk: the memo must not grow without end)."""
 _DEPTH = 8
@@ -146,8 +147,13 @@ class Side:
         self._text: dict[int, tuple[Any, str]] = {}
         self._plain: set[int] = set()
         """Ids of the document's own nodes with no enum or const below them (alive as long as the root)."""
-        _plain(root, self._plain)
-        """id → (node, answer); the node is held so that its id is not reused while memoised."""
+        base = root.get("$id", "") if isinstance(root, dict) else ""
+        foreign: list[Any] = []
+        _survey(root, base if isinstance(base, str) else "", self._plain, foreign)
+        self.local = not foreign
+        """Does every ``$ref`` point into ``$defs``/``definitions``? Then, with equal definitions, equal
+        subtrees of two schemas mean the same (a reference elsewhere, e.g. ``#``, depends on the rest of the
+        document). Learnt in the same pass as the plain nodes: one walk of the document per schema."""
 
     def same(self, node: Any, other: Side, other_node: Any) -> bool:
         """Is the subschema equal as JSON to ``other_node`` of ``other``? Python's ``==`` also says
@@ -158,6 +164,17 @@ class Side:
         if id(node) in self._plain:
             return True
         return self.text(node) == other.text(other_node)
+
+    def changed(self, mine: dict[str, Any], other: Side, theirs: dict[str, Any]) -> list[str]:
+        """The names in both mappings whose subschemas are not ``same`` (inlined: a transitive check asks
+        this for every shared property of every pair)."""
+        plain, out = self._plain, []
+        for name, node in mine.items():
+            if name in theirs:
+                their = theirs[name]
+                if node != their or (id(node) not in plain and self.text(node) != other.text(their)):
+                    out.append(name)
+        return out
 
     def text(self, node: Any) -> str:
         """The subschema as canonical JSON text (memoised: a transitive check compares it many times)."""
@@ -304,17 +321,27 @@ class Side:
             a["properties"][name], other, b["properties"][name], depth + 1) for name in sorted(shared))
 
 
-def _plain(node: Any, found: set[int]) -> bool:
-    """Adds the ids of the nodes below ``node`` that hold no ``enum``/``const``; True when ``node`` is one."""
+def _survey(node: Any, base: str, plain: set[int], foreign: list[Any]) -> bool:
+    """Adds the ids of the nodes below ``node`` that hold no ``enum``/``const``, and to ``foreign`` each
+    ``$ref`` that does not point into ``$defs``/``definitions``; True when ``node`` is plain."""
     if isinstance(node, dict):
-        plain = all([_plain(value, found) for value in node.values()]) and "enum" not in node and "const" not in node
+        ref = node.get("$ref")
+        if ref is not None and not (isinstance(ref, str) and ref.removeprefix(base).startswith(_DEFINITIONS)):
+            foreign.append(ref)
+        flag = "enum" not in node and "const" not in node
+        for value in node.values():
+            if not _survey(value, base, plain, foreign):
+                flag = False
     elif isinstance(node, list):
-        plain = all([_plain(value, found) for value in node])
+        flag = True
+        for value in node:
+            if not _survey(value, base, plain, foreign):
+                flag = False
     else:
         return True
-    if plain:
-        found.add(id(node))
-    return plain
+    if flag:
+        plain.add(id(node))
+    return flag
 
 
 def _json_types(value: Any) -> set[str]:
