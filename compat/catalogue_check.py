@@ -40,41 +40,32 @@ def check(root: Path, against: str, *, baseline: Path | None = None, config: Pat
         return _check(root, against, baseline, config, today, rendered, draft, settle)
 
 
-SETTLE_EVERY = 500_000
-"""New container objects between two collections of the young heap during a check: each object is walked
-at most once whatever the figure; it bounds the garbage kept between two (500,000 small objects: some 50 MB)."""
-
-
 @contextmanager
 def _long_lived_heap() -> Iterator[Callable[[], None]]:
-    """CPython's cyclic collector kept off what a check has built and keeps; ``settle`` is called between
-    versions and collects the young heap once ``SETTLE_EVERY`` new objects have gathered, then freezes what
-    survives (so no later collection walks it again). Afterwards everything goes back as it was.
+    """Keeps CPython's cyclic collector off what a check has built and keeps: ``settle``, called between
+    subjects, collects the young generations and freezes what survives, so no full collection walks it again.
+    Afterwards everything frozen here goes back to the oldest generation (and the next full collection).
 
     Why: a check builds a large heap that lives until it ends (parsed schemas, memoised judgements,
-    results), yet the collector walked all of it again at each full collection: measured on the 50 × 20
-    whole-history check, two or three full collections cost 0.10-0.27 s CPU of about 1.4 s, and how many
-    happen turns on thresholds that any change to the heap's size shifts. Young collections still run, because
+    results), and each full collection walked all of it again: measured on the 50 × 20 whole-history check,
+    two or three full collections cost 0.10-0.27 s CPU of about 1.4 s, and how many happen turns on
+    thresholds that any change to the heap's size shifts. Young collections run as usual, because
     counter-example searches do make cycles (the ``jsonschema`` validator's errors: 2.5 million objects in
     the FULL_TRANSITIVE benchmark). Left alone when the process froze objects of its own (``unfreeze`` would
-    hand them back) or turned the collector off.
+    hand them back too) or turned the collector off.
     """
     if not gc.isenabled() or gc.get_freeze_count():
         yield lambda: None
         return
 
     def settle() -> None:
-        if gc.get_count()[0] >= SETTLE_EVERY:
-            gc.collect(1)
-            gc.freeze()
+        gc.collect(1)  # garbage is never frozen
+        gc.freeze()
 
-    gc.disable()
     try:
         yield settle
-    finally:  # all of it into the oldest generation, unscanned (its next full collection sees it): the
-        gc.freeze()  # young collection that enabling would start at once walked the whole heap (0.08 s)
+    finally:
         gc.unfreeze()
-        gc.enable()
 
 
 def _check(root: Path, against: str, baseline: Path | None, config: Path | None, today: date | None,
@@ -95,11 +86,14 @@ def _check(root: Path, against: str, baseline: Path | None, config: Path | None,
             schemas[rel] = parse(after[rel], rel, draft=draft)
         return schemas[rel]
 
+    settled = ("", "")
     for rel in sorted(after, key=parts):
         if rel in before:
             continue
-        settle()
         kind, subject, version = parts(rel)
+        if (kind, subject) != settled:
+            settle()
+            settled = (kind, subject)
         new = load(rel)
         label = f"{subject} {kind} v{version} defaults"
         checks.append(label)
