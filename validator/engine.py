@@ -23,8 +23,13 @@ from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
 from schemas.placement import Placement
 from schemas.topics import CHAIN_TOPICS
+from validator import watermark
 from validator.dossier import Dossier
-from validator.rules import Verdict, judge, situation
+from validator.rules import Situation, Verdict, judge, situation
+
+DEFAULT_ALLOWED_LATENESS_HOURS = 1.0
+"""Why an hour: the slowest regular publication a partner system has is an hourly batch export, whose records are
+up to an hour old when they arrive; each hour more delays every finding by as much in event time."""
 
 
 class RecordLike(Protocol):
@@ -85,6 +90,7 @@ class EngineState:
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     watermark: datetime | None = None
+    """The event time every partition that may still deliver has reached (``validator.watermark``)."""
     rejections: dict[str, int] = field(default_factory=dict)
     progress: dict[tuple[str, int], datetime] = field(default_factory=dict)
     """Per (topic, partition): the latest ``recorded_at`` read from it (how far it is in event time)."""
@@ -94,6 +100,8 @@ class EngineState:
     """The verdicts of evicted checked cases, for the report (one small object instead of the dossier)."""
     evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
     """Evicted cases that were never handed over, and their events."""
+    late_deliveries: dict[str, int] = field(default_factory=dict)
+    """Per partner: records recorded before their case's checkpoint that arrived after the case was decided."""
 
 
 class Engine:
@@ -101,8 +109,11 @@ class Engine:
 
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
                  state: EngineState | None = None, eviction_grace_hours: float | None = None,
-                 partitions: Mapping[str, int] | None = None) -> None:
+                 partitions: Mapping[str, int] | None = None,
+                 allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS) -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
+        self.lateness = timedelta(hours=allowed_lateness_hours)
+        """Event time a case waits after its checkpoint for evidence recorded before it to arrive."""
         self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
         """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
         self.prefix = topic_prefix
@@ -183,14 +194,25 @@ class Engine:
                 return None, Rejection("semantic", "event-id-conflict",
                                        "an event with this id and other content was processed before", "$.event_id")
         dossier.add(decoded.subject, data, event, digest)
-        if self.state.watermark is None or recorded > self.state.watermark:
-            self.state.watermark = recorded
-        if self.grace is not None:
-            where = (record.topic, record.partition)
-            seen = self.state.progress.get(where)
-            if seen is None or recorded > seen:
-                self.state.progress[where] = recorded
+        self._progress(record.topic, record.partition, recorded)
         return case, None
+
+    def _progress(self, topic: str, partition: int, recorded: datetime) -> None:
+        """The partition's event time moves to ``recorded`` when that is later (the watermark moves in ``advance``)."""
+        where = (topic, partition)
+        seen = self.state.progress.get(where)
+        if seen is None or recorded > seen:
+            self.state.progress[where] = recorded
+
+    def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
+        """Move the watermark as far as the partitions in ``holding`` allow (``validator.watermark``); none
+        holding back: as far as anything read."""
+        self.state.watermark = watermark.advance(self.state.progress, holding, self.state.watermark)
+        return self.state.watermark
+
+    def decision_time(self, s: Situation) -> datetime:
+        """When a case is decided: its checkpoint plus the allowed lateness, in event time."""
+        return s.checkpoint + self.lateness
 
     def evict(self, pending: Collection[tuple[str, int]]) -> list[str]:
         """Drop the dossiers of cases closed, or never handed over, a grace period ago; returns their keys.
@@ -244,12 +266,12 @@ class Engine:
         del self.state.dossiers[dossier.case]
 
     def verdict(self, case: str) -> Verdict | None:
-        """The case's verdict once its checkpoint has passed in event time; None when not (yet) checked."""
+        """The case's verdict once the watermark has passed its decision time; None when not (yet) decided."""
         dossier = self.state.dossiers.get(case)
         if dossier is None:
             return None
         s = situation(dossier, self.checkpoint_before)
-        if s is None or self.state.watermark is None or self.state.watermark < s.checkpoint:
+        if s is None or self.state.watermark is None or self.state.watermark < self.decision_time(s):
             return None
         return judge(s)
 
@@ -259,12 +281,14 @@ class Engine:
         return sorted([*found, *self.state.evicted.values()], key=lambda v: v.case)
 
     def feed(self, records: Iterable[ConsumedRecord]) -> list[tuple[ConsumedRecord, Rejection]]:
-        """Process many records (offline use); returns the rejected ones with their reasons."""
+        """Process many records (offline use: they are all there is, so nothing holds the watermark back after
+        them); returns the rejected ones with their reasons."""
         rejected = []
         for record in records:
             _, rejection = self.process(record)
             if rejection is not None:
                 rejected.append((record, rejection))
+        self.advance(())
         return rejected
 
     def unknown_cases(self) -> dict[str, int]:
