@@ -394,7 +394,7 @@ def test_a_simulation_through_a_broker_restart_delivers_every_event(own_broker: 
     prefix = f"test-sim-{uuid.uuid4().hex[:8]}."
     cluster = KafkaCluster(own_broker.bootstrap, own_broker)
     apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": own_broker.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     truth_file, summary = tmp_path / "truth.jsonl", tmp_path / "summary.json"
     _through_restart(own_broker, ["simulate", "--cases", "1000", "--seed", "7", "--profile", "inspectie-2018",
                                   "--truth", str(truth_file), "--speed", "400000", "--summary-json", str(summary)],
