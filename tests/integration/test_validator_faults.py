@@ -109,13 +109,14 @@ def test_every_poison_kind_is_dead_lettered_and_the_validator_finishes(kafka_clu
     producer.flush()
     producer.close()
     for codec, records in (("lz4", valid[2:4]), ("snappy", valid[4:6])):
-        compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
+        compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,  # Java's partitioner,
+                                               "partitioner": "murmur2_random",  # as the wire contract asks
                                                "compression.type": codec, "linger.ms": 50})
         for r in records:
             compressed.produce(topic, key=r.key, value=r.value, headers=r.headers)
         assert compressed.flush(30) == 0
     for commit, records in ((True, valid[6:8]), (False, valid[8:10])):
-        txn = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
+        txn = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap, "partitioner": "murmur2_random",
                                         "transactional.id": f"t-{uuid.uuid4().hex[:8]}"})
         txn.init_transactions(30)
         txn.begin_transaction()
