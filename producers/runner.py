@@ -123,9 +123,11 @@ def require_topics(settings: Settings, prefix: str) -> None:
     finally:
         admin.close()
     missing = [prefix + t.name for t in CHAIN_TOPICS if prefix + t.name not in existing]
-    if missing:
-        raise SigmaError(f"{len(missing)} chain topic(s) missing, e.g. {missing[0]}",
-                         fix="create them with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+    if missing:  # a topic the principal may not describe is not listed either
+        hidden = f" or not visible to {settings.principal!r}" if settings.principal else ""
+        raise SigmaError(f"{len(missing)} chain topic(s) missing{hidden}, e.g. {missing[0]}",
+                         fix="create them with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)"
+                         + ("; the simulator needs to see every chain topic: run it without --as" if hidden else ""))
 
 
 def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSummary:

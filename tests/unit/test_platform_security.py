@@ -9,7 +9,7 @@ import pytest
 from runtime import clients
 from runtime.broker.secrets import BrokerSecrets
 from runtime.errors import SigmaError
-from runtime.security import client_security
+from runtime.security import acting_as, client_security
 from runtime.settings import load_settings
 
 
@@ -51,3 +51,17 @@ def test_the_embedded_broker_folder_gives_the_as_principal_its_password(tmp_path
     assert client_security(load_settings(home=tmp_path, broker_port=9555, insecure=True)).protocol == "PLAINTEXT"
     with pytest.raises(SigmaError, match="unknown principal 'nobody' on the embedded broker: use one of: admin, coa"):
         client_security(load_settings(home=tmp_path, broker_port=9555, principal="nobody"))
+
+
+def test_each_role_acts_as_itself_on_the_secured_embedded_broker_unless_told_otherwise(tmp_path: Path) -> None:
+    BrokerSecrets.of(tmp_path / "broker-9556").create(["coa", "validator"])
+    secured = load_settings(home=tmp_path, broker_port=9556)
+    assert client_security(acting_as(secured, "validator")).username == "validator"
+    assert client_security(acting_as(secured, "coa")).username == "coa"
+    told = [load_settings(home=tmp_path, broker_port=9556, principal="admin"),  # --as
+            load_settings(home=tmp_path, broker_port=9556, sasl_username="coa", sasl_password="x"),
+            load_settings(home=tmp_path, broker_port=9556, insecure=True),
+            load_settings(home=tmp_path, broker_port=9557),  # no secured broker there
+            load_settings(bootstrap_servers="kafka.test:9092")]
+    assert [acting_as(s, "validator") for s in told] == told
+
