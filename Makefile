@@ -22,11 +22,12 @@ DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
 BENCH ?=
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
+ENGINE ?= docker
 # true when the demo runs on the secured embedded broker (no SIGMA_BOOTSTRAP_SERVERS, no SIGMA_INSECURE): then it
 # grants the message book's ACLs, each principal acts as itself, and the ACLs are checked at the end
 EMBEDDED_SECURED = [ -z "$$SIGMA_BOOTSTRAP_SERVERS" ] && ! [[ "$${SIGMA_INSECURE,,}" =~ ^(1|true|yes|on)$$ ]]
 
-.PHONY: help venv kafka broker broker-stop topics browser demo test test-unit lint bench compat docs clean
+.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean image test test-unit lint bench compat docs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,10 +72,11 @@ browser: ## Debian's chromium and chromium-driver for the report's browser test 
 
 demo: broker ## The main job: simulate 10,000 cases (each partner as itself), validate them (as validator), write the completeness report to out/
 	@mkdir -p out
-	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN)."
+	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN). (the context: next commands use it too)"
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
 	@if $(EMBEDDED_SECURED); then set -o pipefail; echo -n "ACLs from the message book: "; \
 	  SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) acl apply | tail -n 1; fi
+	@$(SIGMA) context set --topic-prefix demo-$(DEMO_RUN). --set-by "make demo" > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
 		--profile $(DEMO_PROFILE) --truth out/demo-truth.json --summary-json out/demo-summary.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
@@ -82,11 +84,26 @@ demo: broker ## The main job: simulate 10,000 cases (each partner as itself), va
 		--simulation-summary out/demo-summary.json
 	@if $(EMBEDDED_SECURED); then SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) acl check; fi
 	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json, simulation summary: out/demo-summary.json)"
+	@echo "next (sigma is $(SIGMA); the prefix is remembered, see \`sigma context\`):"
+	@echo "  sigma dossier CASE-KEY                     one case from the report, partner by partner"
+	@echo "  sigma dlq list                             the dead letters of this run"
+	@echo "  sigma record --out out/demo.jsonl --to-end then: sigma validate --from-file out/demo.jsonl"
+	@echo "  make demo-clean                            delete the topics of every demo run"
+
+demo-clean: venv ## Delete the topics of every demo run (demo-*), their validator snapshots and the context they set
+	@$(SIGMA) topics delete --prefix 'demo-*' --yes
+	@rm -f "$${SIGMA_HOME:-.sigma}"/validator/demo-*.snapshot
 
 test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check
 	$(PY) -m pytest
 	$(PYTHON_PATH_TESTS)
+	@if $(ENGINE) info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
+	else echo "note: no container engine answers ($(ENGINE) info): the image is not built here (make image where one runs)"; fi
+
+image: ## Build the container image sigma:local (needs a running container engine; ENGINE=podman for podman)
+	$(ENGINE) build -t sigma:local .
+	$(ENGINE) run --rm sigma:local --version
 
 test-unit: venv browser ## Run only the tests that need no broker (the readers' again with SIGMA_NATIVE=0)
 	$(PY) -m pytest tests/unit

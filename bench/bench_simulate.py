@@ -29,6 +29,7 @@ from producers.publisher import Outgoing, Publisher
 from producers.runner import SimulationRun, generate, producer_tuning, simulate
 from producers.simulation import Simulation
 from runtime import clients
+from runtime.progress import Silent
 from runtime.settings import Settings, load_settings
 from runtime.topics import apply_topics
 from schemas.casekey import case_key
@@ -37,11 +38,6 @@ from schemas.topics import ALL_TOPICS
 SEED = 2018
 SECRET = b"bench-secret"
 TARGET = 0.80
-
-
-class _Silent:
-    def advance(self, n: int = 1) -> None:
-        """No progress bar in a benchmark."""
 
 
 def _sandbox(settings: Settings, name: str) -> str:
@@ -77,7 +73,7 @@ def bare(settings: Settings, records: list[Outgoing]) -> float:
 
 def pipeline(settings: Settings, cases: int) -> tuple[float, int]:
     """Events/s of ``sigma simulate`` itself, and how many events it sent."""
-    summary = simulate(settings, _run(settings, cases, _sandbox(settings, "sim")), _Silent())
+    summary = simulate(settings, _run(settings, cases, _sandbox(settings, "sim")), Silent())
     return summary.report.sent / summary.seconds, summary.report.sent
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from consumers.records import ConsumedRecord
-from runtime.errors import SigmaError
-from schemas.topics import CHAIN_TOPICS
+from runtime.errors import MissingTopicError
+from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 
 
 def partitions_of(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -32,7 +32,7 @@ def existing_partitions(consumer: KafkaConsumer, names: Iterable[str]) -> list[T
     for name in names:
         found = partitions_of(consumer, name)
         if not found:
-            raise SigmaError(f"topic {name} does not exist", fix="run `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+            raise MissingTopicError(name, consumer.topics(), [t.name for t in ALL_TOPICS])
         partitions += found
     return partitions
 

@@ -46,7 +46,7 @@ from producers.profile import Profile
 from producers.publisher import DeliveryReport, Encoder, Outgoing, Publisher
 from producers.simulation import Simulation
 from runtime import clients, outputs
-from runtime.errors import SigmaError
+from runtime.errors import MissingTopicError, SigmaError
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas.casekey import case_key
@@ -123,11 +123,8 @@ def require_topics(settings: Settings, prefix: str) -> None:
     finally:
         admin.close()
     missing = [prefix + t.name for t in CHAIN_TOPICS if prefix + t.name not in existing]
-    if missing:  # a topic the principal may not describe is not listed either
-        hidden = f" or not visible to {settings.principal!r}" if settings.principal else ""
-        raise SigmaError(f"{len(missing)} chain topic(s) missing{hidden}, e.g. {missing[0]}",
-                         fix="create them with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)"
-                         + ("; the simulator needs to see every chain topic: run it without --as" if hidden else ""))
+    if missing:
+        raise MissingTopicError(missing[0], existing, [t.name for t in CHAIN_TOPICS])
 
 
 def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSummary:

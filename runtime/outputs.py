@@ -84,15 +84,18 @@ def _writable(folder: Path, shown: Path, what: str) -> None:
                          fix="choose a writable folder") from None
 
 
-def check(path: Path, what: str = "") -> None:
+def check(path: Path, what: str = "", *, replace: bool = True) -> None:
     """Refuse, before any work, a destination that cannot or must not be written (``UsageError``, exit 2).
 
     ``what`` names where the path came from (a flag such as ``--report-json``) in the message. Missing
     folders on the way are fine (they are created when writing) if the nearest existing one is writable.
+    ``replace=False`` refuses an existing file too (a recording of hours is not overwritten by a typo).
     """
     refusal = _refusal(path, what)
     if refusal is not None:
         raise refusal
+    if not replace and path.exists():
+        raise UsageError(f"{_label(what, path)} exists", fix="add --force to replace it, or choose another path")
     _writable(_folder(path, what), path, what)
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 
 class Tracker(Protocol):
@@ -17,19 +17,39 @@ class Tracker(Protocol):
 
     def advance(self, n: int = 1) -> None: ...
 
+    def total(self, n: int) -> None:
+        """The amount of work, once it is known (a bar shows N/? until then)."""
 
-class _Silent:
+    def status(self, text: str) -> None:
+        """What the work is doing now, e.g. "caught up, waiting" (replaces the description)."""
+
+
+class Silent:
+    """No terminal to draw on: nothing is shown (what CI must see is logged by the work itself)."""
+
     def advance(self, n: int = 1) -> None:
-        """Do nothing: no terminal to draw on."""
+        """Nothing to draw."""
+
+    def total(self, n: int) -> None:
+        """Nothing to draw."""
+
+    def status(self, text: str) -> None:
+        """Nothing to draw."""
 
 
 class _Bar:
-    def __init__(self, progress: Progress, task: int) -> None:
+    def __init__(self, progress: Progress, task: TaskID) -> None:
         self._progress = progress
         self._task = task
 
     def advance(self, n: int = 1) -> None:
-        self._progress.advance(self._task, n)  # type: ignore[arg-type]
+        self._progress.advance(self._task, n)
+
+    def total(self, n: int) -> None:
+        self._progress.update(self._task, total=n)
+
+    def status(self, text: str) -> None:
+        self._progress.update(self._task, description=text)
 
 
 def interactive() -> bool:
@@ -41,7 +61,7 @@ def interactive() -> bool:
 def progress(description: str, total: int | None) -> Iterator[Tracker]:
     """A progress bar on stderr when interactive; a silent tracker otherwise."""
     if not interactive():
-        yield _Silent()
+        yield Silent()
         return
     with Progress(
         TextColumn("[bold]{task.description}"),

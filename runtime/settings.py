@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         default=SecretStr("sigma-demo-case-key-secret"),
         description="Key of the keyed hash that turns a V-number into a case key.",
     )
+    _context_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def prefix_from_context(self) -> Path | None:
+        """The context file the topic prefix came from (``runtime.context``), None when it did not."""
+        return self._context_file
+
+    def with_context_prefix(self, prefix: str, file: Path) -> Settings:
+        """A copy with the context file's prefix, remembering the file for messages that name the prefix."""
+        copy = self.model_copy(update={"topic_prefix": prefix})
+        copy._context_file = file
+        return copy
 
     security_protocol: SecurityProtocol | None = Field(
         default=None, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; unset: the embedded broker's "

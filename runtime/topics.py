@@ -140,3 +140,42 @@ def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, in
     if not present:
         return {}
     return {d["name"]: len(d["partitions"]) for d in admin.describe_topics(present) if not d["error_code"]}
+
+
+def under_prefixes(existing: Iterable[str], planned: Iterable[str], patterns: Iterable[str]) -> dict[str, list[str]]:
+    """Per matching prefix, the planned topics that exist under it (sorted). A pattern is a prefix, or with a
+    trailing ``*`` every prefix that starts with what precedes it (``demo-*``); only planned topic names are
+    ever matched, so a topic of another application under the same prefix is never touched."""
+    wanted = list(patterns)
+    bases = list(planned)
+    found: dict[str, list[str]] = {}
+    for topic in sorted(existing):
+        for base in bases:
+            if not topic.endswith(base):
+                continue
+            prefix = topic[: -len(base)]
+            if any(prefix.startswith(p[:-1]) if p.endswith("*") else prefix == p for p in wanted):
+                found.setdefault(prefix, []).append(topic)
+    return found
+
+
+def existing_topics(settings: Settings) -> list[str]:
+    """The names of the topics on the cluster (internal ones included)."""
+    admin = clients.admin(settings)
+    try:
+        return list(admin.list_topics())
+    finally:
+        admin.close()
+
+
+def delete_topics(settings: Settings, names: list[str]) -> None:
+    """Delete ``names``; any topic the cluster refuses to delete is an error naming it and why."""
+    admin = clients.admin(settings)
+    try:
+        result = admin.delete_topics(names, timeout_ms=30_000, raise_errors=False)
+    finally:
+        admin.close()
+    failed = [f"{t['name']} ({for_code(t['error_code']).__name__})" for t in result["topics"] if t["error_code"]]
+    if failed:
+        raise SigmaError(f"topics not deleted: {', '.join(failed)}",
+                         fix="check the broker log and the client's permissions (DeleteTopics), then retry")

@@ -127,3 +127,45 @@ def topics_list(ctx: typer.Context) -> None:
         table.add_row(prefix + t.name, str(t.partitions), ", ".join(f"{k}={v}" for k, v in t.config.items()),
                       t.description)
     Console().print(table)
+
+
+@topics_app.command("delete")
+def topics_delete(
+    ctx: typer.Context,
+    prefixes: list[str] = typer.Option(
+        ..., "--prefix", help="Delete the chain's topics under this prefix; 'demo-*' matches every prefix starting "
+        "with 'demo-'. Repeatable. Only the planned topic names are ever deleted."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (needed without a terminal)."),
+    force: bool = typer.Option(False, "--force", help="Also delete the unprefixed chain topics (--prefix '')."),
+) -> None:
+    """Delete a run's topics (demo runs, sandboxes), after confirmation; the unprefixed ones only with --force."""
+    import sys
+
+    from runtime import context
+    from runtime.errors import UsageError
+    from runtime.topics import delete_topics, existing_topics, under_prefixes
+    from schemas.topics import ALL_TOPICS
+
+    s = get_settings(ctx)
+    if "" in prefixes and not force:
+        raise UsageError("--prefix '' names the unprefixed chain topics, the shared ones",
+                         fix="add --force if you really mean to delete them")
+    found = under_prefixes(existing_topics(s), [t.name for t in ALL_TOPICS], prefixes)
+    if "" in found and not force:  # matched by a pattern such as '*'
+        typer.echo(f"leaving the {len(found.pop(''))} unprefixed chain topics alone (--force deletes them)")
+    if not found:
+        typer.echo(f"no chain topics under {', '.join(repr(p) for p in prefixes)}")
+        return
+    names = [name for topics in found.values() for name in topics]
+    for prefix, topics in found.items():
+        typer.echo(f"{len(topics):>3} topics under {prefix!r}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"not deleting {len(names)} topics without confirmation", fix="add --yes")
+        typer.confirm(f"delete these {len(names)} topics and every record in them?", abort=True)
+    delete_topics(s, names)
+    typer.echo(f"deleted {len(names)} topics")
+    stored = context.load(s)
+    if stored is not None and stored.topic_prefix in found:
+        context.clear(s)
+        typer.echo(f"the context's topic prefix {stored.topic_prefix!r} was among them: context cleared")

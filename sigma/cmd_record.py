@@ -14,11 +14,19 @@ FilterOpt = typer.Option(None, "--filter", help="KEY=VALUE, repeatable: topic=RE
 
 def record(
     ctx: typer.Context,
-    topics: str = typer.Option(..., "--topics", help="Regular expression over topic names, e.g. 'chain\\..*'."),
-    out: Path = typer.Option(..., "--out", help="Recording file (.jsonl, .jsonl.gz or .jsonl.zst)."),
-    to_end: bool = typer.Option(False, "--to-end", help="Stop at the end offsets seen at start (else Ctrl-C)."),
+    topics: str | None = typer.Option(
+        None, "--topics", help="Regular expression over whole topic names, e.g. 'demo-1\\.chain\\..*' (default: "
+        "the chain topics under the topic prefix in effect, see `sigma context`)."),
+    out: Path = typer.Option(..., "--out", help="Recording file (.jsonl, .jsonl.gz or .jsonl.zst); written under a "
+                             "temporary name and renamed when complete."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it exists (refused otherwise)."),
+    to_end: bool = typer.Option(False, "--to-end",
+                                help="Stop at the end offsets seen at start (else at Ctrl-C or SIGTERM)."),
     start: str | None = typer.Option(None, "--from", help="Start at this time (ISO 8601 or epoch ms)."),
     until: str | None = typer.Option(None, "--until", help="Leave out records after this time."),
+    include_outputs: bool = typer.Option(
+        False, "--include-outputs", help="Also record sigma's own output topics (findings, dead letters), left out "
+        "by default: offline validation reads only the partners' topics."),
 ) -> None:
     """Capture topics losslessly: keys, values, headers (in order, duplicates kept), timestamps."""
     from consumers.filters import parse_time
@@ -27,11 +35,11 @@ def record(
     from runtime.progress import progress
     from schemas.access import TOOLS
 
-    outputs.check(out, "--out")
+    outputs.check(out, "--out", replace=force)
     with progress("recording", None) as tracker:
         summary = run(settings_as(ctx, TOOLS), topics, out, to_end=to_end,
                       start_ms=parse_time(start) if start else None, until_ms=parse_time(until) if until else None,
-                      tracker=tracker)
+                      tracker=tracker, outputs=include_outputs)
     how = "interrupted; file closed cleanly" if summary.interrupted else "done"
     typer.echo(f"recorded {summary.records:,} records from {len(summary.topics)} topics to {summary.path} ({how})")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,20 @@ def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
                         simulation=simulation)
 
 
+def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
+    """The metrics server while the validator runs (nothing without a port)."""
+    if port is None:
+        return nullcontext()
+    import structlog
+
+    from runtime.metrics import MetricsServer
+
+    server = MetricsServer(metrics.registry, metrics.checks(), address=address, port=port)
+    structlog.get_logger(__name__).info("serving metrics", url=f"http://{address}:{server.port}/metrics",
+                                        health=["/healthz", "/readyz"])
+    return server
+
+
 def validate(
     ctx: typer.Context,
     to_end: bool = typer.Option(False, "--to-end", help="Stop once caught up with the end of every partition."),
@@ -62,6 +77,11 @@ def validate(
     snapshot_interval: float = typer.Option(5.0, "--snapshot-interval", min=0.05,
                                             help="Seconds between snapshots (and offset commits)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table at the end."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", min=0, max=65535,
+        help="Serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port (online only)."),
+    metrics_address: str = typer.Option("127.0.0.1", "--metrics-address",
+                                        help="Address the metrics server listens on (0.0.0.0: every interface)."),
     simulation_summary: Path | None = typer.Option(
         None, "--simulation-summary",
         help="The data is simulated: the --summary-json of its sigma simulate run, whose fidelity table "
@@ -71,6 +91,7 @@ def validate(
     from rich.console import Console
 
     from runtime import outputs
+    from runtime.errors import UsageError
     from runtime.progress import progress
     from schemas.access import VALIDATOR
     from validator.report import text
@@ -80,6 +101,9 @@ def validate(
 
     simulation = load_simulation(simulation_summary) if simulation_summary is not None else None
     settings = settings_as(ctx, VALIDATOR)
+    if from_file is not None and metrics_port is not None:
+        raise UsageError("--metrics-port serves the online validator's metrics",
+                         fix="leave it out with --from-file (the report has the figures)")
     for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
         if path is not None:
             outputs.check(path, what)  # now, not after a run of hours
@@ -89,9 +113,10 @@ def validate(
     site = Site(report_html, run) if report_html is not None else None
     if from_file is not None:
         from validator.engine import Engine
-        from validator.offline import validate_recording
+        from validator.offline import recorded_prefix, validate_recording
 
-        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix,
+        prefix = recorded_prefix(from_file, settings.topic_prefix)
+        engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix,
                         eviction_grace_hours=settings.eviction_grace_hours or None)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
@@ -107,12 +132,14 @@ def validate(
                                 snapshot_interval=snapshot_interval, on_snapshot=refresh)
         validator = OnlineValidator(settings, options)
         outputs.check_folder(validator.snapshot_file.parent, "--state-dir" if state_dir else "SIGMA_HOME")
-        with progress("validating", None) as tracker:
+        with progress("validating", None) as tracker, _serving(options.metrics, metrics_address, metrics_port):
             try:
                 engine = validator.run(tracker)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
+                from runtime.interrupt import exit_code
+
                 typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
-                raise typer.Exit(130) from None
+                raise typer.Exit(exit_code(exc)) from None
     report = _report(engine, simulation)
     if not quiet:
         text.render(report, Console())

@@ -13,8 +13,8 @@ from typing import Literal, NoReturn
 import typer
 
 from runtime import __version__
-from runtime.errors import SigmaError, UsageError
-from runtime.settings import SaslMechanism, SecurityProtocol
+from runtime.errors import MissingTopicError, SigmaError, UsageError
+from runtime.settings import SaslMechanism, SecurityProtocol, Settings
 from sigma import broker
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 app.add_typer(broker.broker_app, name="broker")
 app.add_typer(broker.topics_app, name="topics")
+_settings: Settings | None = None
+"""This invocation's settings, for naming the topic prefix in effect when a topic is missing."""
 
 
 def _version(value: bool) -> None:
@@ -74,9 +76,10 @@ def root(
     """Configure settings and logging once for the whole invocation."""
     from pydantic import ValidationError
 
-    from runtime import logs
+    from runtime import context, logs
     from runtime.settings import load_settings
 
+    global _settings
     flags = {"bootstrap_servers": bootstrap_servers, "log_level": log_level, "log_format": log_format,
              "principal": principal, "insecure": insecure or None, "security_protocol": security_protocol,
              "sasl_mechanism": sasl_mechanism, "sasl_username": sasl_username,
@@ -93,7 +96,7 @@ def root(
         field = f"SIGMA_{name.upper()}" if name else "settings"
         raise UsageError(f"invalid setting {field}: {reason}", fix="correct the environment variable") from None
     logs.configure(settings.log_level, settings.log_format)
-    ctx.obj = settings
+    ctx.obj = _settings = context.apply(settings)
 
 
 def _register() -> None:
@@ -124,10 +127,17 @@ def run() -> None:
     setting) is an input problem rather than a bug, so it is one line as well; any other exception is a
     bug and shows its traceback.
     """
+    from runtime import interrupt
+
     _register()
+    interrupt.stop_on_sigterm()
     try:
         code = app(standalone_mode=False)
     except SigmaError as exc:
+        if isinstance(exc, MissingTopicError) and _settings is not None:
+            from runtime import context
+
+            exc.where = context.describe(_settings)
         _fail(str(exc), exc.exit_code)
     except _CLICK_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already; typer tests the same way
@@ -137,10 +147,10 @@ def run() -> None:
         if exc.filename is None:
             raise
         _fail(f"{exc.filename}: {exc.strerror}", fix="check the path, its folders and their permissions")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # outside a command (typer turns one inside into exit code 130)
         print("sigma: interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(interrupt.exit_code(exc))
+    sys.exit(interrupt.exit_code_of(code if isinstance(code, int) else 0))
 
 
 def _fail(message: str, exit_code: int = 1, fix: str | None = None) -> NoReturn:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from consumers.bounded import chain_partitions, read_from_start
 from consumers.records import ConsumedRecord
-from runtime import clients
+from runtime import clients, context
 from runtime.errors import UsageError
 from runtime.settings import Settings
 from validator.engine import Engine
@@ -32,19 +32,23 @@ def _from_kafka(settings: Settings) -> Iterator[ConsumedRecord]:
 
 def collect(settings: Settings, case: str, *, from_file: Path | None, checkpoint_hours: float) -> Engine:
     """An engine holding only this case's records (from the cluster or a recording)."""
+    prefix, where = settings.topic_prefix, context.describe(settings)
     if from_file is not None:
         from consumers.recording import read_recording
+        from validator.offline import recorded_prefix
 
         source: Iterator[ConsumedRecord] = read_recording(from_file)
+        prefix, where = recorded_prefix(from_file, prefix), f"in {from_file}"
     else:
         source = _from_kafka(settings)
-    engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix)
+    engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix)
     wanted = case.encode()
     for record in source:
         if record.key == wanted:
             engine.process(record)
     if case not in engine.state.dossiers:
-        raise UsageError(f"no events for case {case}", fix="check the case key (ck_…) and SIGMA_TOPIC_PREFIX")
+        raise UsageError(f"no events for case {case} ({where})",
+                         fix="check the case key (ck_…) and the topic prefix (`sigma context`)")
     return engine
 
 

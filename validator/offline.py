@@ -10,6 +10,7 @@ import structlog
 from consumers.recording import read_manifest, read_recording
 from runtime.progress import Tracker
 from schemas import native
+from schemas.topics import CHAIN_TOPICS
 from validator.engine import Engine
 from validator.heap import LongLivedHeap
 
@@ -17,6 +18,22 @@ log = structlog.get_logger(__name__)
 
 BATCH = 5000
 """Records between progress updates, evictions and heap settling (as one online poll)."""
+
+
+def recorded_prefix(path: Path, fallback: str) -> str:
+    """The topic prefix the recording's chain topics carry when they all carry the same one, else ``fallback``.
+
+    Why: a recording of a demo run holds ``demo-<run>.chain.case`` and so on, and the engine dead-letters a
+    record found on another topic than its subject's. The names in the file are facts; the prefix in effect
+    when validating it later (another run's, or none) is not, so the recording's own prefix is used.
+    """
+    found: set[str] = set()
+    topics: dict[str, int] = read_manifest(path).get("topics", {})
+    for topic in topics:
+        found.update(topic[: -len(spec.name)] for spec in CHAIN_TOPICS if topic.endswith(spec.name))
+    if len(found) == 1:
+        return found.pop()
+    return fallback
 
 
 def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None) -> Engine:

@@ -8,7 +8,7 @@ import heapq
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,7 @@ from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
 from runtime import clients
-from runtime.errors import SigmaError
+from runtime.errors import MissingTopicError, SigmaError
 from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
 from runtime.settings import Settings
@@ -32,6 +32,7 @@ from schemas import topics
 from validator import state as snapshots
 from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
+from validator.metrics import Signature, ValidatorMetrics
 from validator.rules import Verdict, situation
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,7 @@ class OnlineOptions:
     snapshot_interval: float = 5.0
     publish_findings: bool = True
     on_snapshot: Callable[[Engine], None] | None = None
+    metrics: ValidatorMetrics = field(default_factory=ValidatorMetrics)
 
 
 def _finding_value(verdict: Verdict) -> bytes:
@@ -81,6 +83,7 @@ class OnlineValidator:
         self._dirty: set[str] = set()
         self._last_eval = 0.0
         self.heap = LongLivedHeap()
+        self.metrics = options.metrics
         self.outage = Outage(settings)
         self._commit_result: Any = None
         self.sender: ConfirmedSender
@@ -113,12 +116,13 @@ class OnlineValidator:
         end = {}
         if self.options.to_end:
             end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
+            if tracker is not None:
+                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
         dlq_topic = self.prefix + topics.DLQ
         outputs = [dlq_topic] + ([self.prefix + topics.FINDINGS] if self.options.publish_findings else [])
         for name in outputs:
             if not outage.call(partial(consumer.partitions_for_topic, name), f"looking up {name}"):
-                raise SigmaError(f"topic {name} does not exist",
-                                 fix="create the chain topics with `sigma topics apply` (same SIGMA_TOPIC_PREFIX)")
+                raise MissingTopicError(name, consumer.topics(), [t.name for t in topics.ALL_TOPICS])
         self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
         last_snapshot = time.monotonic()
         saving: snapshots.Saving | None = None
@@ -133,6 +137,7 @@ class OnlineValidator:
                     case, rejection = self.engine.process(msg)
                     if rejection is not None:
                         self._dead_letter(msg, rejection, dlq_topic)
+                        self.metrics.dead_lettered_one(msg.topic, rejection.code)
                     elif case is not None:
                         dirty.add(case)
                     count += 1
@@ -141,6 +146,7 @@ class OnlineValidator:
                 if tracker is not None:
                     tracker.advance(count)
             self._dirty |= dirty
+            self.metrics.polled(batch, consumer, self.engine, self.published)
             done = self.options.to_end and outage.call(
                 lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
@@ -150,6 +156,7 @@ class OnlineValidator:
                 self._dirty = set()
                 self._last_eval = time.monotonic()
             if saving is not None and saving.done(wait=done):
+                self.metrics.snapshot_written()
                 self._commit(consumer, saving)
                 saving = None
             if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
@@ -158,6 +165,7 @@ class OnlineValidator:
                 last_snapshot = time.monotonic()
                 if done:
                     saving.done(wait=True)
+                    self.metrics.snapshot_written()
                     self._commit(consumer, saving, wait=True)
                     return self.engine
 
@@ -179,6 +187,7 @@ class OnlineValidator:
         The periodic commits are how an idle validator notices an outage (``poll`` itself just returns nothing
         while the cluster is away): the loop hands their outcome to the outage tracker, which logs it once and
         gives up after the give-up time."""
+        self.metrics.commit_answered()
         self._commit_result = result
 
     def _heartbeat(self) -> None:
@@ -215,6 +224,7 @@ class OnlineValidator:
             for tp in partitions:
                 consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
             self._requeue_pending()
+            self.metrics.resumed([*self.published.values(), *map(_signature, snap.state.evicted.values())])
             log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
         else:
             committed = [tp for tp in partitions if consumer.committed(tp) is not None]
@@ -250,9 +260,10 @@ class OnlineValidator:
             verdict = self.engine.verdict(case)
             if verdict is None:
                 continue
-            signature = tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
+            signature = _signature(verdict)
             if self.published.get(case) == signature:
                 continue
+            self.metrics.judged(self.published.get(case), signature)
             self.published[case] = signature
             if self.options.publish_findings:
                 self.sender.send(self.prefix + topics.FINDINGS, key=case.encode(), value=_finding_value(verdict),
@@ -261,6 +272,7 @@ class OnlineValidator:
     def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
         offset past it is saved), then start saving the state with the offsets it covers."""
+        self.metrics.snapshot_started()
         started = time.perf_counter()
         self.sender.confirm()
         flushed = time.perf_counter()
@@ -282,12 +294,19 @@ class OnlineValidator:
         """
         offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
                    for (topic, partition), offset in saving.offsets.items()}
+        self.metrics.commit_started()
         if wait:
             self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
+            self.metrics.commit_answered()
         else:
             consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
+
+
+def _signature(verdict: Verdict) -> Signature:
+    """What a published finding is remembered by: (rule, category, partner, kind) per defect."""
+    return tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
 
 
 def _exists(consumer: Any, topic: str) -> bool | None:

@@ -144,7 +144,7 @@ def test_the_validator_processes_every_event_of_both_examples_and_judges_both_ca
         sandbox: Sandbox) -> None:
     sent = sum(len(r.sent) for r in sandbox.runs.values())
     assert sent == 28 and len(sandbox.records) == sent
-    assert sandbox.report["records"] == {"consumed": sent, "processed": sent, "dead_lettered": 0}
+    assert sandbox.report["records"] == {"consumed": sent, "processed": sent, "duplicates": 0, "dead_lettered": 0}
     assert sandbox.report["dead_letters"] == {} and sandbox.dead_letters == []
     judged = {c["case"]: c["defects"] for c in sandbox.report["cases"]}
     assert judged == {r.case_key: [] for r in sandbox.runs.values()}

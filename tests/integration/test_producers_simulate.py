@@ -236,7 +236,10 @@ def test_undeliverable_records_fail_the_command_with_count_and_reason(kafka_clus
 
 
 def test_missing_topics_are_named_with_the_fix(kafka_cluster: KafkaCluster, unique_name: Callable[[str], str]) -> None:
-    result = run_simulate(kafka_cluster, unique_name("nothing") + ".", "--cases", "5")
+    prefix = unique_name("nothing") + "."
+    result = run_simulate(kafka_cluster, prefix, "--cases", "5")
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
-    assert "chain topic(s) missing" in line and "sigma topics apply" in line
+    assert line.startswith(f"sigma: error: topic {prefix}chain.case does not exist (topic prefix {prefix!r}, from "
+                           "SIGMA_TOPIC_PREFIX): ")
+    assert "sigma topics apply" in line

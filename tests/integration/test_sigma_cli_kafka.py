@@ -34,7 +34,7 @@ def test_simulate_and_record_replace_existing_files_whole(kafka_cluster: KafkaCl
                       str(out / "summary.json"), env=env)
     assert simulated.returncode == 0, simulated.stderr
     recorded = sigma("record", "--topics", re.escape(chain_prefix) + r"chain\..*", "--out", str(out / "chain.jsonl.gz"),
-                     "--to-end", env=env)
+                     "--to-end", "--force", env=env)
     assert recorded.returncode == 0, recorded.stderr
     assert sorted(os.listdir(out)) == ["chain.jsonl.gz", "summary.json", "truth.jsonl"], "no temporary file is left"
     assert len((out / "truth.jsonl").read_text().splitlines()) == 30

@@ -218,7 +218,8 @@ def test_validate_and_dossier_refuse_a_prefix_without_chain_topics(kafka_cluster
                                                                     tmp_path: Path) -> None:
     prefix = f"test-none-{uuid.uuid4().hex[:8]}."
     env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
-    missing = f"sigma: error: topic {prefix}{CHAIN_TOPICS[0].name} does not exist: run `sigma topics apply`"
+    missing = (f"sigma: error: topic {prefix}{CHAIN_TOPICS[0].name} does not exist (topic prefix {prefix!r}, from "
+               "SIGMA_TOPIC_PREFIX): ")
     for args in (("validate", "--to-end", "--state-dir", str(tmp_path)), ("dossier", "ck_" + "f" * 24)):
         result = sigma(*args, env=env)
         assert result.returncode == 1, (args, result.stderr)
