@@ -13,6 +13,15 @@ from runtime.security import acting_as, client_security
 from runtime.settings import load_settings
 
 
+@pytest.fixture(autouse=True)
+def _no_cluster_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests build their settings themselves: a SIGMA_BOOTSTRAP_SERVERS or identity of the calling shell
+    (integration runs set one) must not decide which cluster or principal they see."""
+    for name in ("BOOTSTRAP_SERVERS", "PRINCIPAL", "INSECURE", "SECURITY_PROTOCOL", "SASL_USERNAME", "SASL_PASSWORD",
+                 "SASL_PASSWORD_FILE", "SSL_CAFILE"):
+        monkeypatch.delenv(f"SIGMA_{name}", raising=False)
+
+
 def test_explicit_settings_become_the_options_of_every_client_and_the_java_properties(tmp_path: Path) -> None:
     password_file = tmp_path / "pw"
     password_file.write_text("s3cret-from-file\n")
