@@ -9,6 +9,7 @@ from producers.profile import load_profile
 from producers.publisher import Encoder
 from producers.simulation import Simulation
 from schemas.casekey import case_key
+from schemas.placement import kafka_partition
 
 
 def chain_records(cases: int, seed: int = 2018, profile: str = "inspectie-2018") -> list[ConsumedRecord]:
@@ -19,6 +20,7 @@ def chain_records(cases: int, seed: int = 2018, profile: str = "inspectie-2018")
     records = []
     for offset, (_, event) in enumerate(sim.events()):
         out = encode(event)
-        records.append(ConsumedRecord(out.topic, 0, offset, 1_700_000_000_000 + offset, 0, out.key, out.value,
+        partition = kafka_partition(out.key, 6)  # where Kafka's partitioner puts it on a planned chain topic
+        records.append(ConsumedRecord(out.topic, partition, offset, 1_700_000_000_000 + offset, 0, out.key, out.value,
                                       out.headers))
     return records

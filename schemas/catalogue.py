@@ -17,6 +17,7 @@ from fastavro import parse_schema
 from fastavro.schema import to_parsing_canonical_form
 
 from schemas import derive, layout
+from schemas.constraints import Constraints, compile_constraints
 from schemas.errors import UnknownSchemaError
 from schemas.events import EVENT_TYPES
 from schemas.events.base import ChainEvent, Partner
@@ -87,6 +88,7 @@ class Catalogue:
         self._parsed: dict[tuple[str, int], dict[str, Any]] = {}
         self._json: dict[tuple[str, int], dict[str, Any]] = {}
         self._fingerprints: dict[bytes, tuple[str, int]] | None = None
+        self._constraints: dict[tuple[str, int], Constraints] = {}
 
     def subjects(self) -> tuple[Subject, ...]:
         """All subjects, in the models' order."""
@@ -136,6 +138,16 @@ class Catalogue:
             text = (self.root / layout.json_path(subject, version)).read_text(encoding="utf-8")
             self._json[key] = json.loads(text)
         return self._json[key]
+
+    def constraints(self, subject: str, version: int) -> Constraints:
+        """The checks of a released version's constraints that its Avro schema cannot express (compiled once)."""
+        key = (subject, version)
+        found = self._constraints.get(key)
+        if found is None:
+            found = compile_constraints(subject, version, self.json_schema(subject, version),
+                                        self.avro_document(subject, version))
+            self._constraints[key] = found
+        return found
 
     def fingerprint(self, subject: str, version: int) -> bytes:
         """CRC-64-AVRO of the Parsing Canonical Form, as the 8 little-endian bytes of single-object encoding."""

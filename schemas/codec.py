@@ -27,10 +27,12 @@ from pydantic import ValidationError
 
 from schemas import layout
 from schemas.catalogue import CATALOGUE, Catalogue, Subject
+from schemas.constraints import Constraints
 from schemas.context import SerializationContext
 from schemas.derive import optional_inner
 from schemas.envelope import header, parse_ce_type
 from schemas.errors import (
+    CaseKeyError,
     CodecError,
     ContentTypeError,
     NotAvroError,
@@ -38,7 +40,7 @@ from schemas.errors import (
     TruncatedError,
     UnknownSchemaError,
 )
-from schemas.events.base import ChainEvent
+from schemas.events.base import PRODUCER_CHECKED_LATER, ChainEvent
 from schemas.fastread import BodyReader, body_reader
 from schemas.fingerprint import fingerprint_bytes
 
@@ -171,6 +173,9 @@ class _Plan:
     fast: BodyReader | None
     """The native reader for the common case, a writer of the reader's own version (fastavro resolves the
     others, and reads everything when the native module is not installed)."""
+    constraints: Constraints
+    """The reader version's limits that Avro does not express (patterns, lengths, ranges), checked after
+    decoding, so that an Avro value gets the verdict its JSON twin gets."""
 
 
 class Deserializer:
@@ -291,6 +296,9 @@ class Deserializer:
         if plan.fast is not None:
             fast = plan.fast.read(value, offset)
             if fast is not None:
+                broken = plan.constraints.violation(fast)
+                if broken is not None:
+                    raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
                 return fast
         body = BytesIO(value)
         body.seek(offset)
@@ -300,6 +308,9 @@ class Deserializer:
             raise _body_error(exc, plan) from None
         if body.tell() != len(value):
             raise _trailing(plan, len(value) - body.tell())
+        broken = plan.constraints.violation(cast(dict[str, Any], data))
+        if broken is not None:
+            raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
         return cast(dict[str, Any], data)
 
     def _plan(self, subject: Subject, version: int) -> _Plan:
@@ -308,7 +319,7 @@ class Deserializer:
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
         fast = body_reader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
-                     _enum_fields(subject.model), fast)
+                     _enum_fields(subject.model), fast, self._catalogue.constraints(subject.name, reader_version))
 
     def _plan_fingerprint(self, fingerprint: bytes) -> _Plan:
         found = self._catalogue.by_fingerprint(fingerprint)
@@ -349,11 +360,11 @@ class Deserializer:
             raise ContentTypeError("the value is not JSON although its content-type says application/json") from None
         except RecursionError:
             raise SchemaValidationError("the JSON value is nested too deeply to read") from None
-        for error in validator.iter_errors(document):
-            raise SchemaValidationError(f"fails JSON Schema v{version} of {name} ({_keyword(error)})",
-                                        path=_json_path(_error_location(error)))
-        try:
-            event = subject.model.model_validate(document)
+        errors = list(validator.iter_errors(document))
+        if errors:
+            raise _first_error(errors, name, version, self._catalogue.constraints(name, version))
+        try:  # the partner's right to produce is the reader's semantic check, as for Avro (same verdict)
+            event = subject.model.model_validate(document, context=PRODUCER_CHECKED_LATER)
         except ValidationError as exc:
             first = exc.errors(include_input=False)[0]
             raise SchemaValidationError(f"fails the {subject.model.__name__} model: {first['msg']}",
@@ -398,6 +409,26 @@ def _body_error(exc: Exception, plan: _Plan) -> CodecError:
 
 def _trailing(plan: _Plan, left: int) -> NotAvroError:
     return NotAvroError(f"{left} bytes left after the {plan.name} v{plan.version} record")
+
+
+def _invalid(name: str, version: int, field: str | None, path: str, keyword: str) -> SchemaValidationError:
+    """The error for a value breaking a constraint: the same for every encoding (``case_key`` has its own code)."""
+    error = CaseKeyError if field == "case_key" else SchemaValidationError
+    return error(f"fails JSON Schema v{version} of {name} ({keyword})", path=path)
+
+
+def _first_error(errors: list[Any], name: str, version: int, constraints: Constraints) -> SchemaValidationError:
+    """The JSON Schema error of the first field in schema order: the one Avro's checks report first too."""
+    order = {field: index for index, field in enumerate(constraints.fields)}
+
+    def rank(error: Any) -> int:
+        location = _error_location(error)
+        return order.get(location[0], len(order)) if location and isinstance(location[0], str) else -1
+
+    first = min(errors, key=rank)
+    location = _error_location(first)
+    field = location[0] if location and isinstance(location[0], str) else None
+    return _invalid(name, version, field, _json_path(location), _keyword(first))
 
 
 def _keyword(error: Any) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from schemas import layout
 from schemas.context import Headers, SerializationContext
 from schemas.events.base import ChainEvent, Partner
 
@@ -117,3 +118,106 @@ def to_record(event: ChainEvent, codec: Serializer, *, system: str = DEFAULT_SYS
     hdrs = headers(event, codec, system)
     value = codec(event, SerializationContext(topic, hdrs))
     return Record(topic, event.case_key.encode("ascii"), value, hdrs)
+
+
+REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_dataschema", "content-type")
+"""What every record carries exactly once (``headers`` writes them in this order; readers take any order)."""
+_REQUIRED = frozenset(REQUIRED_HEADERS)
+
+
+_Expected = tuple[bytes, bytes, dict[bytes | None, bytes], set[bytes | None]]
+"""Per (partner, subject, version): ``ce_type``, the ``ce_source`` prefix, ``ce_dataschema`` per content-type, and
+the ``ce_source`` values already found good (a partner has few systems)."""
+_SOURCES = 64
+"""At most this many good ``ce_source`` values are remembered per (partner, subject, version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderProblem:
+    """Why a record's headers break the contract: the code, the header, a reason without values, and the
+    payload field the header must agree with (a JSON path), if any."""
+
+    code: str
+    header: str
+    reason: str
+    path: str | None = None
+
+
+class HeaderCheck:
+    """Checks a record's CloudEvents headers against its decoded payload.
+
+    Why here: the envelope writes the headers, so it says what they must be. Why a class: the expected
+    ``ce_type``, ``ce_source`` prefix and ``ce_dataschema`` are built once per (partner, subject, version)
+    and reused, as this runs for every record the validator reads. Only presence is checked for ``ce_time``
+    (its agreement with ``occurred_at`` would cost a timestamp format per record and guards no reader).
+    """
+
+    def __init__(self) -> None:
+        self._expected: dict[tuple[str, str, int], _Expected] = {}
+
+    def problem(self, headers: Headers, subject: str, version: int, data: dict[str, Any]) -> HeaderProblem | None:
+        """The first thing wrong with ``headers`` of a record holding ``data`` (``subject`` v``version``)."""
+        if len(headers) == 7:  # as the envelope writes them: read in place (the hot path)
+            (n0, specversion), (n1, event_id), (n2, system), (n3, kind), (n4, _), (n5, dataschema), \
+                (n6, content_type) = headers
+            in_order = n0 == "ce_specversion" and n1 == "ce_id" and n2 == "ce_source" and n3 == "ce_type" \
+                and n4 == "ce_time" and n5 == "ce_dataschema" and n6 == "content-type"
+        else:
+            in_order = False
+        if not in_order:
+            absent = _presence(headers)
+            if absent is not None:
+                return absent
+            found = dict(headers)
+            specversion, event_id, system = found["ce_specversion"], found["ce_id"], found["ce_source"]
+            kind, dataschema, content_type = found["ce_type"], found["ce_dataschema"], found["content-type"]
+        partner = data["partner"]
+        expected = self._expected.get((partner, subject, version)) or self._expect(partner, subject, version)
+        if specversion == _SPECVERSION and kind == expected[0] and system in expected[3] \
+                and dataschema == expected[2].get(content_type) and event_id == data["event_id"].encode() \
+                and data["schema_version"] == version:  # all well, with a ce_source seen before (the hot path)
+            return None
+        if specversion != _SPECVERSION:
+            return HeaderProblem("bad-header", "ce_specversion", "ce_specversion is not 1.0")
+        if kind != expected[0]:
+            return HeaderProblem("header-mismatch", "ce_type", f"ce_type is not nl.<partner>.{subject}.v{version} "
+                                 "with the payload's partner (subject and version of the value's schema)", "$.partner")
+        if data["schema_version"] != version:
+            return HeaderProblem("header-mismatch", "ce_type", f"payload schema_version is not v{version}, the "
+                                 "version of ce_type and of the schema the value is written with", "$.schema_version")
+        if event_id != data["event_id"].encode():
+            return HeaderProblem("header-mismatch", "ce_id", "ce_id is not the payload's event_id", "$.event_id")
+        origin = expected[1]
+        if not system or not system.startswith(origin) or len(system) == len(origin) \
+                or b"/" in system[len(origin):]:
+            return HeaderProblem("header-mismatch", "ce_source", "ce_source is not /nl/<partner>/<system> with the "
+                                 "payload's partner", "$.partner")
+        if dataschema != expected[2].get(content_type):
+            return HeaderProblem("header-mismatch", "ce_dataschema", "ce_dataschema does not name the released "
+                                 f"{subject} v{version} file of the value's content-type")
+        if len(expected[3]) < _SOURCES:
+            expected[3].add(system)
+        return None
+
+    def _expect(self, partner: str, subject: str, version: int) -> _Expected:
+        found: _Expected = (f"nl.{partner}.{subject}.v{version}".encode(), f"/nl/{partner}/".encode(),
+                 {b"application/avro": layout.uri(layout.avro_path(subject, version)).encode(),
+                  b"application/json": layout.uri(layout.json_path(subject, version)).encode()}, set())
+        self._expected[(partner, subject, version)] = found
+        return found
+
+
+def _presence(headers: Headers) -> HeaderProblem | None:
+    """Each required header exactly once, no other ``ce_`` header; other headers (tracing) may come along."""
+    seen: dict[str, int] = {}
+    for name, _ in headers:
+        seen[name] = seen.get(name, 0) + 1
+    for name in REQUIRED_HEADERS:
+        if name not in seen:
+            return HeaderProblem("missing-header", name, f"the record has no {name} header")
+    for name, count in seen.items():
+        if count > 1 and (name in _REQUIRED or name.startswith("ce_")):
+            return HeaderProblem("bad-header", name, f"the {name} header appears {count} times")
+        if name.startswith("ce_") and name not in _REQUIRED:
+            return HeaderProblem("bad-header", name, f"{name} is not a header of the contract (no other ce_ headers)")
+    return None

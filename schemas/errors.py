@@ -12,6 +12,8 @@ class CodecError(Exception):
     """A value that cannot be encoded or decoded. ``path`` is a JSON path (``$.items[2]``) where relevant."""
 
     code: str = "codec"
+    stage: str = "decode"
+    """The dead-letter stage: ``decode`` (the bytes), ``validate`` (the schema), ``semantic`` (the meaning)."""
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.message = message
@@ -47,6 +49,14 @@ class SchemaValidationError(CodecError):
     """The value is well-formed but fails the subject's schema (JSON Schema, model or Avro resolution)."""
 
     code = "schema-invalid"
+    stage = "validate"
+
+
+class CaseKeyError(SchemaValidationError):
+    """The payload's ``case_key`` is not a case key: its own code, as the key is what routes a case."""
+
+    code = "bad-case-key"
+    stage = "semantic"
 
 
 class CatalogueError(Exception):

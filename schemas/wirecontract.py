@@ -29,6 +29,7 @@ from schemas.envelope import to_record
 from schemas.events import FitToFly
 from schemas.examples import EXAMPLE_SECRET, EXAMPLE_V_NUMBER, example
 from schemas.fingerprint import crc64_avro, fingerprint_bytes
+from schemas.placement import kafka_partition
 
 VECTORS_FILE = "wire-contract-vectors.json"
 PARTITION_COUNTS = (3, 6, 12)
@@ -53,10 +54,6 @@ def signed32(value: int) -> int:
     """An unsigned 32-bit value as Java's ``int`` (what ``Utils.murmur2`` returns)."""
     return value - (1 << 32) if value & 0x80000000 else value
 
-
-def kafka_partition(key: bytes, partitions: int) -> int:
-    """Kafka's placement of a keyed record: ``toPositive(murmur2(key)) % partitions`` (Java's built-in partitioner)."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def crc32_partition(key: bytes, partitions: int) -> int:

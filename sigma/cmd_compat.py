@@ -48,8 +48,11 @@ def compat(
 
 
 def check(
-    against: str = typer.Option(..., "--against", help="Git ref to compare with (e.g. origin/main), or a "
-                                "directory holding a schemas/ catalogue."),
+    against: str | None = typer.Option(None, "--against", help="Git ref to compare with (e.g. origin/main), or a "
+                                       "directory holding a schemas/ catalogue."),
+    traffic: Path | None = typer.Option(None, "--traffic", help="A recording (`sigma record`): decode every record "
+                                        "with the latest version of its subject in ROOT (the candidate) and report "
+                                        "the records it would reject or read with another meaning."),
     fmt: Literal["text", "json", "junit", "github", "sarif"] = typer.Option(
         "text", "--format", help="text, json, junit (XML), github (workflow annotations) or sarif (2.1.0)."),
     root: Path | None = typer.Option(None, "--root", help="Repository root of the working tree (default: where "
@@ -62,7 +65,8 @@ def check(
                                        "without its schema being generated (default: on for this repository)."),
     default_draft: str = typer.Option("draft-07", "--default-draft", help=_DRAFT_HELP),
 ) -> None:
-    """Check the catalogue against a git ref: levels per subject, immutable releases, generated models."""
+    """Check the catalogue against a git ref: levels per subject, immutable releases, generated models; and/or
+    a candidate version against recorded traffic (``--traffic``)."""
     from compat import drafts
     from compat.catalogue_check import BASELINE
     from compat.catalogue_check import check as run
@@ -72,6 +76,12 @@ def check(
     from runtime.errors import UsageError
     from schemas import layout
 
+    if against is None and traffic is None:
+        raise UsageError("give --against, --traffic or both", fix="see `sigma schemas check --help`")
+    base = (root or layout.REPO_ROOT).resolve()
+    traffic_failed = traffic is not None and _traffic(traffic, base, fmt)
+    if against is None:
+        raise typer.Exit(1 if traffic_failed else 0)
     for given, flag in ((baseline, "--baseline"), (config, "--config")):
         if given is not None and not given.is_file():  # only the defaults may be absent
             raise UsageError(f"{flag} {given}: no such file", fix="see `sigma schemas check --help`")
@@ -79,7 +89,6 @@ def check(
         raise UsageError(f"--against {against} holds no schema catalogue (no schemas/avro/SUBJECT/vN.avsc or "
                          "schemas/jsonschema/SUBJECT/vN.json)",
                          fix="give the root of a checkout that has one, or a git ref")
-    base = (root or layout.REPO_ROOT).resolve()
     if models is None:
         models = base == layout.REPO_ROOT.resolve()
     rendered = None
@@ -94,7 +103,29 @@ def check(
     except CompatInputError as exc:
         raise _usage(exc, "see `sigma schemas check --help` and docs/compat.md") from None
     typer.echo(render(result, fmt), nl=False)
-    raise typer.Exit(0 if result.compatible else 1)
+    raise typer.Exit(0 if result.compatible and not traffic_failed else 1)
+
+
+def _traffic(recording: Path, root: Path, fmt: str) -> bool:
+    """Print what the candidate catalogue at ``root`` does to the recorded records; True when it rejects or
+    changes any."""
+    import json
+
+    from consumers.traffic import check_traffic
+    from schemas.catalogue import Catalogue
+
+    result = check_traffic(recording, Catalogue(root=root))
+    if fmt == "json":
+        typer.echo(json.dumps({"records": result.records, "already_invalid": result.already_invalid,
+                               "counts": result.counts, "findings": [vars(f) for f in result.findings]}, indent=2))
+    else:
+        for f in result.findings:
+            typer.echo(f"{f.topic}/{f.partition}@{f.offset}  {f.subject}  {f.kind}  {f.path or '-'}  {f.detail}")
+        for what, count in result.counts.items():
+            typer.echo(f"{what}: {count}")
+        typer.echo(f"traffic: {result.records} records, {len(result.findings)} finding(s), "
+                   f"{result.already_invalid} invalid in their own version too")
+    return bool(result.findings)
 
 
 def _usage(exc: Exception, fix: str) -> Exception:

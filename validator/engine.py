@@ -9,9 +9,8 @@ replay in another order across partitions, judges the same.
 from __future__ import annotations
 
 import heapq
-import re
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -20,12 +19,17 @@ from consumers.records import ConsumedRecord
 from runtime.poison import PoisonHeaders
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer, SerializationContext
+from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
-from schemas.events.base import CASE_KEY_PATTERN
+from schemas.placement import Placement
+from schemas.topics import CHAIN_TOPICS
+from validator import watermark
 from validator.dossier import Dossier
-from validator.rules import Verdict, judge, situation
+from validator.rules import Situation, Verdict, judge, situation
 
-_CASE_KEY = re.compile(CASE_KEY_PATTERN)
+DEFAULT_ALLOWED_LATENESS_HOURS = 1.0
+"""Why an hour: the slowest regular publication a partner system has is an hourly batch export, whose records are
+up to an hour old when they arrive; each hour more delays every finding by as much in event time."""
 
 
 class RecordLike(Protocol):
@@ -52,6 +56,8 @@ class Rejection:
     code: str
     reason: str
     path: str | None = None
+    header: str | None = None
+    """The header at fault, for the header checks."""
 
 
 @dataclass
@@ -84,6 +90,7 @@ class EngineState:
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     watermark: datetime | None = None
+    """The event time every partition that may still deliver has reached (``validator.watermark``)."""
     rejections: dict[str, int] = field(default_factory=dict)
     progress: dict[tuple[str, int], datetime] = field(default_factory=dict)
     """Per (topic, partition): the latest ``recorded_at`` read from it (how far it is in event time)."""
@@ -93,14 +100,20 @@ class EngineState:
     """The verdicts of evicted checked cases, for the report (one small object instead of the dossier)."""
     evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
     """Evicted cases that were never handed over, and their events."""
+    late_deliveries: dict[str, int] = field(default_factory=dict)
+    """Per partner: records recorded before their case's checkpoint that arrived after the case was decided."""
 
 
 class Engine:
     """Builds dossiers from records and judges them at their checkpoint."""
 
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
-                 state: EngineState | None = None, eviction_grace_hours: float | None = None) -> None:
+                 state: EngineState | None = None, eviction_grace_hours: float | None = None,
+                 partitions: Mapping[str, int] | None = None,
+                 allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS) -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
+        self.lateness = timedelta(hours=allowed_lateness_hours)
+        """Event time a case waits after its checkpoint for evidence recorded before it to arrive."""
         self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
         """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
         self.prefix = topic_prefix
@@ -109,6 +122,11 @@ class Engine:
         self._subjects = {s.name: (frozenset(p.value for p in s.producers), topic_prefix + s.topic)
                           for s in CATALOGUE.subjects()}
         """Per subject: the partners that may produce it and its topic."""
+        self.partitions = {topic_prefix + t.name: t.partitions for t in CHAIN_TOPICS} | dict(partitions or {})
+        """Partition count per topic (the plan, unless the cluster or a recording's manifest says otherwise):
+        a record must be on its key's partition among them."""
+        self._headers = HeaderCheck()
+        self._placement = Placement()
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         """Take one record: returns (case key touched, None), (None, rejection to dead-letter), or (None, None)
@@ -135,19 +153,13 @@ class Engine:
         try:
             decoded = self._deserializer.decode(record.value, SerializationContext(record.topic, record.headers))
         except CodecError as exc:
-            stage = "validate" if exc.code == "schema-invalid" else "decode"
-            return None, Rejection(stage, exc.code, str(exc), exc.path)
+            return None, Rejection(exc.stage, exc.code, str(exc), exc.path)
         data = decoded.data
-        case = data.get("case_key")
+        case = data["case_key"]  # a case key: decoding checked its pattern (bad-case-key)
         try:
             key = record.key.decode()
         except UnicodeDecodeError:
             return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
-        dossiers = self.state.dossiers
-        dossier = dossiers.get(case) if isinstance(case, str) else None
-        # a case with a dossier matched the pattern when its first event arrived: only new cases are matched
-        if dossier is None and (not isinstance(case, str) or not _CASE_KEY.match(case)):
-            return None, Rejection("semantic", "bad-case-key", "payload case_key is not a case key", "$.case_key")
         if key != case:
             return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
                                    "$.case_key")
@@ -158,6 +170,15 @@ class Engine:
                                    f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
         if record.topic != topic:
             return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
+        wrong = self._headers.problem(headers, decoded.subject, decoded.version, data)
+        if wrong is not None:
+            return None, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header)
+        partitions = self.partitions[topic]
+        if self._placement.partition(record.key, partitions) != record.partition:
+            return None, Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
+                                   f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)")
+        dossiers = self.state.dossiers
+        dossier = dossiers.get(case)
         event = event_hash(data["event_id"])
         digest = zlib.crc32(record.value or b"")
         recorded = data["recorded_at"]
@@ -173,14 +194,25 @@ class Engine:
                 return None, Rejection("semantic", "event-id-conflict",
                                        "an event with this id and other content was processed before", "$.event_id")
         dossier.add(decoded.subject, data, event, digest)
-        if self.state.watermark is None or recorded > self.state.watermark:
-            self.state.watermark = recorded
-        if self.grace is not None:
-            where = (record.topic, record.partition)
-            seen = self.state.progress.get(where)
-            if seen is None or recorded > seen:
-                self.state.progress[where] = recorded
+        self._progress(record.topic, record.partition, recorded)
         return case, None
+
+    def _progress(self, topic: str, partition: int, recorded: datetime) -> None:
+        """The partition's event time moves to ``recorded`` when that is later (the watermark moves in ``advance``)."""
+        where = (topic, partition)
+        seen = self.state.progress.get(where)
+        if seen is None or recorded > seen:
+            self.state.progress[where] = recorded
+
+    def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
+        """Move the watermark as far as the partitions in ``holding`` allow (``validator.watermark``); none
+        holding back: as far as anything read."""
+        self.state.watermark = watermark.advance(self.state.progress, holding, self.state.watermark)
+        return self.state.watermark
+
+    def decision_time(self, s: Situation) -> datetime:
+        """When a case is decided: its checkpoint plus the allowed lateness, in event time."""
+        return s.checkpoint + self.lateness
 
     def evict(self, pending: Collection[tuple[str, int]]) -> list[str]:
         """Drop the dossiers of cases closed, or never handed over, a grace period ago; returns their keys.
@@ -234,12 +266,12 @@ class Engine:
         del self.state.dossiers[dossier.case]
 
     def verdict(self, case: str) -> Verdict | None:
-        """The case's verdict once its checkpoint has passed in event time; None when not (yet) checked."""
+        """The case's verdict once the watermark has passed its decision time; None when not (yet) decided."""
         dossier = self.state.dossiers.get(case)
         if dossier is None:
             return None
         s = situation(dossier, self.checkpoint_before)
-        if s is None or self.state.watermark is None or self.state.watermark < s.checkpoint:
+        if s is None or self.state.watermark is None or self.state.watermark < self.decision_time(s):
             return None
         return judge(s)
 
@@ -249,12 +281,14 @@ class Engine:
         return sorted([*found, *self.state.evicted.values()], key=lambda v: v.case)
 
     def feed(self, records: Iterable[ConsumedRecord]) -> list[tuple[ConsumedRecord, Rejection]]:
-        """Process many records (offline use); returns the rejected ones with their reasons."""
+        """Process many records (offline use: they are all there is, so nothing holds the watermark back after
+        them); returns the rejected ones with their reasons."""
         rejected = []
         for record in records:
             _, rejection = self.process(record)
             if rejection is not None:
                 rejected.append((record, rejection))
+        self.advance(())
         return rejected
 
     def unknown_cases(self) -> dict[str, int]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from consumers.recording import read_manifest, read_recording
+from consumers.records import ConsumedRecord
 from runtime.progress import Tracker
 from schemas import native
 from schemas.topics import CHAIN_TOPICS
-from validator.engine import Engine
+from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
 
 log = structlog.get_logger(__name__)
@@ -36,23 +38,31 @@ def recorded_prefix(path: Path, fallback: str) -> str:
     return fallback
 
 
-def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None) -> Engine:
-    """Feed every record of the recording at ``path`` to ``engine``; recording errors name the line."""
+def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None,
+                       rejected: Callable[[ConsumedRecord, Rejection], None] | None = None) -> Engine:
+    """Feed every record of the recording at ``path`` to ``engine``; recording errors name the line.
+
+    ``rejected`` is told of every record the validator would dead-letter (``sigma conformance``)."""
     if native.UNUSED is not None:
         log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
                     fix=native.UNUSED.fix)
     heap = LongLivedHeap()
-    ends = _ends(read_manifest(path)) if engine.grace is not None else None
+    manifest = read_manifest(path)
+    engine.partitions.update(_partition_counts(manifest))
+    ends = _ends(manifest) if engine.grace is not None else None
     open_partitions = set(ends or ())
     pending = 0
     try:
         for record in read_recording(path):
-            engine.process(record)
+            _, rejection = engine.process(record)
+            if rejection is not None and rejected is not None:
+                rejected(record, rejection)
             if ends is not None and record.offset + 1 >= ends.get((record.topic, record.partition), 0):
                 open_partitions.discard((record.topic, record.partition))
             pending += 1
             if pending == BATCH:
                 if ends is not None:
+                    engine.advance(open_partitions)
                     engine.evict(open_partitions)
                 heap.settle()
                 if tracker is not None:
@@ -60,6 +70,7 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
                 pending = 0
         if tracker is not None and pending:
             tracker.advance(pending)
+        engine.advance(())  # every record is read: nothing holds the watermark back
     finally:
         heap.release()
     return engine
@@ -73,3 +84,12 @@ def _ends(manifest: dict[str, Any]) -> dict[tuple[str, int], int] | None:
                 for partition, span in parts.items() if int(span[0]) < int(span[1])}
     except (KeyError, AttributeError, TypeError, ValueError, IndexError):
         return None
+
+
+def _partition_counts(manifest: dict[str, Any]) -> dict[str, int]:
+    """Partitions per recorded topic, as the cluster had them (the manifest's ``topics``); none when it does not
+    say, and then the plan's counts judge each record's partition."""
+    topics = manifest.get("topics")
+    if not isinstance(topics, dict):
+        return {}
+    return {topic: count for topic, count in topics.items() if isinstance(count, int) and count > 0}

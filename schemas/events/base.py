@@ -14,9 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 CASE_KEY_PATTERN = r"^ck_[0-9a-f]{24}$"
+PRODUCER_CHECKED_LATER = {"producer_checked_later": True}
+"""Validation context for readers: the partner's right to produce the subject is checked by the reader with
+the other record-level rules (``partner-not-allowed``), as for an Avro value, not by the model."""
 
 CaseKey = Annotated[
     str,
@@ -106,8 +109,8 @@ class ChainEvent(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _producer_owns_subject(self) -> ChainEvent:
-        if self.partner not in self.producers:
+    def _producer_owns_subject(self, info: ValidationInfo) -> ChainEvent:
+        if self.partner not in self.producers and not (info.context and info.context.get("producer_checked_later")):
             owners = ", ".join(sorted(p.value for p in self.producers))
             raise ValueError(f"partner '{self.partner.value}' may not produce {self.subject} (owners: {owners})")
         return self

@@ -27,6 +27,7 @@ from consumers.records import ConsumedRecord
 from producers.injection import KINDS
 from producers.profile import Profile, load_profile
 from producers.runner import SimulationRun, generate
+from schemas.placement import kafka_partition
 from tests.agreement import Defects, report_checked, truth_checked
 from tests.profiles import every_kind
 from validator.engine import Engine
@@ -46,7 +47,8 @@ def simulated(seed: int, cases: int, profile: Profile, truth: Path) -> Iterator[
     offset = 0
     for batch in generate(run, truth):
         for _, out in batch:
-            yield ConsumedRecord(out.topic, 0, offset, 1_700_000_000_000 + offset, 0, out.key, out.value, out.headers)
+            yield ConsumedRecord(out.topic, kafka_partition(out.key, 6), offset, 1_700_000_000_000 + offset, 0,
+                                 out.key, out.value, out.headers)
             offset += 1
 
 

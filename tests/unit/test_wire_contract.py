@@ -22,8 +22,10 @@ from consumers.dlq import REASON_LIMIT, REDRIVE_COUNT, STAGES, dead_letter_heade
 from consumers.records import ConsumedRecord
 from schemas import layout, topics
 from schemas.catalogue import CATALOGUE
+from schemas.codec import AvroSerializer
 from schemas.errors import CodecError
-from schemas.examples import EXAMPLE_CASE_KEY
+from schemas.events import FitToFly
+from schemas.examples import EXAMPLE_CASE_KEY, example
 from schemas.wirecontract import PREFIX_EXAMPLE, kafka_partition, vectors
 from validator.engine import Counters, Engine
 from validator.online import _finding_value
@@ -147,6 +149,12 @@ def _semantic_rejections() -> dict[str, str]:
             stage, kind = node.args[0], node.args[1]
             if isinstance(stage, ast.Constant) and isinstance(kind, ast.Constant):
                 found[str(kind.value)] = str(stage.value)
+    # the header checks' codes, which the engine dead-letters in the semantic stage
+    tree = ast.parse((layout.REPO_ROOT / "schemas" / "envelope.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "HeaderProblem":
+            assert isinstance(node.args[0], ast.Constant)
+            found[str(node.args[0].value)] = "semantic"
     return found
 
 
@@ -170,6 +178,8 @@ CODEC_TRIGGERS: dict[str, ConsumedRecord] = {
     "content-type": _record(b"{}", [("content-type", b"text/plain")]),
     "schema-invalid": _record(b'{"fit": true}', [("content-type", b"application/json"),
                                                  ("ce_type", b"nl.medical.fit_to_fly.v1")]),
+    "bad-case-key": _record(AvroSerializer()(FitToFly.model_construct(**(example(FitToFly).__dict__
+                                                                          | {"case_key": "ck_NOT"}))), []),
 }
 """One record per codec error code: the engine says which stage it dead-letters it in."""
 
