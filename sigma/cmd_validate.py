@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from sigma.context import settings as get_settings
+from sigma.context import settings_as
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, engine: Any) -> None:
@@ -99,13 +99,14 @@ def validate(
     from runtime import outputs
     from runtime.errors import UsageError
     from runtime.progress import progress
+    from schemas.access import VALIDATOR
     from validator.report import text
     from validator.report.run import offline, online
     from validator.report.simulation import load_simulation
     from validator.report.site import Site
 
     simulation = load_simulation(simulation_summary) if simulation_summary is not None else None
-    settings = get_settings(ctx)
+    settings = settings_as(ctx, VALIDATOR)
     if from_file is not None and metrics_port is not None:
         raise UsageError("--metrics-port serves the online validator's metrics",
                          fix="leave it out with --from-file (the report has the figures)")
@@ -162,9 +163,10 @@ def dossier(
     """Show what each partner shared for one case, and what is missing, late, contradictory or invalid."""
     from rich.console import Console
 
+    from schemas.access import VALIDATOR
     from validator.dossier_view import collect, render
 
-    settings = get_settings(ctx)
+    settings = settings_as(ctx, VALIDATOR)
     engine = collect(settings, case, from_file=from_file, checkpoint_hours=checkpoint_hours)
     render(engine, case, Console())
 

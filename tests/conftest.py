@@ -87,7 +87,7 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     if external:
         yield KafkaCluster(external, None)
         return
-    yield from _running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
+    yield from running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +96,7 @@ def secured_cluster(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPa
     if kafka_cluster.secured:
         yield kafka_cluster
         return
-    yield from _running(new_broker(tmp_path_factory.mktemp("secured"), secured=True))
+    yield from running(new_broker(tmp_path_factory.mktemp("secured"), secured=True))
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +114,7 @@ def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBro
         broker.stop()
 
 
-def _running(broker: EmbeddedBroker) -> Iterator[KafkaCluster]:
+def running(broker: EmbeddedBroker) -> Iterator[KafkaCluster]:
     """Start the broker, hand it out, and stop it afterwards whatever happened."""
     try:
         broker.start(timeout=180)
