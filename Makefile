@@ -23,6 +23,9 @@ DEMO_PROFILE ?= inspectie-2018
 BENCH ?=
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 ENGINE ?= docker
+# true when the demo runs on the secured embedded broker (no SIGMA_BOOTSTRAP_SERVERS, no SIGMA_INSECURE): then it
+# grants the message book's ACLs, each principal acts as itself, and the ACLs are checked at the end
+EMBEDDED_SECURED = [ -z "$$SIGMA_BOOTSTRAP_SERVERS" ] && ! [[ "$${SIGMA_INSECURE,,}" =~ ^(1|true|yes|on)$$ ]]
 
 .PHONY: help venv kafka broker broker-stop topics browser demo demo-clean image test test-unit lint bench compat docs clean
 
@@ -67,16 +70,19 @@ browser: ## Debian's chromium and chromium-driver for the report's browser test 
 	    echo "make: error: apt-get could not install chromium and chromium-driver (see above): check the package sources and network, then run make again" >&2; \
 	    exit 1; }; }
 
-demo: broker ## The main job: simulate 10,000 cases, validate them, write the completeness report to out/
+demo: broker ## The main job: simulate 10,000 cases (each partner as itself), validate them (as validator), write the completeness report to out/
 	@mkdir -p out
 	@echo "demo run $(DEMO_RUN): topics under prefix demo-$(DEMO_RUN). (the context: next commands use it too)"
 	@SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) topics apply > /dev/null
+	@if $(EMBEDDED_SECURED); then set -o pipefail; echo -n "ACLs from the message book: "; \
+	  SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) acl apply | tail -n 1; fi
 	@$(SIGMA) context set --topic-prefix demo-$(DEMO_RUN). --set-by "make demo" > /dev/null
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) simulate --cases $(DEMO_CASES) --seed $(DEMO_SEED) \
 		--profile $(DEMO_PROFILE) --truth out/demo-truth.json --summary-json out/demo-summary.json
 	SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) validate --to-end --group demo-$(DEMO_RUN) \
 		--report-json out/demo-report.json --report-html out/demo-report.html \
 		--simulation-summary out/demo-summary.json
+	@if $(EMBEDDED_SECURED); then SIGMA_TOPIC_PREFIX=demo-$(DEMO_RUN). $(SIGMA) acl check; fi
 	@echo "report: out/demo-report.html, a page per defective case in out/demo-report/  (json: out/demo-report.json, ground truth: out/demo-truth.json, simulation summary: out/demo-summary.json)"
 	@echo "next (sigma is $(SIGMA); the prefix is remembered, see \`sigma context\`):"
 	@echo "  sigma dossier CASE-KEY                     one case from the report, partner by partner"

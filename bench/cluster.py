@@ -23,7 +23,9 @@ def bench_cluster() -> Iterator[str]:
     settings = Settings()
     libs = ensure_resolved(settings.kafka_dir, settings.kafka_pom)
     with tempfile.TemporaryDirectory(prefix="sigma-bench-") as tmp:
-        broker = EmbeddedBroker(port=free_port(), data_dir=Path(tmp), libs=libs, heap="1g")
+        # plaintext: the benches reach it as an existing cluster (SIGMA_BOOTSTRAP_SERVERS, no credentials), and
+        # they measure the exchange, not TLS
+        broker = EmbeddedBroker(port=free_port(), data_dir=Path(tmp), libs=libs, heap="1g", secured=False)
         try:
             broker.start(timeout=180)
             yield broker.bootstrap

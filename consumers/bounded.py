@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from consumers.records import ConsumedRecord
 from runtime.errors import MissingTopicError
+from runtime.outage import Outage, Poller
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 
 
@@ -51,20 +52,24 @@ def rewind(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> dict[To
 
 
 def batches_until(consumer: KafkaConsumer, end: dict[TopicPartition, int],
-                  max_records: int | None = None) -> Iterator[list[Any]]:
+                  max_records: int | None = None, outage: Outage | None = None) -> Iterator[list[Any]]:
     """kafka-python's record batches from each partition's position up to (not including) its offset in ``end``.
 
-    Raw batches, for readers that count or decode records themselves (a benchmark's baseline).
+    Raw batches, for readers that count or decode records themselves (a benchmark's baseline). With ``outage``
+    an outage is waited out (``runtime.outage.Poller``); without, polling goes on silently until it is over.
     """
+    poll = consumer.poll if outage is None else Poller(consumer, list(end), outage).poll
     while any(consumer.position(tp) < stop for tp, stop in end.items()):
-        for tp, batch in consumer.poll(timeout_ms=200, max_records=max_records).items():
+        for tp, batch in poll(timeout_ms=200, max_records=max_records).items():
             stop = end[tp]
             yield batch if batch[-1].offset < stop else [msg for msg in batch if msg.offset < stop]
 
 
-def read_until(consumer: KafkaConsumer, end: dict[TopicPartition, int]) -> Iterator[ConsumedRecord]:
-    """Records from each partition's current position up to (not including) its offset in ``end``."""
-    for batch in batches_until(consumer, end):
+def read_until(consumer: KafkaConsumer, end: dict[TopicPartition, int],
+               outage: Outage | None = None) -> Iterator[ConsumedRecord]:
+    """Records from each partition's current position up to (not including) its offset in ``end`` (with
+    ``outage``, an outage waited out)."""
+    for batch in batches_until(consumer, end, outage=outage):
         for msg in batch:
             yield ConsumedRecord.from_kafka(msg)
 

@@ -4,7 +4,9 @@ Two ways to stop: ``to_end`` reads up to the end offsets seen at start (a snapsh
 capture runs live until Ctrl-C or SIGTERM or, with ``until_ms``, until that moment has passed and everything
 up to it is read. Either way the file is closed with its trailer, so a reader can tell it is complete: a
 signal only asks the capture to stop after the record in hand (``runtime.interrupt.deferred``). A live
-capture says when it has caught up and waits (a log line, for CI, where no progress bar is drawn).
+capture says when it has caught up and waits (a log line, for CI, where no progress bar is drawn). Both wait
+out a cluster outage (``runtime.outage``: logged once, given up after ``SIGMA_OUTAGE_GIVE_UP``) and go on
+where they stopped, so the file is the one an undisturbed capture writes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
 from runtime import clients, interrupt
 from runtime.errors import MissingTopicError, UsageError
-from runtime.outage import Outage
+from runtime.outage import Outage, Poller
 from runtime.progress import Silent, Tracker
 from runtime.settings import Settings
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS
@@ -49,8 +51,9 @@ def _live(consumer: KafkaConsumer, partitions: list[TopicPartition], until_ms: i
     so far."""
     waiting = False
     count = 0
+    poller = Poller(consumer, partitions, outage)
     while not stop.requested:
-        polled = outage.call(partial(consumer.poll, timeout_ms=200), "reading the topics", answered=False)
+        polled = poller.poll(timeout_ms=200)
         for batch in polled.values():
             count += len(batch)
             for msg in batch:
@@ -116,18 +119,20 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
     settings' prefix), sigma's output topics only with ``outputs``; Ctrl-C and SIGTERM close the file cleanly."""
     tracker = tracker or Silent()
     consumer = clients.consumer(settings)
+    outage = Outage(settings)
     try:
         counts = _matching(consumer, pattern, settings.topic_prefix, outputs)
         partitions = [TopicPartition(t, p) for t, n in counts.items() for p in range(n)]
         consumer.assign(partitions)
-        end = consumer.end_offsets(partitions)
+        end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
         if start_ms is not None:
-            found = consumer.offsets_for_times({tp: start_ms for tp in partitions})
+            found = outage.call(partial(consumer.offsets_for_times, {tp: start_ms for tp in partitions}),
+                                "looking up offsets by time")
             for tp in partitions:
                 consumer.seek(tp, found[tp].offset if found.get(tp) is not None else end[tp])
         else:
             consumer.seek_to_beginning(*partitions)
-        first = {tp: consumer.position(tp) for tp in partitions}
+        first = outage.call(lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions")
         manifest = {
             "cluster": settings.bootstrap, "topics": counts,
             "offsets": {t: {str(tp.partition): [first[tp], end[tp]] for tp in partitions if tp.topic == t}
@@ -140,8 +145,8 @@ def record(settings: Settings, pattern: str | None, out: Path, *, to_end: bool, 
         log.info("recording", topics=len(counts), partitions=len(partitions), to_end=to_end, records_to_end=pending)
         writer = RecordingWriter(out, manifest, what="--out")
         with interrupt.deferred() as stop, writer:  # a signal while the file is being finished is deferred too
-            source = read_until(consumer, end) if to_end else _live(consumer, partitions, until_ms, stop, tracker,
-                                                                   Outage(settings))
+            source = read_until(consumer, end, outage) if to_end else _live(consumer, partitions, until_ms, stop,
+                                                                           tracker, outage)
             for item in source:
                 if until_ms is None or item.timestamp <= until_ms:
                     writer.write(item)

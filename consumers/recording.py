@@ -2,7 +2,9 @@
 
 JSON Lines: a manifest line, one line per record, and a trailer with the record count so a truncated
 file is detected. Keys, values and header values are base64 (binary-safe; ``null`` stays distinct from
-empty); headers keep their order and duplicates. ``.gz`` and ``.zst`` names are compressed.
+empty); headers keep their order and duplicates. A header key that is not UTF-8 (``runtime.poison`` lets such
+records through) is stored as base64 too, in a third field, so a recording keeps the bytes a partner sent.
+``.gz`` and ``.zst`` names are compressed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import zstandard
 from consumers.records import ConsumedRecord
 from runtime import __version__, outputs
 from runtime.errors import UsageError
+from runtime.poison import RawHeaderKey
 from schemas import native
 
 if native.UNUSED is None:
@@ -58,14 +61,26 @@ def _b64(value: bytes | None) -> str | None:
     return None if value is None else binascii.b2a_base64(value, newline=False).decode("ascii")
 
 
+def _header(key: str, value: bytes | None) -> list[str | None]:
+    """``[name, value]``, or ``[null, value, key]`` with the key's bytes in base64 when it is not UTF-8 text."""
+    if isinstance(key, RawHeaderKey):
+        return [None, _b64(value), _b64(key.encode())]
+    return [key, _b64(value)]
+
+
 def encode_record(record: ConsumedRecord) -> bytes:
     """One record line (without the newline)."""
-    return orjson.dumps({
+    line = {
         "topic": record.topic, "partition": record.partition, "offset": record.offset,
         "timestamp": record.timestamp, "timestamp_type": record.timestamp_type,
         "key": _b64(record.key), "value": _b64(record.value),
         "headers": [[k, _b64(v)] for k, v in record.headers],
-    })
+    }
+    try:
+        return orjson.dumps(line)
+    except orjson.JSONEncodeError:  # a header key that is not UTF-8: rare, so not looked for on every record
+        line["headers"] = [_header(k, v) for k, v in record.headers]
+        return orjson.dumps(line)
 
 
 class RecordingWriter:
@@ -174,6 +189,21 @@ def _not_native(line: bytes) -> None:
     """Stands in for the native parser when it is not used (``schemas.native``): every line is read in Python."""
 
 
+def _read_header(entry: list[str | None]) -> tuple[str, bytes]:
+    """A header entry of either form (``_header``); ValueError or TypeError for anything else."""
+    a2b = binascii.a2b_base64
+    if len(entry) == 2:
+        name, value = entry
+        if not isinstance(name, str):
+            raise TypeError("a header name is not a string")
+        return name, a2b(value or "", strict_mode=True)
+    name, value, raw = entry
+    if name is not None or raw is None:
+        raise ValueError("a raw header key comes with a null name")
+    key = RawHeaderKey(a2b(raw, strict_mode=True).decode("utf-8", "surrogateescape"))
+    return key, a2b(value or "", strict_mode=True)
+
+
 def _python_line(path: Path, number: int, line: bytes) -> tuple[tuple[Any, ...] | None, Any]:
     """(the record's fields, None) for a record line, (None, the parsed line) for the trailer."""
     a2b = binascii.a2b_base64  # strict mode: about twice as fast as base64.b64decode(validate=True)
@@ -182,10 +212,13 @@ def _python_line(path: Path, number: int, line: bytes) -> tuple[tuple[Any, ...] 
         if "end" in obj:
             return None, obj
         key, value = obj["key"], obj["value"]
+        try:
+            headers = [(k, a2b(v or "", strict_mode=True)) for k, v in obj["headers"]]
+        except ValueError:  # a header of the raw-key form, or a corrupt one
+            headers = [_read_header(entry) for entry in obj["headers"]]
         return (obj["topic"], obj["partition"], obj["offset"], obj["timestamp"], obj["timestamp_type"],
                 None if key is None else a2b(key, strict_mode=True),
-                None if value is None else a2b(value, strict_mode=True),
-                [(k, a2b(v or "", strict_mode=True)) for k, v in obj["headers"]]), None
+                None if value is None else a2b(value, strict_mode=True), headers), None
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise RecordingError(f"{path}:{number}: corrupt record line ({type(exc).__name__})") from None
 

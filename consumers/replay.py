@@ -3,6 +3,10 @@
 Pacing keeps the original spacing between records, ``speed`` times faster (``None``: as fast as possible).
 Timestamps are the replay's own unless ``preserve_timestamps``; then a warning says when they would fall
 outside the target topic's retention (the broker would delete them at once).
+
+A cluster outage is waited out: the producer retries every record (idempotent, so each lands once and in
+order per partition), and a check every :data:`CHECK_EVERY` seconds that the sends so far are acknowledged is
+how the outage is noticed, logged once, and given up on after ``SIGMA_OUTAGE_GIVE_UP`` (``runtime.outage``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kafka import KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
+from kafka.errors import KafkaTimeoutError
 
 from consumers.recording import RecordingError, read_manifest, read_recording
 from consumers.records import ConsumedRecord
@@ -26,6 +32,12 @@ from runtime.progress import Tracker
 from runtime.settings import Settings
 from runtime.topics import apply_topics
 from schemas.topics import TopicSpec
+
+CHECK_EVERY = 1.0
+"""Seconds between checks that every send so far is acknowledged (a flush: a short pause in the stream)."""
+ACK_TIMEOUT = 5.0
+"""Seconds a check waits for acknowledgements before it counts as the cluster not answering (a busy machine
+can take a second or two)."""
 
 
 @dataclass
@@ -83,6 +95,18 @@ def _create_targets(settings: Settings, counts: dict[str, int], targets: dict[st
                              f"{counts[topic]} for {topic}; nothing was sent", fix="replay into a fresh --prefix")
 
 
+def _acknowledged(producer: KafkaProducer, outage: Outage) -> None:
+    """Return once every send so far is acknowledged (or refused); an outage meanwhile is the outage's."""
+    while True:
+        try:
+            producer.flush(timeout=ACK_TIMEOUT)
+        except KafkaTimeoutError as exc:
+            outage.failed(exc, "waiting for sends to be acknowledged")
+        else:
+            outage.recovered()
+            return
+
+
 def replay(settings: Settings, path: Path, *, speed: float | None, preserve_timestamps: bool, prefix: str,
            keep: Callable[[ConsumedRecord], bool], tracker: Tracker | None = None,
            warn: Callable[[str], None] = lambda _: None) -> ReplaySummary:
@@ -100,7 +124,10 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
         summary.warnings = _retention_warnings(settings, list(targets.values()), oldest)
         for warning in summary.warnings:
             warn(warning)
-    producer = clients.producer(settings, **clients.patient(settings))  # waits out an outage (runtime.outage)
+    # the producer retries a record a little longer than the outage is waited out, so the outage gives up first
+    patient = clients.patient(settings)
+    producer = clients.producer(settings, **{**patient, "delivery_timeout_ms": patient["delivery_timeout_ms"]
+                                             + int(2 * (CHECK_EVERY + ACK_TIMEOUT) * 1000)})
     outage = Outage(settings)
     errors: list[str] = []
 
@@ -115,7 +142,7 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
         delivered = sum(summary.sent.values()) - summary.failed
         return error(f"{what}; sent {delivered:,} records before the error", fix=fix)
 
-    started = time.monotonic()
+    started = last_check = time.monotonic()
     first_ts: int | None = None
     try:
         for record in read_recording(path):
@@ -138,11 +165,19 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
             summary.sent[targets[record.topic]] += 1
             if tracker is not None:
                 tracker.advance()
+            if time.monotonic() - last_check >= CHECK_EVERY:
+                _acknowledged(producer, outage)
+                last_check = time.monotonic()
+        _acknowledged(producer, outage)
     except RecordingError as exc:
         raise stop(exc.message, "fix or re-record the file; replay into a fresh --prefix to avoid duplicates") from None
     except KeyboardInterrupt:
         raise stop("interrupted", "replay into a fresh --prefix to start over", SigmaError) from None
-    producer.flush()
+    except SigmaError as exc:  # an outage past the give-up time: what is in flight will not be acknowledged
+        clients.abandon(producer)
+        raise SigmaError(f"{exc.message}; {sum(summary.sent.values()):,} records were sent, not all acknowledged",
+                         fix="bring the cluster back and replay into a fresh --prefix, or raise "
+                             "SIGMA_OUTAGE_GIVE_UP") from None
     producer.close()
     summary.seconds = time.monotonic() - started
     if summary.failed:

@@ -16,18 +16,21 @@ deletes a freshly simulated history; simulated times live in the payload.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from kafka.errors import KafkaError
+from kafka import KafkaProducer
+from kafka.errors import AuthorizationError, KafkaError
 from kafka.partitioner import DefaultPartitioner
 
 from runtime import clients
 from runtime.errors import SigmaError
 from runtime.outage import Outage
+from runtime.security import acting_as
 from runtime.settings import Settings
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
@@ -36,6 +39,9 @@ from schemas.events import ChainEvent
 FLUSH_MARGIN_S = 60.0
 """Added to the give-up time (the producer's delivery timeout) for a flush, so every record has failed or
 succeeded by then."""
+
+GRANT_FIX = "grant the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)"
+"""What to do when the cluster refuses a partner's record."""
 
 
 class Outgoing(NamedTuple):
@@ -67,6 +73,8 @@ class DeliveryReport:
 
     sent: int = 0
     failed: int = 0
+    refused: int = 0
+    """Of the failed, those the cluster refused (an authorization error: the principal lacks an ACL)."""
     reasons: Counter[str] = field(default_factory=Counter)
     by_partner_type: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -93,8 +101,9 @@ class DeliveryReport:
         """Fail with the count and the main reason when any record was not delivered."""
         if self.failed:
             reason, _ = self.reasons.most_common(1)[0]
-            raise SigmaError(f"{self.failed} of {self.sent} events were not delivered ({reason})",
-                             fix="check the cluster and the topics (`sigma topics apply`), then run again")
+            fix = (GRANT_FIX if self.refused else
+                   "check the cluster and the topics (`sigma topics apply`), then run again")
+            raise SigmaError(f"{self.failed} of {self.sent} events were not delivered ({reason})", fix=fix)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -135,14 +144,20 @@ class KeyCachingPartitioner(DefaultPartitioner):  # type: ignore[misc]  # kafka-
 
 
 class Publisher:
-    """Publishes chain events to ``topic_prefix`` + each event's topic (default: the settings' prefix)."""
+    """Publishes chain events to ``topic_prefix`` + each event's topic (default: the settings' prefix).
+
+    Each partner sends as itself: on the secured embedded broker a record goes through a producer logged in as
+    its partner (``runtime.security.acting_as``), so the broker's write ACLs judge every partner on its own.
+    Elsewhere (``--as``, an explicit SASL user, plaintext, an existing cluster) one producer sends everything.
+    """
 
     def __init__(self, settings: Settings, *, topic_prefix: str | None = None, **producer_overrides: Any) -> None:
         self._settings = settings
         self.topic_prefix = settings.topic_prefix if topic_prefix is None else topic_prefix
         self._encode = Encoder(self.topic_prefix)
-        self._producer = clients.producer(settings, partitioner=KeyCachingPartitioner(),
-                                          **{**clients.patient(settings), **producer_overrides})
+        self._overrides = {**clients.patient(settings), **producer_overrides}
+        self._producers: dict[str | None, KafkaProducer] = {}
+        self._partitioner = KeyCachingPartitioner()
         self._outage = Outage(settings)
         self._report = DeliveryReport()
         self._lock = threading.Lock()
@@ -154,8 +169,12 @@ class Publisher:
     def send(self, record: Outgoing) -> None:
         """Send one encoded record; a record the producer refuses outright is an error at once."""
         try:
-            future = self._outage.call(partial(self._producer.send, record.topic, value=record.value, key=record.key,
+            future = self._outage.call(partial(self._producer(record.partner).send, record.topic, value=record.value,
+                                               key=record.key,
                                                headers=record.headers), f"sending to {record.topic}")
+        except AuthorizationError as exc:
+            raise SigmaError(f"the cluster refused {record.partner} publishing to {record.topic}: "
+                             f"{type(exc).__name__}", fix=GRANT_FIX) from exc
         except KafkaError as exc:
             raise SigmaError(f"cannot publish to {record.topic}: {type(exc).__name__}",
                              fix="check that the topic exists (`sigma topics apply`) and the cluster is up") from exc
@@ -163,26 +182,39 @@ class Publisher:
         self._report.sent += 1
         self._report.by_partner_type[(record.partner, record.subject)] += 1
 
+    def _producer(self, partner: str) -> KafkaProducer:
+        """The producer that sends as ``partner`` (made on its first record)."""
+        settings = acting_as(self._settings, partner)
+        producer = self._producers.get(settings.principal)
+        if producer is None:
+            producer = clients.producer(settings, partitioner=self._partitioner, **self._overrides)
+            self._producers[settings.principal] = producer
+        return producer
+
     def _failed(self, exc: BaseException) -> None:
         """Errback from the producer's I/O thread: count the failure and its reason."""
         reason = failure_reason(exc)
         with self._lock:
             self._report.failed += 1
+            self._report.refused += isinstance(exc, AuthorizationError)
             self._report.reasons[reason] += 1
 
     def flush(self, timeout: float | None = None) -> DeliveryReport:
         """Wait until every record sent so far is delivered or failed; the report so far."""
         timeout = self._settings.outage_give_up + FLUSH_MARGIN_S if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         try:
-            self._producer.flush(timeout=timeout)
+            for producer in self._producers.values():
+                producer.flush(timeout=max(deadline - time.monotonic(), 0.0))
         except KafkaError as exc:
             raise SigmaError(f"delivery did not finish within {timeout:.0f} s ({type(exc).__name__})",
                              fix="check the cluster, then run again") from exc
         return self._report
 
     def close(self) -> None:
-        """Release the producer (after :meth:`flush`; unsent records are not waited for)."""
-        self._producer.close(timeout=0)
+        """Release the producers (after :meth:`flush`; unsent records are not waited for)."""
+        for producer in self._producers.values():
+            producer.close(timeout=0)
 
     def __enter__(self) -> Publisher:
         return self

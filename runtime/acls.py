@@ -6,6 +6,7 @@ vocabulary is translated, so ``sigma acl apply`` and ``sigma acl check`` compare
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -85,4 +86,16 @@ def apply(settings: Settings, planned: Iterable[AclEntry], in_scope: Callable[[A
             admin.delete_acls([_to_kafka(e) for e in sorted(removed)])
     finally:
         admin.close()
+    _settled(settings, want, in_scope)
     return added, removed
+
+
+def _settled(settings: Settings, want: set[AclEntry], in_scope: Callable[[AclEntry], bool]) -> None:
+    """Wait until DescribeAcls shows the change: the controller acknowledges CreateAcls and DeleteAcls before
+    the broker's authorizer has them, so a check (or a client) right after would still see the old ACLs."""
+    deadline = time.monotonic() + settings.connect_timeout
+    while {e for e in live(settings) if in_scope(e)} != want:
+        if time.monotonic() > deadline:
+            raise SigmaError(f"the broker's ACLs did not match the plan {settings.connect_timeout:g} s after the "
+                             "change", fix="run `sigma acl check` to see the difference, then apply again")
+        time.sleep(0.1)

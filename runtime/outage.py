@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import structlog
 from kafka.errors import KafkaError
@@ -24,6 +25,9 @@ T = TypeVar("T")
 
 FIRST_BACKOFF = 0.2
 MAX_BACKOFF = 5.0
+QUIET = 2.0
+"""Seconds without records after which a :class:`Poller` asks the cluster whether it is still there."""
+PROBE_TIMEOUT_MS = 2000
 
 
 def retriable(exc: BaseException) -> bool:
@@ -83,3 +87,43 @@ class Outage:
                         outage_s=round(time.monotonic() - self.since, 1))
             self.since = None
             self._backoff = FIRST_BACKOFF
+
+
+class Poller:
+    """``poll`` for a consumer without a group, that notices an outage.
+
+    kafka-python's ``poll`` returns nothing while the cluster is away, as it does on a quiet topic, and a
+    consumer that does not commit has no other call that would fail. So after :data:`QUIET` seconds without
+    records, and while an outage is on, it asks for the end offsets (a cheap request that fails when nobody
+    answers): a failure is the outage (logged once, give-up after ``SIGMA_OUTAGE_GIVE_UP``), an answer ends it.
+    Positions stay the consumer's own throughout, so reading resumes where it stopped.
+    """
+
+    def __init__(self, consumer: Any, partitions: list[Any], outage: Outage, doing: str = "reading the topics") -> None:
+        self.consumer = consumer
+        self.partitions = partitions
+        self.outage = outage
+        self.doing = doing
+        self._heard = time.monotonic()
+
+    def poll(self, timeout_ms: int = 200, max_records: int | None = None) -> dict[Any, list[Any]]:
+        """The records of one ``consumer.poll``; raises :class:`SigmaError` once an outage outlasts the give-up."""
+        polled: dict[Any, list[Any]] = self.outage.call(
+            partial(self.consumer.poll, timeout_ms=timeout_ms, max_records=max_records), self.doing, answered=False)
+        now = time.monotonic()
+        if polled:
+            self._heard = now
+        if self.outage.since is not None or now - self._heard >= QUIET:  # records may come from a fetch buffer
+            self._probe()
+        return polled
+
+    def _probe(self) -> None:
+        try:
+            self.consumer.end_offsets(self.partitions, timeout_ms=PROBE_TIMEOUT_MS)
+        except Exception as exc:
+            if not retriable(exc):
+                raise
+            self.outage.failed(exc, self.doing)
+        else:
+            self.outage.recovered()
+        self._heard = time.monotonic()

@@ -109,3 +109,13 @@ def client_security(settings: Settings) -> ClientSecurity:
                          fix="set SIGMA_SASL_USERNAME and SIGMA_SASL_PASSWORD_FILE (or SIGMA_SASL_PASSWORD)")
     return ClientSecurity(protocol, settings.sasl_mechanism, username, password, settings.ssl_cafile,
                           settings.ssl_certfile, settings.ssl_keyfile)
+
+
+def acting_as(settings: Settings, principal: str) -> Settings:
+    """The settings of a client that acts as ``principal`` on the secured embedded broker: each sigma role logs
+    in as itself (a partner, the validator, the tools). Unchanged when ``--as``/``SIGMA_PRINCIPAL`` or a SASL
+    user was given explicitly, and for a plaintext or an existing cluster, whose identities are its own."""
+    if settings.principal or settings.sasl_username or settings.security_protocol or embedded_secrets(settings) is None:
+        return settings
+    return settings.model_copy(update={"principal": principal})
+

@@ -31,7 +31,7 @@ class Grant(NamedTuple):
     resource: Literal["topic", "group"]
     name: str
     pattern: Literal["literal", "prefixed"]
-    operation: Literal["read", "write"]
+    operation: Literal["read", "write", "describe_configs"]
 
 
 ANY_GROUP = "*"
@@ -44,7 +44,8 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     A partner reads a topic when it reads a subject on it and writes it when it produces one; its consumer
     groups are those named ``<partner>.…``. The validator reads every chain topic and writes findings and
     dead letters; the tools (record, replay, redrive) read everything and write the chain topics and dead
-    letters back. ``admin`` is a super user and needs no grant.
+    letters back, and read the configs of what they write (a replay warns when retention would delete the
+    timestamps it preserves). ``admin`` is a super user and needs no grant.
     """
     grants: set[Grant] = set()
     for subject in catalogue.subjects():
@@ -56,6 +57,7 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     grants |= {Grant(VALIDATOR, "topic", t, "literal", "read") for t in chain}
     grants |= {Grant(VALIDATOR, "topic", prefix + t, "literal", "write") for t in (FINDINGS, DLQ)}
     grants |= {Grant(TOOLS, "topic", t, "literal", op) for t in [*chain, prefix + DLQ] for op in ("read", "write")}
+    grants |= {Grant(TOOLS, "topic", t, "literal", "describe_configs") for t in [*chain, prefix + DLQ]}
     grants |= {Grant(TOOLS, "topic", prefix + FINDINGS, "literal", "read")}
     grants |= {Grant(who, "group", ANY_GROUP, "literal", "read") for who in (VALIDATOR, TOOLS)}
     return frozenset(grants)

@@ -14,6 +14,7 @@ against the released JSON Schema and then validated into the model.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from io import BytesIO
@@ -176,6 +177,8 @@ class _Plan:
     constraints: Constraints
     """The reader version's limits that Avro does not express (patterns, lengths, ranges), checked after
     decoding, so that an Avro value gets the verdict its JSON twin gets."""
+    first_broken: Callable[[dict[str, Any]], int]
+    """``constraints.first_broken``, held here to save a lookup per record (the hot path)."""
 
 
 class Deserializer:
@@ -296,10 +299,11 @@ class Deserializer:
         if plan.fast is not None:
             fast = plan.fast.read(value, offset)
             if fast is not None:
+                if plan.first_broken(fast) < 0:
+                    return fast
                 broken = plan.constraints.violation(fast)
-                if broken is not None:
-                    raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
-                return fast
+                assert broken is not None  # first_broken found one
+                raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
         body = BytesIO(value)
         body.seek(offset)
         try:
@@ -318,8 +322,9 @@ class Deserializer:
         writer = self._catalogue.avro_schema(subject.name, version)
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
         fast = body_reader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
+        constraints = self._catalogue.constraints(subject.name, reader_version)
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
-                     _enum_fields(subject.model), fast, self._catalogue.constraints(subject.name, reader_version))
+                     _enum_fields(subject.model), fast, constraints, constraints.first_broken)
 
     def _plan_fingerprint(self, fingerprint: bytes) -> _Plan:
         found = self._catalogue.by_fingerprint(fingerprint)
@@ -391,8 +396,14 @@ def _plain_value(value: Any) -> Any:
 
 
 def _declared_avro(headers: list[tuple[str, bytes]]) -> bool:
-    """Whether the content-type header is exactly Avro, or absent (anything else takes the full path)."""
-    for key, declared in reversed(headers):  # the envelope writes content-type last
+    """Whether the content-type header is exactly Avro, or absent (anything else takes the full path).
+
+    ``headers`` is not empty. The last content-type counts; the envelope writes it last, so that header is
+    looked at first, without a loop (the hot path)."""
+    name, declared = headers[-1]
+    if name == "content-type":
+        return declared == b"application/avro"
+    for key, declared in reversed(headers):
         if key == "content-type":
             return declared == b"application/avro"
     return True

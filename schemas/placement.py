@@ -8,12 +8,41 @@ and a validator sees each case key many times; the memory is bounded (forgotten 
 
 from __future__ import annotations
 
-from kafka.partitioner.default import murmur2
+from struct import Struct
+
+_M = 0x5BD1E995
+_SEED = 0x9747B28C
+_MASK = 0xFFFFFFFF
+_WORDS = {n: Struct(f"<{n}I") for n in range(64)}
+"""Little-endian 32-bit word readers by word count (a case key is a few dozen bytes: 6 or 7 words)."""
+
+
+def murmur2(key: bytes) -> int:
+    """Kafka's murmur2 (``org.apache.kafka.common.utils.Utils.murmur2``) of ``key``, unsigned 32-bit.
+
+    Why not kafka-python's ``murmur2``: it assembles every word from four indexed bytes and masks after each
+    step (8 µs for a case key); reading the words with one ``struct`` call and masking only where a product
+    can pass 32 bits gives the same hash in a quarter of the time. A test checks both agree on random keys.
+    """
+    length = len(key)
+    words = length >> 2
+    reader = _WORDS.get(words) or Struct(f"<{words}I")
+    h = _SEED ^ length
+    for k in reader.unpack_from(key):
+        k = k * _M & _MASK
+        h = h * _M & _MASK ^ (k ^ k >> 24) * _M & _MASK
+    tail = length & 3
+    if tail:
+        h ^= int.from_bytes(key[length - tail:], "little")
+        h = h * _M & _MASK
+    h ^= h >> 13
+    h = h * _M & _MASK
+    return h ^ h >> 15
 
 
 def kafka_partition(key: bytes, partitions: int) -> int:
     """Kafka's placement of a keyed record: ``toPositive(murmur2(key)) % partitions`` (Java's built-in partitioner)."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class Placement:
@@ -30,5 +59,5 @@ class Placement:
         if hashed is None:
             if len(self._hashes) >= self.LIMIT:
                 self._hashes.clear()
-            hashed = self._hashes[key] = int(murmur2(key) & 0x7FFFFFFF)
+            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
         return hashed % partitions

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from sigma import groups
-from sigma.context import settings as get_settings
+from sigma.context import settings_as
 
 if TYPE_CHECKING:
     from consumers.records import ConsumedRecord
@@ -36,8 +36,9 @@ def list_letters(
 ) -> None:
     """Summarise the dead letters by original topic, stage and error code (no keys or values shown)."""
     from consumers.deadletters import list_dead_letters
+    from schemas.access import TOOLS
 
-    summary = list_dead_letters(get_settings(ctx), keep=_keep(filters))
+    summary = list_dead_letters(settings_as(ctx, TOOLS), keep=_keep(filters))
     if summary.groups:
         typer.echo(f"{'letters':>8}  {'topic':<34} {'stage':<9} {'code':<28} {'first (UTC)':<19}  "
                    f"{'last (UTC)':<19}  {'redriven':>8}  json paths")
@@ -57,8 +58,9 @@ def redrive(
 ) -> None:
     """Send dead letters back to their original topic after a fix, once, with a loop guard."""
     from consumers.redrive import redrive as run
+    from schemas.access import TOOLS
 
-    summary = run(get_settings(ctx), keep=_keep(filters), max_redrives=max_redrives, dry_run=dry_run)
+    summary = run(settings_as(ctx, TOOLS), keep=_keep(filters), max_redrives=max_redrives, dry_run=dry_run)
     verb = "would send" if dry_run else "sent"
     for group in sorted(summary.sent.keys() | summary.refused.keys()):
         topic, stage, code = group

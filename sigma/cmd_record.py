@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sigma.context import settings as get_settings
+from sigma.context import settings_as
 
 FilterOpt = typer.Option(None, "--filter", help="KEY=VALUE, repeatable: topic=REGEX, case=KEY, partner=NAME, "
                          "from=TIME, until=TIME.")
@@ -33,10 +33,11 @@ def record(
     from consumers.record import record as run
     from runtime import outputs
     from runtime.progress import progress
+    from schemas.access import TOOLS
 
     outputs.check(out, "--out", replace=force)
     with progress("recording", None) as tracker:
-        summary = run(get_settings(ctx), topics, out, to_end=to_end,
+        summary = run(settings_as(ctx, TOOLS), topics, out, to_end=to_end,
                       start_ms=parse_time(start) if start else None, until_ms=parse_time(until) if until else None,
                       tracker=tracker, outputs=include_outputs)
     how = "interrupted; file closed cleanly" if summary.interrupted else "done"
@@ -59,6 +60,7 @@ def replay(
     from consumers.replay import replay as run
     from runtime.errors import UsageError
     from runtime.progress import progress
+    from schemas.access import TOOLS
 
     try:
         pace = None if speed == "max" else float(speed)
@@ -67,7 +69,7 @@ def replay(
     if pace is not None and pace <= 0:
         raise UsageError(f"bad --speed {speed!r}", fix="give a positive number or 'max'")
     with progress("replaying", None) as tracker:
-        summary = run(get_settings(ctx), file, speed=pace, preserve_timestamps=preserve_timestamps, prefix=prefix,
+        summary = run(settings_as(ctx, TOOLS), file, speed=pace, preserve_timestamps=preserve_timestamps, prefix=prefix,
                       keep=f.build(filters or []), tracker=tracker,
                       warn=lambda text: typer.echo(f"warning: {text}", err=True))
     for topic, count in sorted(summary.sent.items()):

@@ -106,7 +106,8 @@ def _in_scope(s: Settings) -> Callable[[AclEntry], bool]:
 
 @acl_app.command("plan")
 def acl_plan(ctx: typer.Context, output: Literal["table", "json"] = typer.Option("table", "--format")) -> None:
-    """Per principal, what it may read and write (admin is a super user and needs no ACL)."""
+    """Per principal, what it may read and write (admin is a super user and needs no ACL); the JSON also lists
+    the topics whose configs it may read (``describe_configs``)."""
     from schemas.access import wider_than_the_book
     from schemas.catalogue import Catalogue
 
@@ -114,7 +115,7 @@ def acl_plan(ctx: typer.Context, output: Literal["table", "json"] = typer.Option
     by_principal: dict[str, dict[str, list[str]]] = {}
     for e in planned:
         key = e.operation if e.resource == "topic" else "groups"
-        by_principal.setdefault(e.principal, {"read": [], "write": [], "groups": []})[key].append(
+        by_principal.setdefault(e.principal, {"read": [], "write": [], "groups": []}).setdefault(key, []).append(
             e.name + ("*" if e.pattern == "prefixed" else ""))
     if output == "json":
         typer.echo(json.dumps({"principals": by_principal, "wider_than_the_book": wider_than_the_book(Catalogue())},

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from sigma.context import settings as get_settings
+from sigma.context import settings_as
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, engine: Any) -> None:
@@ -68,6 +68,12 @@ def validate(
                               help="Consumer group; a new group starts from the earliest."),
     checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0,
                                            help="Checkpoint: hours before scheduled departure."),
+    allowed_lateness: float = typer.Option(
+        1.0, "--allowed-lateness", min=0, help="Hours of event time a case waits after its checkpoint for evidence "
+        "recorded before it (a partner exporting hourly publishes records up to an hour old)."),
+    idle_timeout: float = typer.Option(
+        1.0, "--idle-timeout", min=0, help="Seconds a caught-up partition may stay quiet before it no longer "
+        "holds the event-time watermark back."),
     report_json: Path | None = typer.Option(None, "--report-json", help="Write the report as JSON."),
     report_html: Path | None = typer.Option(
         None, "--report-html", help="Write the HTML report here, with a page per defective case in a folder beside "
@@ -93,13 +99,14 @@ def validate(
     from runtime import outputs
     from runtime.errors import UsageError
     from runtime.progress import progress
+    from schemas.access import VALIDATOR
     from validator.report import text
     from validator.report.run import offline, online
     from validator.report.simulation import load_simulation
     from validator.report.site import Site
 
     simulation = load_simulation(simulation_summary) if simulation_summary is not None else None
-    settings = get_settings(ctx)
+    settings = settings_as(ctx, VALIDATOR)
     if from_file is not None and metrics_port is not None:
         raise UsageError("--metrics-port serves the online validator's metrics",
                          fix="leave it out with --from-file (the report has the figures)")
@@ -116,7 +123,8 @@ def validate(
 
         prefix = recorded_prefix(from_file, settings.topic_prefix)
         engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix,
-                        eviction_grace_hours=settings.eviction_grace_hours or None)
+                        eviction_grace_hours=settings.eviction_grace_hours or None,
+                        allowed_lateness_hours=allowed_lateness)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:
@@ -128,7 +136,8 @@ def validate(
                 _write_reports(_report(current, simulation), report_json, site, current)
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
-                                snapshot_interval=snapshot_interval, on_snapshot=refresh)
+                                snapshot_interval=snapshot_interval, allowed_lateness_hours=allowed_lateness,
+                                idle_timeout=idle_timeout, on_snapshot=refresh)
         validator = OnlineValidator(settings, options)
         outputs.check_folder(validator.snapshot_file.parent, "--state-dir" if state_dir else "SIGMA_HOME")
         with progress("validating", None) as tracker, _serving(options.metrics, metrics_address, metrics_port):
@@ -154,9 +163,10 @@ def dossier(
     """Show what each partner shared for one case, and what is missing, late, contradictory or invalid."""
     from rich.console import Console
 
+    from schemas.access import VALIDATOR
     from validator.dossier_view import collect, render
 
-    settings = get_settings(ctx)
+    settings = settings_as(ctx, VALIDATOR)
     engine = collect(settings, case, from_file=from_file, checkpoint_hours=checkpoint_hours)
     render(engine, case, Console())
 

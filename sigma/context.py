@@ -14,3 +14,11 @@ def settings(ctx: typer.Context) -> Settings:
     if not isinstance(value, Settings):
         raise RuntimeError("settings not initialised: the root callback did not run")
     return value
+
+
+def settings_as(ctx: typer.Context, principal: str) -> Settings:
+    """The settings of this invocation for a command that acts as ``principal`` (``runtime.security.acting_as``)."""
+    from runtime.security import acting_as
+
+    return acting_as(settings(ctx), principal)
+

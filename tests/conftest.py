@@ -87,7 +87,7 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     if external:
         yield KafkaCluster(external, None)
         return
-    yield from _running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
+    yield from running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
 
 
 @pytest.fixture(scope="session")
@@ -96,10 +96,25 @@ def secured_cluster(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPa
     if kafka_cluster.secured:
         yield kafka_cluster
         return
-    yield from _running(new_broker(tmp_path_factory.mktemp("secured"), secured=True))
+    yield from running(new_broker(tmp_path_factory.mktemp("secured"), secured=True))
 
 
-def _running(broker: EmbeddedBroker) -> Iterator[KafkaCluster]:
+@pytest.fixture(scope="session")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """A broker only the outage tests stop and start (never the shared one), one for the session however many
+    modules use it; a test that stops it starts it again, and it is always stopped at the end."""
+    settings = Settings()
+    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("own-kafka"),
+                            libs=ensure_resolved(settings.kafka_dir, settings.kafka_pom),
+                            properties=TEST_BROKER_PROPERTIES)
+    try:
+        broker.start(timeout=180)
+        yield broker
+    finally:
+        broker.stop()
+
+
+def running(broker: EmbeddedBroker) -> Iterator[KafkaCluster]:
     """Start the broker, hand it out, and stop it afterwards whatever happened."""
     try:
         broker.start(timeout=180)

@@ -124,7 +124,7 @@ class Dossier:
         except KeyError:
             values = tuple(data.get(name) for name in names)
         recorded = data["recorded_at"]
-        fact = Fact(recorded, str(data["partner"]), names, values, self.count)
+        fact = Fact(recorded, data["partner"], names, values, self.count)  # an enum symbol: a str
         facts = self.facts.get(subject)
         if facts is None:
             self.facts[subject] = [fact]

@@ -23,8 +23,13 @@ from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
 from schemas.placement import Placement
 from schemas.topics import CHAIN_TOPICS
+from validator import watermark
 from validator.dossier import Dossier
-from validator.rules import Verdict, judge, situation
+from validator.rules import Situation, Verdict, judge, situation
+
+DEFAULT_ALLOWED_LATENESS_HOURS = 1.0
+"""Why an hour: the slowest regular publication a partner system has is an hourly batch export, whose records are
+up to an hour old when they arrive; each hour more delays every finding by as much in event time."""
 
 
 class RecordLike(Protocol):
@@ -70,6 +75,10 @@ class Counters:
                 "dead_lettered": self.dead_lettered}
 
 
+_context = tuple.__new__
+"""Builds a ``SerializationContext`` without the named tuple's Python-level ``__new__`` (hot path)."""
+
+
 def event_hash(event_id: str) -> int:
     """A stable 64-bit hash of an event id (CRC-32 and Adler-32 side by side: two C calls, the same in
     every process, unlike ``hash``, so a snapshot's hashes still match after a restart)."""
@@ -85,6 +94,7 @@ class EngineState:
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     counters: Counters = field(default_factory=Counters)
     watermark: datetime | None = None
+    """The event time every partition that may still deliver has reached (``validator.watermark``)."""
     rejections: dict[str, int] = field(default_factory=dict)
     progress: dict[tuple[str, int], datetime] = field(default_factory=dict)
     """Per (topic, partition): the latest ``recorded_at`` read from it (how far it is in event time)."""
@@ -94,6 +104,8 @@ class EngineState:
     """The verdicts of evicted checked cases, for the report (one small object instead of the dossier)."""
     evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
     """Evicted cases that were never handed over, and their events."""
+    late_deliveries: dict[str, int] = field(default_factory=dict)
+    """Per partner: records recorded before their case's checkpoint that arrived after the case was decided."""
 
 
 class Engine:
@@ -101,8 +113,11 @@ class Engine:
 
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
                  state: EngineState | None = None, eviction_grace_hours: float | None = None,
-                 partitions: Mapping[str, int] | None = None) -> None:
+                 partitions: Mapping[str, int] | None = None,
+                 allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS) -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
+        self.lateness = timedelta(hours=allowed_lateness_hours)
+        """Event time a case waits after its checkpoint for evidence recorded before it to arrive."""
         self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
         """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
         self.prefix = topic_prefix
@@ -134,47 +149,52 @@ class Engine:
         return case, rejection
 
     def _apply(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
+        """The checks in order, the first failing one rejecting; then the dossier. The hot path of offline
+        validation: each record attribute is read once, and the common case costs no extra calls."""
         headers = record.headers
         if headers.__class__ is PoisonHeaders:  # what kafka-python could not read (runtime.poison)
             return None, Rejection("decode", headers.code, headers.reason)
-        if not record.key:
+        raw_key = record.key
+        if not raw_key:
             return None, Rejection("validate", "no-key", "record has no key (the case key is required)")
+        topic, value = record.topic, record.value or b""  # no value: decoding says so (truncated)
         try:
-            decoded = self._deserializer.decode(record.value, SerializationContext(record.topic, record.headers))
+            decoded = self._deserializer.decode(value, _context(SerializationContext, (topic, headers)))
         except CodecError as exc:
             return None, Rejection(exc.stage, exc.code, str(exc), exc.path)
-        data = decoded.data
+        subject, version, data = decoded
         case = data["case_key"]  # a case key: decoding checked its pattern (bad-case-key)
         try:
-            key = record.key.decode()
+            key = raw_key.decode()
         except UnicodeDecodeError:
             return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
         if key != case:
             return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
                                    "$.case_key")
-        partner = str(data["partner"])
-        producers, topic = self._subjects[decoded.subject]
+        partner = data["partner"]  # an enum symbol: a str for every encoding
+        producers, home = self._subjects[subject]
         if partner not in producers:
             return None, Rejection("semantic", "partner-not-allowed",
-                                   f"partner '{partner}' may not produce {decoded.subject}", "$.partner")
-        if record.topic != topic:
-            return None, Rejection("semantic", "wrong-topic", f"{decoded.subject} belongs on {topic}")
-        wrong = self._headers.problem(headers, decoded.subject, decoded.version, data)
+                                   f"partner '{partner}' may not produce {subject}", "$.partner")
+        if topic != home:
+            return None, Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}")
+        wrong = self._headers.problem(headers, subject, version, data)
         if wrong is not None:
             return None, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header)
         partitions = self.partitions[topic]
-        if self._placement.partition(record.key, partitions) != record.partition:
+        if self._placement.partition(raw_key, partitions) != record.partition:
             return None, Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
                                    f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)")
-        dossiers = self.state.dossiers
+        state = self.state
+        dossiers = state.dossiers
         dossier = dossiers.get(case)
         event = event_hash(data["event_id"])
-        digest = zlib.crc32(record.value or b"")
+        digest = zlib.crc32(value)
         recorded = data["recorded_at"]
         if dossier is None:
             dossier = dossiers[case] = Dossier(case)
             if self.grace is not None:
-                heapq.heappush(self.state.due, (recorded + self.grace, case))
+                heapq.heappush(state.due, (recorded + self.grace, case))
         else:
             kept = dossier.digest_of(event)
             if kept == digest:
@@ -182,15 +202,22 @@ class Engine:
             if kept is not None:
                 return None, Rejection("semantic", "event-id-conflict",
                                        "an event with this id and other content was processed before", "$.event_id")
-        dossier.add(decoded.subject, data, event, digest)
-        if self.state.watermark is None or recorded > self.state.watermark:
-            self.state.watermark = recorded
-        if self.grace is not None:
-            where = (record.topic, record.partition)
-            seen = self.state.progress.get(where)
-            if seen is None or recorded > seen:
-                self.state.progress[where] = recorded
+        dossier.add(subject, data, event, digest)
+        where = (topic, record.partition)  # the partition's event time (the watermark moves in ``advance``)
+        seen = state.progress.get(where)
+        if seen is None or recorded > seen:
+            state.progress[where] = recorded
         return case, None
+
+    def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
+        """Move the watermark as far as the partitions in ``holding`` allow (``validator.watermark``); none
+        holding back: as far as anything read."""
+        self.state.watermark = watermark.advance(self.state.progress, holding, self.state.watermark)
+        return self.state.watermark
+
+    def decision_time(self, s: Situation) -> datetime:
+        """When a case is decided: its checkpoint plus the allowed lateness, in event time."""
+        return s.checkpoint + self.lateness
 
     def evict(self, pending: Collection[tuple[str, int]]) -> list[str]:
         """Drop the dossiers of cases closed, or never handed over, a grace period ago; returns their keys.
@@ -244,12 +271,12 @@ class Engine:
         del self.state.dossiers[dossier.case]
 
     def verdict(self, case: str) -> Verdict | None:
-        """The case's verdict once its checkpoint has passed in event time; None when not (yet) checked."""
+        """The case's verdict once the watermark has passed its decision time; None when not (yet) decided."""
         dossier = self.state.dossiers.get(case)
         if dossier is None:
             return None
         s = situation(dossier, self.checkpoint_before)
-        if s is None or self.state.watermark is None or self.state.watermark < s.checkpoint:
+        if s is None or self.state.watermark is None or self.state.watermark < self.decision_time(s):
             return None
         return judge(s)
 
@@ -259,12 +286,14 @@ class Engine:
         return sorted([*found, *self.state.evicted.values()], key=lambda v: v.case)
 
     def feed(self, records: Iterable[ConsumedRecord]) -> list[tuple[ConsumedRecord, Rejection]]:
-        """Process many records (offline use); returns the rejected ones with their reasons."""
+        """Process many records (offline use: they are all there is, so nothing holds the watermark back after
+        them); returns the rejected ones with their reasons."""
         rejected = []
         for record in records:
             _, rejection = self.process(record)
             if rejection is not None:
                 rejected.append((record, rejection))
+        self.advance(())
         return rejected
 
     def unknown_cases(self) -> dict[str, int]:

@@ -78,7 +78,7 @@ class ValidatorMetrics:
         self._batch_letters[topic] += 1
 
     def polled(self, batch: Mapping[TopicPartition, Sequence[Any]], consumer: Any, engine: Engine,
-               published: Mapping[str, Signature]) -> None:
+               published: Mapping[str, object]) -> None:
         """After each poll (records or not): counts per topic, lag per partition, watermark, open cases."""
         per_topic: Tally[str] = Tally()
         for tp, records in batch.items():

@@ -62,6 +62,7 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
             pending += 1
             if pending == BATCH:
                 if ends is not None:
+                    engine.advance(open_partitions)
                     engine.evict(open_partitions)
                 heap.settle()
                 if tracker is not None:
@@ -69,6 +70,7 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
                 pending = 0
         if tracker is not None and pending:
             tracker.advance(pending)
+        engine.advance(())  # every record is read: nothing holds the watermark back
     finally:
         heap.release()
     return engine

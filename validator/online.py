@@ -23,20 +23,24 @@ from consumers.bounded import chain_partitions
 from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
-from runtime import clients
+from runtime import __version__, clients
 from runtime.errors import MissingTopicError, SigmaError
 from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas import topics
+from validator import revision, watermark
 from validator import state as snapshots
-from validator.engine import Engine, Rejection
+from validator.engine import DEFAULT_ALLOWED_LATENESS_HOURS, Engine, Rejection
 from validator.heap import LongLivedHeap
-from validator.metrics import Signature, ValidatorMetrics
+from validator.metrics import ValidatorMetrics
 from validator.rules import Verdict, situation
 
 log = structlog.get_logger(__name__)
 DEFAULT_GROUP = "sigma-validator"
+DEFAULT_IDLE_TIMEOUT = 1.0
+"""Seconds a caught-up partition may deliver nothing before it stops holding the watermark back: long enough
+for a record in flight to arrive, short enough that a quiet partner delays findings by no more than that."""
 
 
 @dataclass
@@ -49,14 +53,21 @@ class OnlineOptions:
     state_dir: Path | None = None
     snapshot_interval: float = 5.0
     publish_findings: bool = True
+    allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     on_snapshot: Callable[[Engine], None] | None = None
     metrics: ValidatorMetrics = field(default_factory=ValidatorMetrics)
 
 
-def _finding_value(verdict: Verdict) -> bytes:
+def _finding_value(verdict: Verdict, *, revision: int = 0, watermark: datetime | None = None,
+                   reason: str | None = None, changes: list[dict[str, Any]] | None = None) -> bytes:
+    """A finding as published: the verdict, which revision of it this is, and why it was revised."""
     return json.dumps({"case": verdict.case, "checkpoint": verdict.checkpoint.isoformat(),
                        "departure": verdict.departure.isoformat(), "complete": not verdict.defects,
-                       "defects": [d.to_json() for d in verdict.defects]}, sort_keys=True).encode()
+                       "defects": [d.to_json() for d in verdict.defects], "revision": revision,
+                       "watermark": watermark.isoformat() if watermark is not None else None,
+                       "reason": reason, "changes": changes or [], "validator_version": __version__},
+                      sort_keys=True).encode()
 
 
 class OnlineValidator:
@@ -77,8 +88,10 @@ class OnlineValidator:
         state_dir = options.state_dir or settings.home / "validator"
         self.snapshot_file = snapshots.snapshot_path(state_dir, options.group, self.prefix)
         self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix,
-                             eviction_grace_hours=settings.eviction_grace_hours or None)
-        self.published: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+                             eviction_grace_hours=settings.eviction_grace_hours or None,
+                             allowed_lateness_hours=options.allowed_lateness_hours)
+        self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
+        self.published: dict[str, revision.Decided] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
         self._last_eval = 0.0
@@ -132,6 +145,7 @@ class OnlineValidator:
             self._heartbeat()
             dirty: set[str] = set()
             count = 0
+            self.idleness.delivered(((tp.topic, tp.partition) for tp in batch), time.monotonic())
             for records in batch.values():
                 for msg in records:
                     case, rejection = self.engine.process(msg)
@@ -149,6 +163,7 @@ class OnlineValidator:
             self.metrics.polled(batch, consumer, self.engine, self.published)
             done = self.options.to_end and outage.call(
                 lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
+            self._advance(consumer, partitions, end, done)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
             caught_up = count < self.MAX_RECORDS
             if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
@@ -169,17 +184,38 @@ class OnlineValidator:
                     self._commit(consumer, saving, wait=True)
                     return self.engine
 
+    def _advance(self, consumer: Any, partitions: list[TopicPartition], end: dict[TopicPartition, int],
+                 done: bool) -> None:
+        """Move the watermark (``validator.watermark``). At the end of a ``--to-end`` run nothing holds it back:
+        every record is read."""
+        if done:
+            self.engine.advance(())
+            return
+        caught_up = set()
+        for tp, at in self._positions(consumer, partitions).items():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                highwater = end.get(tp)
+            if highwater is not None and at >= highwater:
+                caught_up.add((tp.topic, tp.partition))
+        holding = self.idleness.holding(((tp.topic, tp.partition) for tp in partitions), caught_up, time.monotonic())
+        self.engine.advance(holding)
+
     def _evict(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         """Drop closed cases a grace period old (their findings are published: ``_evaluate`` ran just before).
 
         A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
         any case waits there."""
-        positions = self.outage.call(lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions",
-                                     answered=False)
-        pending = {(tp.topic, tp.partition) for tp, at in positions.items()
+        pending = {(tp.topic, tp.partition) for tp, at in self._positions(consumer, partitions).items()
                    if (highwater := consumer.highwater(tp)) is None or at < highwater}
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
+
+    def _positions(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The next offset to read of each partition."""
+        positions: dict[TopicPartition, int] = self.outage.call(
+            lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions", answered=False)
+        return positions
 
     def _commit_done(self, offsets: Any, result: Any) -> None:
         """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed.
@@ -225,7 +261,8 @@ class OnlineValidator:
             for tp in partitions:
                 consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
             self._requeue_pending()
-            self.metrics.resumed([*self.published.values(), *map(_signature, snap.state.evicted.values())])
+            self.metrics.resumed([*(d.signature for d in self.published.values()),
+                                  *(revision.signature(v.defects) for v in snap.state.evicted.values())])
             log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
         else:
             committed = [tp for tp in partitions if consumer.committed(tp) is not None]
@@ -244,10 +281,10 @@ class OnlineValidator:
         dossier = self.engine.state.dossiers[case]
         s = situation(dossier, self.engine.checkpoint_before)
         if s is not None:
-            heapq.heappush(self._pending, (s.checkpoint, case))
+            heapq.heappush(self._pending, (self.engine.decision_time(s), case))
 
     def _evaluate(self, dirty: set[str]) -> None:
-        """Publish findings for touched cases past their checkpoint and for cases the watermark just reached."""
+        """Publish findings for touched cases past their decision time and for cases the watermark just decided."""
         due = set()
         for case in dirty:
             if self.engine.verdict(case) is not None:
@@ -259,16 +296,42 @@ class OnlineValidator:
             due.add(heapq.heappop(self._pending)[1])
         for case in sorted(due):
             verdict = self.engine.verdict(case)
-            if verdict is None:
-                continue
-            signature = _signature(verdict)
-            if self.published.get(case) == signature:
-                continue
-            self.metrics.judged(self.published.get(case), signature)
-            self.published[case] = signature
-            if self.options.publish_findings:
-                self.sender.send(self.prefix + topics.FINDINGS, key=case.encode(), value=_finding_value(verdict),
-                                 headers=[("content-type", b"application/json")], origin=f"the finding of {case}")
+            if verdict is not None:
+                self._decide(verdict)
+
+    def _decide(self, verdict: Verdict) -> None:
+        """Publish a decided case's first finding, or a new revision when arrivals since changed it (counting
+        each late delivery among them, changed or not)."""
+        case, state = verdict.case, self.engine.state
+        dossier = state.dossiers[case]
+        defects = revision.signature(verdict.defects)
+        before = self.published.get(case)
+        if before is None:
+            self.published[case] = revision.Decided(0, defects, dossier.count, verdict.checkpoint)
+            self.metrics.judged(None, defects)
+            self._publish(verdict, 0)
+            return
+        news = revision.arrivals(dossier, before.facts)
+        for arrival in news:
+            if arrival.late_delivery(before.checkpoint):
+                state.late_deliveries[arrival.partner] = state.late_deliveries.get(arrival.partner, 0) + 1
+        if (defects, verdict.checkpoint) == (before.signature, before.checkpoint):
+            self.published[case] = revision.Decided(before.revision, defects, dossier.count, before.checkpoint)
+            return
+        number = before.revision + 1
+        self.metrics.judged(before.signature, defects)
+        self.published[case] = revision.Decided(number, defects, dossier.count, verdict.checkpoint)
+        assert state.watermark is not None  # the case is decided
+        self._publish(verdict, number, reason=revision.reason(news, before.checkpoint, state.watermark),
+                      changes=revision.changes(before.signature, defects))
+
+    def _publish(self, verdict: Verdict, number: int, reason: str | None = None,
+                 changes: list[dict[str, Any]] | None = None) -> None:
+        if self.options.publish_findings:
+            value = _finding_value(verdict, revision=number, watermark=self.engine.state.watermark, reason=reason,
+                                   changes=changes)
+            self.sender.send(self.prefix + topics.FINDINGS, key=verdict.case.encode(), value=value,
+                             headers=[("content-type", b"application/json")], origin=f"the finding of {verdict.case}")
 
     def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
@@ -303,11 +366,6 @@ class OnlineValidator:
             consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
-
-
-def _signature(verdict: Verdict) -> Signature:
-    """What a published finding is remembered by: (rule, category, partner, kind) per defect."""
-    return tuple((d.rule, d.category, d.partner, d.kind) for d in verdict.defects)
 
 
 def _exists(consumer: Any, topic: str) -> bool | None:

@@ -30,13 +30,14 @@ from kafka import TopicPartition
 
 from runtime.errors import SigmaError
 from validator.engine import EngineState
+from validator.revision import Decided
 
 log = structlog.get_logger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """2: facts keep names and values instead of a dict. 3: the snapshot names the partition count of each topic
-it covers. A snapshot of another version is not read (the state is rebuilt from the earliest offsets, see
-``validator.online``)."""
+it covers. 4: the watermark is the slowest partition's event time, not the fastest's. A snapshot of another
+version is not read (the state is rebuilt from the earliest offsets, see ``validator.online``)."""
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Snapshot:
     topics: dict[str, int]
     offsets: dict[tuple[str, int], int]
     state: EngineState
-    published: dict[str, tuple[tuple[str, str, str, str], ...]]
+    published: dict[str, Decided]
     version: int = FORMAT_VERSION
 
 

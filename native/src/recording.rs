@@ -3,7 +3,8 @@
 //! Like the Avro reader it answers "here is the record" or "ask Python" (None), and it is strict: any line
 //! that is not exactly the documented record line in its usual form (the trailer, a key beyond the eight
 //! of a record line, a corrupt line, a number where a string belongs, a JSON escape, base64 that is not
-//! canonical, a null header value) is handed to the Python reader, which reads it or names what is wrong.
+//! canonical, a null header value, a header of the `[null, value, raw name]` form that keeps a name that is
+//! not UTF-8) is handed to the Python reader, which reads it or names what is wrong.
 //! So a line it accepts gives the same record the Python reader gives, without copying that reader's
 //! leniencies.
 

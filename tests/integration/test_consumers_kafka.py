@@ -18,6 +18,7 @@ from consumers.dlq import DeadLetterWriter
 from consumers.recording import read_manifest, read_recording
 from consumers.records import ConsumedRecord
 from runtime import clients
+from runtime.poison import RawHeaderKey
 from runtime.settings import Settings
 from runtime.topics import apply_topics
 from schemas.topics import DLQ, DLQ_CONFIG, OUTPUT_TOPICS, THIRTY_DAYS_MS, TopicSpec
@@ -58,8 +59,10 @@ def test_record_replay_record_is_lossless(kafka_cluster: KafkaCluster, topic_fac
     settings = kafka_cluster.settings()
     topic = topic_factory(partitions=2)
     base = int(time.time() * 1000) - 60_000
+    raw = RawHeaderKey(b"\xff\xfeorigin".decode("utf-8", "surrogateescape"))  # a header key that is not UTF-8
     produce(settings, topic, [
-        (0, b"\x00\xffbinary-key", b"\x80\x81\x82", [("dup", b"1"), ("dup", b"2"), ("bin", b"\xfe\x00")], base),
+        (0, b"\x00\xffbinary-key", b"\x80\x81\x82", [("dup", b"1"), ("dup", b"2"), ("bin", b"\xfe\x00"), (raw, b"r")],
+         base),
         (1, None, b"no key", [], base + 10),
         (0, b"k", None, [("empty", b"")], base + 20),
         (1, b"", b"", [("a", b"x")], base + 30),
@@ -80,6 +83,9 @@ def test_record_replay_record_is_lossless(kafka_cluster: KafkaCluster, topic_fac
                  env=_env(kafka_cluster)).returncode == 0
     again = sorted(_shape(list(read_recording(second)), topic), key=repr)
     assert again == sorted(_shape(original), key=repr)
+    replayed = read_all(settings, f"rt.{topic}")
+    assert next([k.encode() for k, _ in r.headers] for r in replayed if r.partition == 0) == \
+        [b"dup", b"dup", b"bin", b"\xff\xfeorigin"]  # the key's bytes, as the partner sent them
 
 
 def test_paced_replay_keeps_the_spacing_and_order(kafka_cluster: KafkaCluster, topic_factory: Callable[..., str],

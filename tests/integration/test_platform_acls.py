@@ -18,7 +18,7 @@ from confluent_kafka.admin import (
 from runtime.topics import apply_topics
 from schemas.access import plan
 from schemas.catalogue import Catalogue
-from schemas.topics import ALL_TOPICS, BELONGINGS
+from schemas.topics import ALL_TOPICS, BELONGINGS, HANDOVER
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
 
@@ -62,3 +62,33 @@ def test_apply_makes_the_broker_match_the_plan_and_check_finds_an_acl_removed_by
     assert repaired.returncode == 0 and "1 added, 1 removed" in repaired.stdout
     assert f"removed  medical read topic {prefix}{BELONGINGS}" in repaired.stdout
     assert sigma("acl", "check", env=env, drop=NO_CLUSTER).returncode == 0
+
+
+def test_the_demo_acts_as_each_principal_so_the_plan_alone_decides(
+    secured_cluster: KafkaCluster, unique_name: Callable[[str], str]
+) -> None:
+    """Under the plan alone, simulate (each partner as itself) delivers everything and validate (as the
+    validator) processes it; without IND's write grant on the handover topic exactly its 20 handovers are
+    refused, which would not happen if the simulator sent as admin."""
+    assert secured_cluster.broker is not None
+    prefix = unique_name("acting") + "."
+    apply_topics(secured_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    env = {"SIGMA_HOME": str(secured_cluster.broker.data_dir.parent),
+           "SIGMA_BROKER_PORT": str(secured_cluster.broker.port), "SIGMA_TOPIC_PREFIX": prefix}
+    assert sigma("acl", "apply", env=env, drop=NO_CLUSTER).returncode == 0
+    simulated = sigma("simulate", "--cases", "20", "--seed", "7", env=env, drop=NO_CLUSTER)
+    assert simulated.returncode == 0, simulated.stderr
+    validated = sigma("validate", "--to-end", "--group", unique_name("group"), env=env, drop=NO_CLUSTER)
+    assert validated.returncode == 0, validated.stderr
+    assert " + 0 dead-lettered" in validated.stdout
+
+    admin = AdminClient(secured_cluster.librdkafka())
+    binding = AclBindingFilter(ResourceType.TOPIC, prefix + HANDOVER, ResourcePatternType.LITERAL, "User:ind", "*",
+                               AclOperation.WRITE, AclPermissionType.ALLOW)
+    for future in admin.delete_acls([binding]).values():
+        assert len(future.result(30)) == 1
+    refused = sigma("simulate", "--cases", "20", "--seed", "7", env=env, drop=NO_CLUSTER)
+    assert refused.returncode == 1 and refused.stderr.startswith("sigma: error: 20 of ")
+    assert refused.stderr.endswith(f"were not delivered (TopicAuthorizationFailedError: {prefix}{HANDOVER}): grant "
+                                   "the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)\n")
+

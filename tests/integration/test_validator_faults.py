@@ -28,7 +28,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 
 from bench.streams import chain_records
 from runtime import clients
-from runtime.broker.distribution import ensure_resolved
-from runtime.broker.embedded import EmbeddedBroker, free_port
+from runtime.broker.embedded import EmbeddedBroker
 from runtime.poison import RawHeaderKey
 from runtime.settings import Settings
 from runtime.topics import apply_topics
@@ -51,7 +50,7 @@ from schemas.events import FitToFly
 from schemas.examples import example
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS, TopicSpec
 from tests.clirunner import SIGMA, sigma
-from tests.conftest import TEST_BROKER_PROPERTIES, KafkaCluster
+from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate
 from tests.unit.test_validator_fuzz import mutate
 from validator import state as snapshots
@@ -110,13 +109,14 @@ def test_every_poison_kind_is_dead_lettered_and_the_validator_finishes(kafka_clu
     producer.flush()
     producer.close()
     for codec, records in (("lz4", valid[2:4]), ("snappy", valid[4:6])):
-        compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
+        compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,  # Java's partitioner,
+                                               "partitioner": "murmur2_random",  # as the wire contract asks
                                                "compression.type": codec, "linger.ms": 50})
         for r in records:
             compressed.produce(topic, key=r.key, value=r.value, headers=r.headers)
         assert compressed.flush(30) == 0
     for commit, records in ((True, valid[6:8]), (False, valid[8:10])):
-        txn = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
+        txn = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap, "partitioner": "murmur2_random",
                                         "transactional.id": f"t-{uuid.uuid4().hex[:8]}"})
         txn.init_transactions(30)
         txn.begin_transaction()
@@ -279,20 +279,6 @@ def test_fuzzed_records_over_the_broker_are_all_accounted_for_and_every_letter_i
 
 
 @pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """A broker only these tests stop and start (never the shared one); always stopped at the end."""
-    settings = Settings()
-    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("own-kafka"),
-                            libs=ensure_resolved(settings.kafka_dir, settings.kafka_pom),
-                            properties=TEST_BROKER_PROPERTIES)
-    try:
-        broker.start(timeout=180)
-        yield broker
-    finally:
-        broker.stop()
-
-
-@pytest.fixture(scope="module")
 def outage_sim(own_broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sim, dict[str, Any]]:
     """A simulated stream on the own broker, and the report of an undisturbed run over it."""
     tmp = tmp_path_factory.mktemp("outage")
@@ -409,7 +395,7 @@ def test_a_simulation_through_a_broker_restart_delivers_every_event(own_broker: 
     prefix = f"test-sim-{uuid.uuid4().hex[:8]}."
     cluster = KafkaCluster(own_broker.bootstrap, own_broker)
     apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": own_broker.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     truth_file, summary = tmp_path / "truth.jsonl", tmp_path / "summary.json"
     _through_restart(own_broker, ["simulate", "--cases", "1000", "--seed", "7", "--profile", "inspectie-2018",
                                   "--truth", str(truth_file), "--speed", "400000", "--summary-json", str(summary)],

@@ -45,7 +45,7 @@ class Sim:
 def simulate(cluster: KafkaCluster, tmp: Path, cases: int, profile: str, seed: int = 2018) -> Sim:
     prefix = f"test-val-{uuid.uuid4().hex[:8]}."
     apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}  # with its credentials when it is secured
     truth_file = tmp / f"truth-{profile}.jsonl"
     result = sigma("simulate", "--cases", str(cases), "--seed", str(seed), "--profile", profile,
                    "--truth", str(truth_file), env=env)

@@ -11,6 +11,7 @@ import pytest
 from consumers import recording
 from consumers.recording import RecordingError, RecordingWriter, read_manifest, read_recording
 from consumers.records import ConsumedRecord
+from runtime.poison import RawHeaderKey
 
 RECORDS = [
     ConsumedRecord("t", 0, 0, 1_700_000_000_000, 0, b"\x00\xff key", b"\x80\x81 binary",
@@ -28,6 +29,21 @@ def test_round_trip_is_lossless(tmp_path: Path, name: str) -> None:
             writer.write(record)
     assert list(read_recording(path)) == RECORDS
     assert read_manifest(path)["topics"] == {"t": 2, "u": 1}
+
+
+def test_a_header_key_that_is_not_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    """``runtime.poison`` lets a record with such a key through; the recording stores the key's bytes in base64
+    and reads it back as a key the producer encodes to exactly those bytes (a replay sends what was recorded)."""
+    raw = RawHeaderKey(b"\xff\xfeorigin".decode("utf-8", "surrogateescape"))
+    record = ConsumedRecord("t", 0, 0, 1, 0, b"k", b"v", [("a", b"1"), (raw, b"x"), (raw, b"")])
+    path = tmp_path / "r.jsonl"
+    with RecordingWriter(path, {"topics": {"t": 1}}) as writer:
+        writer.write(record)
+    assert '[null,"eA==","//5vcmlnaW4="]' in path.read_text()
+    [back] = read_recording(path)
+    assert back == record
+    assert [(type(k), k.encode()) for k, _ in back.headers] == [(str, b"a"), (RawHeaderKey, b"\xff\xfeorigin"),
+                                                                  (RawHeaderKey, b"\xff\xfeorigin")]
 
 
 def _write(tmp_path: Path) -> Path:
@@ -97,6 +113,8 @@ def test_a_capture_that_failed_half_way_reads_as_truncated(tmp_path: Path) -> No
     (lambda lines: [lines[0], lines[1].replace('"key":"', '"key":"!'), *lines[2:]], r"r.jsonl:2: corrupt record line"),
     (lambda lines: [lines[0], "[1, 2]\n", *lines[2:]], r"r.jsonl:2: corrupt record line"),
     (lambda lines: [lines[0], "42\n", *lines[2:]], r"r.jsonl:2: corrupt record line"),
+    (lambda lines: [lines[0], lines[1].replace('["h","MQ=="]', '["h","MQ==","MQ=="]'), *lines[2:]],
+     r"r.jsonl:2: corrupt record line"),
 ])
 def test_every_bad_line_is_named(tmp_path: Path, edit: Any, message: str) -> None:
     path = _write(tmp_path)
@@ -137,6 +155,8 @@ UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{' + _AT + b',"key":"YQ=","value":null,"headers":[]}', False),
     (b'{' + _AT + b',"key":"Y Q==","value":null,"headers":[]}', False),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[["h"]]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ=="],[null,"YQ==","//4="]]}', False),  # raw key
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ==","//4="]]}', False),  # a name and a raw key
     (b'{' + _AT + b',"key":null,"value":null,"headers":[]} x', False),
     (b'{"topic":"t","partition":99999999999999999999,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,'
      b'"value":null,"headers":[]}', False),

@@ -9,8 +9,17 @@ import pytest
 from runtime import clients
 from runtime.broker.secrets import BrokerSecrets
 from runtime.errors import SigmaError
-from runtime.security import client_security
+from runtime.security import acting_as, client_security
 from runtime.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _no_cluster_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests build their settings themselves: a SIGMA_BOOTSTRAP_SERVERS or identity of the calling shell
+    (integration runs set one) must not decide which cluster or principal they see."""
+    for name in ("BOOTSTRAP_SERVERS", "PRINCIPAL", "INSECURE", "SECURITY_PROTOCOL", "SASL_USERNAME", "SASL_PASSWORD",
+                 "SASL_PASSWORD_FILE", "SSL_CAFILE"):
+        monkeypatch.delenv(f"SIGMA_{name}", raising=False)
 
 
 def test_explicit_settings_become_the_options_of_every_client_and_the_java_properties(tmp_path: Path) -> None:
@@ -51,3 +60,17 @@ def test_the_embedded_broker_folder_gives_the_as_principal_its_password(tmp_path
     assert client_security(load_settings(home=tmp_path, broker_port=9555, insecure=True)).protocol == "PLAINTEXT"
     with pytest.raises(SigmaError, match="unknown principal 'nobody' on the embedded broker: use one of: admin, coa"):
         client_security(load_settings(home=tmp_path, broker_port=9555, principal="nobody"))
+
+
+def test_each_role_acts_as_itself_on_the_secured_embedded_broker_unless_told_otherwise(tmp_path: Path) -> None:
+    BrokerSecrets.of(tmp_path / "broker-9556").create(["coa", "validator"])
+    secured = load_settings(home=tmp_path, broker_port=9556)
+    assert client_security(acting_as(secured, "validator")).username == "validator"
+    assert client_security(acting_as(secured, "coa")).username == "coa"
+    told = [load_settings(home=tmp_path, broker_port=9556, principal="admin"),  # --as
+            load_settings(home=tmp_path, broker_port=9556, sasl_username="coa", sasl_password="x"),
+            load_settings(home=tmp_path, broker_port=9556, insecure=True),
+            load_settings(home=tmp_path, broker_port=9557),  # no secured broker there
+            load_settings(bootstrap_servers="kafka.test:9092")]
+    assert [acting_as(s, "validator") for s in told] == told
+

@@ -120,14 +120,15 @@ def test_report_rates_and_baseline() -> None:
         [{"rule": "BEL-001", "category": "belongings", "partner": "coa", "kind": "missing"}], []]
 
 
-def test_a_case_is_not_judged_before_event_time_reaches_its_checkpoint() -> None:
-    engine = Engine()
-    d = complete_case()
-    engine.state.dossiers = {d.case: d}
-    engine.state.watermark = CHECKPOINT - timedelta(seconds=1)
-    assert engine.verdict(d.case) is None
-    engine.state.watermark = CHECKPOINT
-    assert engine.verdict(d.case) is not None
+def test_a_case_is_decided_when_event_time_reaches_its_checkpoint_plus_the_allowed_lateness() -> None:
+    for lateness in (0.0, 1.0, 9.5):
+        engine = Engine(allowed_lateness_hours=lateness)
+        d = complete_case()
+        engine.state.dossiers = {d.case: d}
+        engine.state.watermark = CHECKPOINT + timedelta(hours=lateness, seconds=-1)
+        assert engine.verdict(d.case) is None
+        engine.state.watermark = CHECKPOINT + timedelta(hours=lateness)
+        assert engine.verdict(d.case) is not None
 
 
 def test_record_without_key_is_rejected_and_counted() -> None:
