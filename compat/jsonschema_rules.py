@@ -359,7 +359,12 @@ def _options(node: dict[str, Any], path: Path, side: Side) -> list[tuple[Any, Pa
             for i, branch in enumerate(node[key]):
                 resolved, branch_path = side.resolve(branch, (*path, key, i))
                 resolved = side.known(resolved)
-                merged = {**rest, **resolved} if isinstance(resolved, dict) and rest else resolved
+                if resolved is True:  # a branch accepting everything leaves the node's other keywords to judge
+                    merged = rest or True
+                elif isinstance(resolved, dict) and rest:
+                    merged = {**rest, **resolved}
+                else:
+                    merged = resolved
                 out.append((merged, branch_path))
             return out
     return []

@@ -174,18 +174,18 @@ def test_a_dead_letter_topic_that_refuses_letters_stops_the_validator_without_co
     env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
     topic = prefix + topics.FIT_TO_FLY
     valid = _fit_to_fly(prefix, 2)
-    producer = clients.producer(settings)
-    sent = [producer.send(topic, key=r.key, value=v, headers=r.headers, partition=0).get(30)
+    producer = clients.producer(settings)  # each record on its key's partition (the validator checks it)
+    sent = [producer.send(topic, key=r.key, value=v, headers=r.headers).get(30)
             for r, v in ((valid[0], valid[0].value), (valid[0], b"x" * 5000), (valid[1], valid[1].value))]
     producer.close()
-    bad_offset = sent[1].offset
+    bad_partition, bad_offset = sent[1].partition, sent[1].offset
 
     refused = _validate(env, tmp_path, "g-refused")
     assert refused.returncode == 1
     line = _one_line_error(refused)
-    assert f"refused the dead letter of {topic}/0@{bad_offset}" in line and "max.message.bytes" in line
+    assert f"refused the dead letter of {topic}/{bad_partition}@{bad_offset}" in line and "max.message.bytes" in line
     consumer = clients.consumer(settings, group_id="g-refused")
-    committed = consumer.committed(TopicPartition(topic, 0))
+    committed = consumer.committed(TopicPartition(topic, bad_partition))
     consumer.close()
     assert committed is None or committed <= bad_offset
     assert _letters(settings, prefix) == []

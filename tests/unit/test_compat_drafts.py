@@ -220,6 +220,15 @@ def test_combinator_over_an_unsatisfiable_set() -> None:
         "JSON-COMBINATOR-NARROWED"]
 
 
+def test_a_true_branch_keeps_the_keywords_beside_its_combinator() -> None:
+    """``anyOf: [true]`` next to ``required`` still requires: the new schema rejects ``{"a": {}}`` (found by the
+    property-based check: the true branch used to stand for the whole node)."""
+    old = {"type": "object", "properties": {"a": {"anyOf": [True]}}, "required": ["a"]}
+    new = {"type": "object", "properties": {"a": {"anyOf": [True], "required": ["a"]}}, "required": ["a"]}
+    assert not run(old, new).compatible
+    assert run(new, old).compatible
+
+
 def test_type_list_fits_an_any_of_of_its_types() -> None:
     old = {"type": ["string", "null"], "maxLength": 3}
     assert run(old, {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "null"}]}, "BACKWARD").compatible
