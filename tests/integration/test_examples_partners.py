@@ -193,8 +193,10 @@ def test_each_case_gets_one_finding_saying_complete(sandbox: Sandbox) -> None:
     for record in sandbox.findings:
         assert header(record.headers, "content-type") == b"application/json"
     for finding in findings.values():
-        assert sorted(finding) == ["case", "checkpoint", "complete", "defects", "departure"]
+        assert sorted(finding) == ["case", "changes", "checkpoint", "complete", "defects", "departure", "reason",
+                                   "revision", "validator_version", "watermark"]
         assert finding["complete"] is True and finding["defects"] == []
+        assert (finding["revision"], finding["changes"], finding["reason"]) == (0, [], None)  # the first, unrevised
 
 
 def test_java_example_computes_the_contracts_test_vectors(java_example: list[str]) -> None:
