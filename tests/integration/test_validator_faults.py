@@ -322,8 +322,14 @@ def _restart(broker: EmbeddedBroker, down: float) -> None:
     broker.start(timeout=180)
 
 
-def _outage_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "Kafka not answering" in line]
+def _logged_once_per_outage(stderr: str) -> bool:
+    """The outage is logged when it starts and when it ends, not per retry: a broker that is shutting down may
+    answer a request or two between refusals, which the validator rightly sees as two short outages, so up to
+    two are allowed; each start is matched by an end."""
+    lines = stderr.splitlines()
+    starts = sum("Kafka not answering" in line for line in lines)
+    ends = sum("Kafka answering again" in line for line in lines)
+    return 1 <= starts <= 2 and starts == ends
 
 
 def test_a_broker_restart_during_a_to_end_run_gives_the_undisturbed_report(
@@ -335,7 +341,7 @@ def test_a_broker_restart_during_a_to_end_run_gives_the_undisturbed_report(
                                            str(out), "-q"], sim.env,
                               lambda proc: _wait_for_snapshot(tmp_path / "state", proc))
     assert json.loads(out.read_text()) == calm
-    assert len(_outage_lines(stderr)) == 1
+    assert _logged_once_per_outage(stderr), stderr
 
 
 def test_a_broker_restart_during_an_online_run_gives_the_undisturbed_report(
@@ -358,7 +364,7 @@ def test_a_broker_restart_during_an_online_run_gives_the_undisturbed_report(
         if proc.poll() is None:
             proc.kill()
     assert json.loads(out.read_text()) == calm
-    assert len(_outage_lines(stderr)) == 1
+    assert _logged_once_per_outage(stderr), stderr
 
 
 def _complete(path: Path, calm: dict[str, Any]) -> bool:
