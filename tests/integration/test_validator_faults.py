@@ -323,13 +323,11 @@ def _restart(broker: EmbeddedBroker, down: float) -> None:
 
 
 def _logged_once_per_outage(stderr: str) -> bool:
-    """The outage is logged when it starts and when it ends, not per retry: a broker that is shutting down may
-    answer a request or two between refusals, which the validator rightly sees as two short outages, so up to
-    two are allowed; each start is matched by an end."""
-    lines = stderr.splitlines()
-    starts = sum("Kafka not answering" in line for line in lines)
-    ends = sum("Kafka answering again" in line for line in lines)
-    return 1 <= starts <= 2 and starts == ends
+    """The outage is logged when it starts, not per retry: a broker that is shutting down may answer a request
+    or two between refusals, which the validator rightly sees as two short outages, so up to two are allowed (a
+    retry logged each time would give dozens)."""
+    starts = sum("Kafka not answering" in line for line in stderr.splitlines())
+    return 1 <= starts <= 2
 
 
 def test_a_broker_restart_during_a_to_end_run_gives_the_undisturbed_report(
