@@ -31,6 +31,15 @@ from schemas.events import (
 )
 
 MISSING, LATE = DefectKind.MISSING, DefectKind.LATE
+
+LATE_WINDOW = (10 * MINUTE, 50 * MINUTE)
+"""How long after the checkpoint a late statement is recorded (seconds, from and to).
+
+Why within the hour: a partner that misses the checkpoint catches up when chased, and the validator decides
+a case an allowed lateness (default 1 h) after its checkpoint; a statement recorded by then is judged late
+in the case's first finding, which then never changes. A statement recorded after the decision is missing
+at the decision, and its arrival revises the finding (missing to late, with the reason); the validator's
+tests make those themselves."""
 CONTRADICTORY, INVALID = DefectKind.CONTRADICTORY, DefectKind.INVALID
 
 KINDS: dict[Category, tuple[DefectKind, ...]] = {
@@ -99,8 +108,8 @@ class Injector:
         return card
 
     def _late(self, b: Booking) -> int:
-        """A moment after the checkpoint and before departure."""
-        return self._rng.randint(b.checkpoint + 10 * MINUTE, b.departure - 30 * MINUTE)
+        """A moment in :data:`LATE_WINDOW` after the checkpoint."""
+        return b.checkpoint + self._rng.randint(*LATE_WINDOW)
 
     def _make_late(self, c: CaseDrafts, drafts: list[Draft], b: Booking) -> None:
         """Only the last of these statements is made, and after the checkpoint."""
@@ -167,9 +176,9 @@ class Injector:
         if kind is MISSING:
             c.drop(b.notice)
             return
-        notified = b.departure - self._rng.randint(6 * HOUR, 47 * HOUR)
+        notified = self._late(b) - 10 * MINUTE
         b.notice.fields["notified_at"] = clock.at(notified)
-        b.notice.at = notified + self._rng.randint(5 * MINUTE, HOUR)
+        b.notice.at = notified + self._rng.randint(MINUTE, 10 * MINUTE)
         b.notice.occurred = notified
 
     def _document(self, c: CaseDrafts, b: Booking, kind: DefectKind) -> None:

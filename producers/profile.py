@@ -9,6 +9,8 @@ live in ``producers/profiles/``; ``--profile`` takes one of their names or the p
     [rates.dtv.physical_features]   # partner . category
     missing = 0.17                  # kind = share of the checked cases this partner is responsible for
     late = 0.02
+    [publication_delay]             # optional: hours each partner publishes after recording
+    coa = 1.5
 
 Kinds of one category exclude each other (a category has at most one defect), so their rates add up
 to at most 1. Which partner can be responsible for which category, and which kinds a category can
@@ -43,6 +45,12 @@ class Profile:
     rates: Rates = field(default_factory=dict)
     source: str = ""
     """Where the rates come from (the fidelity table names it beside the defect rates it claims)."""
+    publication_delays: dict[Partner, float] = field(default_factory=dict)
+    """Hours after recording at which each partner publishes (absent: at once)."""
+
+    def delay_seconds(self) -> dict[str, int]:
+        """Each partner's publication delay in whole simulated seconds, by partner name."""
+        return {p.value: round(hours * 3600) for p, hours in self.publication_delays.items()}
 
     def kinds_for(self, partner: Partner, category: Category) -> dict[DefectKind, float]:
         """Rates of each kind for this partner and category (empty: never defective)."""
@@ -80,10 +88,10 @@ def parse_profile(path: Path) -> Profile:
 
 def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
     """Check a parsed profile: known partners, categories and kinds, rates in [0, 1] adding up to at most 1."""
-    unknown = set(data) - {"name", "description", "source", "rates"}
+    unknown = set(data) - {"name", "description", "source", "rates", "publication_delay"}
     if unknown:
         raise _bad(source, f"unknown key(s) {', '.join(sorted(unknown))}",
-                   "use name, description, source and [rates]")
+                   "use name, description, source, [rates] and [publication_delay]")
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise _bad(source, "no name", 'add name = "…"')
@@ -101,7 +109,38 @@ def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
                 raise _bad(source, f"{where}: {partner.value} is never responsible for {category.value}",
                            f"use {owners}")
             rates[(partner, category)] = _kinds(_table(kinds, source, where), category, source, where)
-    return Profile(name, description, rates, origin)
+    delays = {_enum(Partner, partner, source, "partner"): _delay(hours, source, f"publication_delay.{partner}")
+              for partner, hours in _table(data.get("publication_delay", {}), source, "publication_delay").items()}
+    return Profile(name, description, rates, origin, delays)
+
+
+def parse_delay(text: str) -> tuple[Partner, float]:
+    """``PARTNER=HOURS`` (the ``--publication-delay`` flag) as a partner and its delay."""
+    name, _, hours = text.partition("=")
+    partners = ", ".join(p.value for p in Partner)
+    try:
+        partner, value = Partner(name.strip()), float(hours)
+    except ValueError:
+        raise UsageError(f"--publication-delay {text}: expected PARTNER=HOURS with PARTNER one of {partners}",
+                         fix="give for example --publication-delay coa=1.5") from None
+    if not _is_delay(value):
+        raise UsageError(f"--publication-delay {text}: hours must be from 0 to {MAX_DELAY_HOURS}",
+                         fix="give for example --publication-delay coa=1.5")
+    return partner, value
+
+
+MAX_DELAY_HOURS = 720
+"""A month: a partner further behind than that is not delayed but down."""
+
+
+def _is_delay(hours: Any) -> bool:
+    return not isinstance(hours, bool) and isinstance(hours, int | float) and 0 <= hours <= MAX_DELAY_HOURS
+
+
+def _delay(hours: Any, source: str, where: str) -> float:
+    if not _is_delay(hours):
+        raise _bad(source, f"{where} must be a number of hours from 0 to {MAX_DELAY_HOURS}", "give for example 1.5")
+    return float(hours)
 
 
 def _kinds(kinds: dict[str, Any], category: Category, source: str, where: str) -> dict[DefectKind, float]:

@@ -101,6 +101,8 @@ class Verdict:
     case: str
     checked: bool
     defects: tuple[Defect, ...] = ()
+    checkpoint: datetime | None = None
+    """C of a checked case (None when unchecked): where late deliveries are measured from."""
 
     def to_json(self) -> dict[str, Any]:
         """One line of the truth file."""
@@ -128,7 +130,7 @@ def judge(case_key: str, events: Iterable[ChainEvent]) -> Verdict:
         return Verdict(case_key, False)
     found = [d for d in _defects(case, booking, checkpoint) if d is not None]
     found.sort(key=lambda d: _ORDER[d.category])
-    return Verdict(case_key, True, tuple(found))
+    return Verdict(case_key, True, tuple(found), checkpoint)
 
 
 def _defects(case: _Case, booking: FlightBooking, checkpoint: datetime) -> list[Defect | None]:

@@ -25,9 +25,10 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
@@ -38,6 +39,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from producers import fidelity
+from producers.delivery import LateDeliveries, published
 from producers.fidelity import Figure
 from producers.lifecycle import CasePlan
 from producers.measure import SUBJECTS, StreamMeasure, Tallies
@@ -53,6 +55,7 @@ from schemas.casekey import case_key
 from schemas.codec import Deserializer
 from schemas.context import SerializationContext
 from schemas.events import CaseClosed
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from schemas.topics import CHAIN_TOPICS
 
 BATCH = 1000
@@ -82,6 +85,8 @@ class SimulationRun:
     case_key_secret: bytes
     truth: Path | None = None
     speed: float | None = None
+    allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS
+    """The validator's allowed lateness the truth's late deliveries are counted for."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class RunSummary:
     seconds: float
     fidelity: list[Figure]
     """Every figure the simulator claims, measured from the records sent."""
+    late_deliveries: dict[str, int]
+    """Per partner: records a validator with the run's allowed lateness counts as delivered late."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``--summary-json`` document."""
@@ -112,6 +119,9 @@ class RunSummary:
             "by_partner_type": [{"partner": p, "type": t, "events": n}
                                 for (p, t), n in sorted(report.by_partner_type.items())],
             "fidelity": [figure.to_json() for figure in self.fidelity],
+            "publication_delay_hours": {p.value: h for p, h in sorted(self.run.profile.publication_delays.items())},
+            "late_deliveries": {"allowed_lateness_hours": self.run.allowed_lateness_hours,
+                                "by_partner": dict(sorted(self.late_deliveries.items()))},
         }
 
 
@@ -134,6 +144,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
     """
     partial_truth = outputs.temporary(run.truth, "the ground truth") if run.truth is not None else None
     tallies: Tallies = {}
+    late: dict[str, int] = {}
     started = time.monotonic()
     pacer = Pacer(run.speed)
     context: Any = multiprocessing.get_context(_start_method())
@@ -144,7 +155,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
     gc.freeze()  # what exists now lives for the whole run: spare the collector from scanning it again and again
     try:
         with Publisher(settings, topic_prefix=run.topic_prefix, **producer_tuning(run.speed)) as publisher:
-            for batch in _batches(queue, worker, tallies):
+            for batch in _batches(queue, worker, tallies, late):
                 for at, topic, key, value, headers, partner, subject in batch:
                     pacer.wait(at)
                     publisher.send(Outgoing(topic, key, value, headers, partner, subject))
@@ -165,7 +176,7 @@ def simulate(settings: Settings, run: SimulationRun, tracker: Tracker) -> RunSum
         queue.close()
     if run.truth is not None and partial_truth is not None:
         outputs.install(partial_truth, run.truth, "the ground truth")
-    return RunSummary(run, report, time.monotonic() - started, fidelity.table(tallies, run.profile))
+    return RunSummary(run, report, time.monotonic() - started, fidelity.table(tallies, run.profile), late)
 
 
 def producer_tuning(speed: float | None) -> dict[str, Any]:
@@ -182,9 +193,10 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _batches(queue: Queue[bytes], worker: BaseProcess, tallies: Tallies) -> Iterator[list[Wire]]:
-    """Batches from the generator until it sends the tallies of the stream (into ``tallies``); its failure
-    becomes ours."""
+def _batches(queue: Queue[bytes], worker: BaseProcess, tallies: Tallies,
+             late: dict[str, int]) -> Iterator[list[Wire]]:
+    """Batches from the generator until it sends the tallies and late deliveries of the stream (into
+    ``tallies`` and ``late``); its failure becomes ours."""
     while True:
         try:
             message = marshal.loads(queue.get(timeout=1.0))
@@ -194,7 +206,8 @@ def _batches(queue: Queue[bytes], worker: BaseProcess, tallies: Tallies) -> Iter
             raise SigmaError("the event generator stopped unexpectedly",
                              fix="run again; report a bug if it persists") from None
         if isinstance(message, dict):
-            tallies.update(message)
+            tallies.update(message["tallies"])
+            late.update(message["late_deliveries"])
             return
         if isinstance(message, str):
             raise SigmaError(f"the event generator failed: {message}", fix="report a bug with the command line")
@@ -202,8 +215,8 @@ def _batches(queue: Queue[bytes], worker: BaseProcess, tallies: Tallies) -> Iter
 
 
 def _generate(run: SimulationRun, truth: Path | None, out: Queue[bytes]) -> None:
-    """Generator process: simulate, encode, measure and ship batches; closing with the tallies of what it
-    sent (a dict), or the error's text.
+    """Generator process: simulate, encode, measure and ship batches; closing with the tallies and late
+    deliveries of what it sent (a dict), or the error's text.
 
     Batches travel as marshal data (plain tuples of str, bytes and ints: the cheapest to load). The
     process holds tens of thousands of planned events and creates no reference cycles worth chasing,
@@ -213,10 +226,10 @@ def _generate(run: SimulationRun, truth: Path | None, out: Queue[bytes]) -> None
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     try:
-        measure = StreamMeasure()
-        for batch in generate(run, truth, measure):
+        measure, late = StreamMeasure(), LateDeliveries(timedelta(hours=run.allowed_lateness_hours))
+        for batch in generate(run, truth, measure, late):
             out.put(marshal.dumps([(at, *record) for at, record in batch]))
-        out.put(marshal.dumps(measure.tallies()))
+        out.put(marshal.dumps({"tallies": measure.tallies(), "late_deliveries": dict(late.counts)}))
     except Exception as exc:  # crossing a process boundary: the sender re-raises it as a SigmaError
         out.put(marshal.dumps(_describe(exc)))
     finally:
@@ -232,22 +245,29 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def generate(run: SimulationRun, truth: Path | None, measure: StreamMeasure | None = None) -> Iterator[Batch]:
-    """The encoded stream in batches of ``(simulated seconds, record)``; writes the truth as it goes.
+def generate(run: SimulationRun, truth: Path | None, measure: StreamMeasure | None = None,
+             late: LateDeliveries | None = None) -> Iterator[Batch]:
+    """The encoded stream in batches of ``(simulated seconds published, record)``, in publication order
+    (the profile's publication delays applied); writes the truth as it goes.
 
     With ``measure``, every record it counts is decoded back from its encoded value, as a consumer would,
-    and measured: the fidelity table describes the bytes sent, not the events before encoding.
+    and measured: the fidelity table describes the bytes sent, not the events before encoding. With
+    ``late``, the late deliveries are counted (:mod:`producers.delivery`).
     """
     simulation = Simulation(cases=run.cases, seed=run.seed, profile=run.profile,
                             case_key=partial(case_key, secret=run.case_key_secret))
     encode = Encoder(run.topic_prefix)
     decode = Deserializer()
+    partitions = {run.topic_prefix + t.name: t.partitions for t in CHAIN_TOPICS}
     sink: IO[str] | None
     with truth.open("w", encoding="utf-8") if truth is not None else nullcontext() as sink:
         write = partial(_write_verdict, sink) if sink is not None else None
+        on_case = _both(write, late.case if late is not None else None)
         batch: Batch = []
-        for at, event in simulation.events(write):
+        for at, event in published(simulation.events(on_case), run.profile.delay_seconds()):
             out = encode(event)
+            if late is not None:
+                late.sent(event, out.topic, out.key, partitions[out.topic])
             batch.append((at, out))
             if measure is not None and out.subject in SUBJECTS:
                 measure.add(decode(out.value, SerializationContext(out.topic, out.headers)))
@@ -264,6 +284,18 @@ def measured(run: SimulationRun) -> Tallies:
     for _ in generate(run, None, tally):
         pass
     return tally.tallies()
+
+
+def _both(first: Callable[[CasePlan], None] | None,
+          second: Callable[[CasePlan], None] | None) -> Callable[[CasePlan], None] | None:
+    """One callback calling both given (None when neither is)."""
+    if first is None or second is None:
+        return first or second
+
+    def both(plan: CasePlan) -> None:
+        first(plan)
+        second(plan)
+    return both
 
 
 def _write_verdict(sink: IO[str], plan: CasePlan) -> None:

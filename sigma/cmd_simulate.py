@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from sigma.context import settings as get_settings
 
 
@@ -29,13 +30,21 @@ def simulate(
     summary_json: Path | None = typer.Option(
         None, "--summary-json",
         help="Also write the summary (events per partner and type, the fidelity table) as JSON here."),
+    publication_delay: list[str] = typer.Option(
+        [], "--publication-delay", metavar="PARTNER=HOURS",
+        help="Publish a partner's events this many hours after they are recorded, like a system exporting in "
+        "batches (repeatable; overrides the profile's [publication_delay])."),
+    allowed_lateness: float = typer.Option(
+        DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
+        help="The validator's allowed lateness (hours) the summary's late deliveries are counted for."),
 ) -> None:
     """Simulate IND, COA, DT&V, KMar, police, DJI and the medical service sharing what they know about
     each case, into the chain topics (SIGMA_TOPIC_PREFIX applies). Fails, with the count and the reason,
     if any event could not be delivered."""
+    import dataclasses
     import json
 
-    from producers.profile import load_profile
+    from producers.profile import load_profile, parse_delay
     from producers.runner import SimulationRun, require_topics
     from producers.runner import simulate as run_simulation
     from runtime import outputs
@@ -45,11 +54,14 @@ def simulate(
         if path is not None:
             outputs.check(path, what)
     chosen = load_profile(profile)
+    if publication_delay:
+        delays = dict(chosen.publication_delays) | dict(map(parse_delay, publication_delay))
+        chosen = dataclasses.replace(chosen, publication_delays=delays)
     settings = get_settings(ctx)
     require_topics(settings, settings.topic_prefix)
     run = SimulationRun(cases=cases, seed=seed, profile=chosen, topic_prefix=settings.topic_prefix,
                         case_key_secret=settings.case_key_secret.get_secret_value().encode(),
-                        truth=truth, speed=speed)
+                        truth=truth, speed=speed, allowed_lateness_hours=allowed_lateness)
     with progress(f"simulating {cases} cases", total=cases) as tracker:
         summary = run_simulation(settings, run, tracker)
     _print_summary(summary.to_json())

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from sigma.context import settings_as
 
 
@@ -43,7 +44,7 @@ def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
     return build_report(engine.verdicts(), engine.state.counters,
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
                         dead_letters=engine.rejection_summary(), unknown_cases=engine.unknown_cases(),
-                        simulation=simulation)
+                        late_deliveries=engine.late_deliveries(), simulation=simulation)
 
 
 def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
@@ -69,7 +70,8 @@ def validate(
     checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0,
                                            help="Checkpoint: hours before scheduled departure."),
     allowed_lateness: float = typer.Option(
-        1.0, "--allowed-lateness", min=0, help="Hours of event time a case waits after its checkpoint for evidence "
+        DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
+        help="Hours of event time a case waits after its checkpoint for evidence "
         "recorded before it (a partner exporting hourly publishes records up to an hour old)."),
     idle_timeout: float = typer.Option(
         1.0, "--idle-timeout", min=0, help="Seconds a caught-up partition may stay quiet before it no longer "

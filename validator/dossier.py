@@ -109,6 +109,9 @@ class Dossier:
     count: int = 0
     ids: array[int] = field(default_factory=_ids)
     digests: array[int] = field(default_factory=_digests)
+    delayed: list[tuple[Fact, datetime]] | None = None
+    """Facts delivered more than the allowed lateness behind their partition's event time, each with that
+    event time (what late deliveries are counted from, once the case's checkpoint is known)."""
 
     def digest_of(self, event: int) -> int | None:
         """The value digest kept for an event id hash, or None when no such event was kept."""
@@ -116,8 +119,9 @@ class Dossier:
             return None
         return self.digests[self.ids.index(event)]
 
-    def add(self, subject: str, data: dict[str, Any], event: int, digest: int) -> None:
-        """Keep the trimmed event (a field missing from ``data`` is kept as None) and its id hash and digest."""
+    def add(self, subject: str, data: dict[str, Any], event: int, digest: int) -> Fact:
+        """Keep the trimmed event (a field missing from ``data`` is kept as None) and its id hash and digest;
+        returns the fact kept."""
         names, getter = _KEEP.get(subject, _KEEP_NOTHING)
         try:
             values = getter(data)
@@ -135,6 +139,13 @@ class Dossier:
         self.digests.append(digest)
         if self.last_recorded is None or recorded > self.last_recorded:
             self.last_recorded = recorded
+        return fact
+
+    def delay(self, fact: Fact, progress: datetime) -> None:
+        """``fact`` arrived when its partition's event time was ``progress``, far ahead of it."""
+        if self.delayed is None:
+            self.delayed = []
+        self.delayed.append((fact, progress))
 
     def of(self, subject: str) -> list[Fact]:
         """Facts of one subject (empty when none arrived)."""

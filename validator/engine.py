@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import zlib
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,14 +23,11 @@ from schemas.codec import Deserializer, SerializationContext
 from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
 from schemas.placement import Placement
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from schemas.topics import CHAIN_TOPICS
 from validator import watermark
 from validator.dossier import Dossier
 from validator.rules import Situation, Verdict, judge, situation
-
-DEFAULT_ALLOWED_LATENESS_HOURS = 1.0
-"""Why an hour: the slowest regular publication a partner system has is an hourly batch export, whose records are
-up to an hour old when they arrive; each hour more delays every finding by as much in event time."""
 
 
 class RecordLike(Protocol):
@@ -105,7 +103,7 @@ class EngineState:
     evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
     """Evicted cases that were never handed over, and their events."""
     late_deliveries: dict[str, int] = field(default_factory=dict)
-    """Per partner: records recorded before their case's checkpoint that arrived after the case was decided."""
+    """Per partner: the late deliveries of evicted cases (``Engine.late_deliveries``)."""
 
 
 class Engine:
@@ -202,11 +200,13 @@ class Engine:
             if kept is not None:
                 return None, Rejection("semantic", "event-id-conflict",
                                        "an event with this id and other content was processed before", "$.event_id")
-        dossier.add(subject, data, event, digest)
+        fact = dossier.add(subject, data, event, digest)
         where = (topic, record.partition)  # the partition's event time (the watermark moves in ``advance``)
         seen = state.progress.get(where)
         if seen is None or recorded > seen:
             state.progress[where] = recorded
+        elif seen - recorded > self.lateness:  # maybe a late delivery: see ``late_deliveries``
+            dossier.delay(fact, seen)
         return case, None
 
     def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
@@ -260,7 +260,31 @@ class Engine:
                               if d.last_recorded is not None]
             heapq.heapify(self.state.due)
 
+    def late_deliveries(self) -> dict[str, int]:
+        """Per partner: records recorded by their case's checkpoint but delivered after its decision time had
+        passed in their partition (its event time, the largest ``recorded_at`` read from it before, was past
+        the checkpoint plus the allowed lateness), as Kafka Streams judges lateness by a partition's stream
+        time. It depends on the order partners published in, not on how reads interleave partitions, so a
+        backlog, a live run and a recording count the same. Each such record is an exchange defect of its
+        partner's, whether or not it changed a finding."""
+        counts = Counter(self.state.late_deliveries)
+        for dossier in self.state.dossiers.values():
+            if dossier.delayed is not None:
+                counts.update(self._late_of(dossier))
+        return dict(sorted(counts.items()))
+
+    def _late_of(self, dossier: Dossier) -> list[str]:
+        """The partners of a checked case's late deliveries (judged against its checkpoint now)."""
+        s = situation(dossier, self.checkpoint_before) if dossier.delayed is not None else None
+        if s is None or dossier.delayed is None:
+            return []
+        decided = self.decision_time(s)
+        return [fact.partner for fact, seen in dossier.delayed if fact.recorded_at <= s.checkpoint and seen > decided]
+
     def _drop(self, dossier: Dossier) -> None:
+        late = self.state.late_deliveries
+        for partner in self._late_of(dossier):
+            late[partner] = late.get(partner, 0) + 1
         if not dossier.of("case_handed_over"):
             self.state.evicted_unknown["cases"] += 1
             self.state.evicted_unknown["events"] += dossier.count

@@ -29,9 +29,10 @@ from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas import topics
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import revision, watermark
 from validator import state as snapshots
-from validator.engine import DEFAULT_ALLOWED_LATENESS_HOURS, Engine, Rejection
+from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
 from validator.metrics import ValidatorMetrics
 from validator.rules import Verdict, situation
@@ -300,8 +301,7 @@ class OnlineValidator:
                 self._decide(verdict)
 
     def _decide(self, verdict: Verdict) -> None:
-        """Publish a decided case's first finding, or a new revision when arrivals since changed it (counting
-        each late delivery among them, changed or not)."""
+        """Publish a decided case's first finding, or a new revision when arrivals since changed it."""
         case, state = verdict.case, self.engine.state
         dossier = state.dossiers[case]
         defects = revision.signature(verdict.defects)
@@ -312,9 +312,6 @@ class OnlineValidator:
             self._publish(verdict, 0)
             return
         news = revision.arrivals(dossier, before.facts)
-        for arrival in news:
-            if arrival.late_delivery(before.checkpoint):
-                state.late_deliveries[arrival.partner] = state.late_deliveries.get(arrival.partner, 0) + 1
         if (defects, verdict.checkpoint) == (before.signature, before.checkpoint):
             self.published[case] = revision.Decided(before.revision, defects, dossier.count, before.checkpoint)
             return

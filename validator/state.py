@@ -34,9 +34,10 @@ from validator.revision import Decided
 
 log = structlog.get_logger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """2: facts keep names and values instead of a dict. 3: the snapshot names the partition count of each topic
-it covers. 4: the watermark is the slowest partition's event time, not the fastest's. A snapshot of another
+it covers. 4: the watermark is the slowest partition's event time, not the fastest's. 5: dossiers keep the facts
+delivered behind their partition's event time. A snapshot of another
 version is not read (the state is rebuilt from the earliest offsets, see ``validator.online``)."""
 
 

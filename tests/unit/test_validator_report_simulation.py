@@ -41,7 +41,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
                                             r.key, r.value,
                                             r.headers))
                 offset += 1
-    summary = RunSummary(run, DeliveryReport(sent=offset), 1.0, table(tally.tallies(), run.profile)).to_json()
+    summary = RunSummary(run, DeliveryReport(sent=offset), 1.0, table(tally.tallies(), run.profile), {}).to_json()
     summary_file = out / "summary.json"
     summary_file.write_text(json.dumps(summary), encoding="utf-8")
     return recording, summary_file, summary

@@ -25,11 +25,14 @@ def _rate(count: int, total: int) -> float:
 def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_hours: float,
                  dead_letters: dict[str, int] | None = None,
                  unknown_cases: dict[str, int] | None = None,
+                 late_deliveries: dict[str, int] | None = None,
                  simulation: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report as plain data (what ``--report-json`` writes).
 
     ``unknown_cases``: cases that received events but were never handed over, and how many events; they
     cannot be judged (no track, no decision), so they are counted here for someone to look into.
+    ``late_deliveries``: per partner, records delivered after their case's decision time though recorded by
+    its checkpoint (:meth:`validator.engine.Engine.late_deliveries`): an exchange defect of their own.
     ``simulation`` (the data is simulated: :func:`validator.report.simulation.load_simulation`): the
     simulator's fidelity table.
     """
@@ -70,6 +73,7 @@ def build_report(verdicts: Sequence[Verdict], counters: Counters, *, checkpoint_
         "records": counters.to_json(),
         "dead_letters": dict(sorted((dead_letters or {}).items())),
         "unknown_cases": unknown_cases or {"cases": 0, "events": 0},
+        "late_deliveries": dict(sorted((late_deliveries or {}).items())),
     }
     if simulation is not None:
         report["simulation"] = simulation

@@ -1,0 +1,63 @@
+"""Publication delays: each partner's events move later by its delay, in publication order, nothing lost."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from producers.delivery import published
+from producers.profile import Profile, load_profile, parse_delay, profile_from_mapping
+from producers.runner import SimulationRun, generate
+from runtime.errors import UsageError
+from schemas.events import Partner
+
+
+def _stream(delays: dict[Partner, float]) -> list[tuple[int, str, str]]:
+    profile = dataclasses.replace(load_profile("inspectie-2018"), publication_delays=delays)
+    run = SimulationRun(cases=60, seed=4, profile=profile, topic_prefix="", case_key_secret=b"delivery")
+    return [(at, out.partner, out.value.hex()) for batch in generate(run, None) for at, out in batch]
+
+
+def test_a_partners_delay_moves_only_its_events_and_the_stream_stays_in_publication_order() -> None:
+    prompt, delayed = _stream({}), _stream({Partner.IND: 24.0})
+    assert sorted(e[1:] for e in prompt) == sorted(e[1:] for e in delayed)  # the same events, none lost
+    assert [at for at, *_ in delayed] == sorted(at for at, *_ in delayed)
+    recorded = {value: at for at, _, value in prompt}
+    shifts = {partner: {at - recorded[value] for at, p, value in delayed if p == partner} for partner in
+              {p for _, p, _ in prompt}}
+    assert shifts.pop("ind") == {24 * 3600}
+    assert all(shift == {0} for shift in shifts.values())
+
+
+def test_ties_keep_the_recorded_order() -> None:
+    events = [(10, _Event("ind")), (10, _Event("coa")), (12, _Event("ind"))]
+    assert [(at, e.partner.value) for at, e in published(events, {"coa": 2})] == [  # type: ignore[arg-type]
+        (10, "ind"), (12, "coa"), (12, "ind")]
+
+
+@dataclasses.dataclass
+class _Event:
+    name: str
+
+    @property
+    def partner(self) -> Partner:
+        return Partner(self.name)
+
+
+def test_the_flag_and_the_profile_table_give_delays_in_hours() -> None:
+    assert parse_delay("coa=1.5") == (Partner.COA, 1.5)
+    profile = profile_from_mapping({"name": "p", "publication_delay": {"ind": 24}}, source="p.toml")
+    assert isinstance(profile, Profile) and profile.delay_seconds() == {"ind": 86_400}
+
+
+@pytest.mark.parametrize(("text", "says"), [("coa", "expected PARTNER=HOURS"), ("nobody=1", "expected PARTNER=HOURS"),
+                                            ("coa=soon", "expected PARTNER=HOURS"), ("coa=-1", "from 0 to 720")])
+def test_a_bad_delay_flag_is_a_usage_error_naming_the_form(text: str, says: str) -> None:
+    with pytest.raises(UsageError, match=says):
+        parse_delay(text)
+
+
+def test_a_bad_delay_in_a_profile_names_the_key() -> None:
+    with pytest.raises(UsageError, match=r"publication_delay\.coa must be a number of hours"):
+        profile_from_mapping({"name": "p", "publication_delay": {"coa": "1h"}}, source="p.toml")
