@@ -1,9 +1,10 @@
 """When partners publish what they recorded, and which records the validator must count as delivered late.
 
-Why publication delays: real partner systems do not publish the moment they record; one that exports in an
-hourly batch sends records that are up to an hour old. A delay per partner moves each of its events later in
-the stream (by publication time: ``recorded_at`` plus the partner's delay), so a stream tests what the
-validator does with evidence that arrives after other partners' later records.
+Why publication delays: real partner systems do not publish the moment they record; one that exports in a
+daily batch sends records up to a day old, all at once, and nothing in between. A delay per partner moves each
+of its events later in the stream, a batch period holds them to the next export (publication time:
+``recorded_at`` plus the delay, rounded up to the period), so a stream tests what the validator does with
+evidence that arrives after other partners' later records, and with a partner that is quiet for hours.
 
 Why the simulator counts late deliveries itself: the report counts, per partner, records recorded on time
 for their case's checkpoint that were delivered only after the case's decision time (checkpoint plus the
@@ -25,15 +26,17 @@ from schemas.events import ChainEvent
 from schemas.placement import Placement
 
 
-def published(events: Iterable[tuple[int, ChainEvent]],
-              delays: Mapping[str, int]) -> Iterator[tuple[int, ChainEvent]]:
+def published(events: Iterable[tuple[int, ChainEvent]], delays: Mapping[str, int],
+              batches: Mapping[str, int] | None = None) -> Iterator[tuple[int, ChainEvent]]:
     """``events`` (simulated seconds recorded, in recorded order) as ``(seconds published, event)`` in
-    publication order, each partner's events ``delays[partner]`` seconds late (ties: the recorded order).
+    publication order: each partner's events ``delays[partner]`` seconds late, and with a batch period
+    ``batches[partner]``, held until the next multiple of it (ties: the recorded order).
 
     An event can be released once the input has reached its publication time: every later input is
     recorded, so published, no earlier than that.
     """
-    if not any(delays.values()):
+    batches = batches or {}
+    if not any(delays.values()) and not any(batches.values()):
         yield from events
         return
     waiting: list[tuple[int, int, ChainEvent]] = []
@@ -41,7 +44,12 @@ def published(events: Iterable[tuple[int, ChainEvent]],
         while waiting and waiting[0][0] <= at:
             when, _, ready = heapq.heappop(waiting)
             yield when, ready
-        heapq.heappush(waiting, (at + delays.get(event.partner.value, 0), sequence, event))
+        partner = event.partner.value
+        when = at + delays.get(partner, 0)
+        period = batches.get(partner)
+        if period:
+            when = -(-when // period) * period
+        heapq.heappush(waiting, (when, sequence, event))
     while waiting:
         when, _, ready = heapq.heappop(waiting)
         yield when, ready

@@ -11,6 +11,8 @@ live in ``producers/profiles/``; ``--profile`` takes one of their names or the p
     late = 0.02
     [publication_delay]             # optional: hours each partner publishes after recording
     coa = 1.5
+    [publication_batch]             # optional: each partner publishes in batches every so many hours
+    ind = 24
 
 Kinds of one category exclude each other (a category has at most one defect), so their rates add up
 to at most 1. Which partner can be responsible for which category, and which kinds a category can
@@ -47,14 +49,25 @@ class Profile:
     """Where the rates come from (the fidelity table names it beside the defect rates it claims)."""
     publication_delays: dict[Partner, float] = field(default_factory=dict)
     """Hours after recording at which each partner publishes (absent: at once)."""
+    publication_batches: dict[Partner, float] = field(default_factory=dict)
+    """Hours between a partner's batch exports: it publishes what it recorded (and delayed) at the next
+    multiple of that period (absent: as it goes)."""
 
     def delay_seconds(self) -> dict[str, int]:
         """Each partner's publication delay in whole simulated seconds, by partner name."""
-        return {p.value: round(hours * 3600) for p, hours in self.publication_delays.items()}
+        return _seconds(self.publication_delays)
+
+    def batch_seconds(self) -> dict[str, int]:
+        """Each partner's batch period in whole simulated seconds, by partner name."""
+        return _seconds(self.publication_batches)
 
     def kinds_for(self, partner: Partner, category: Category) -> dict[DefectKind, float]:
         """Rates of each kind for this partner and category (empty: never defective)."""
         return self.rates.get((partner, category), {})
+
+
+def _seconds(hours: dict[Partner, float]) -> dict[str, int]:
+    return {p.value: round(h * 3600) for p, h in hours.items() if h}
 
 
 def known_profiles() -> list[str]:
@@ -88,10 +101,10 @@ def parse_profile(path: Path) -> Profile:
 
 def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
     """Check a parsed profile: known partners, categories and kinds, rates in [0, 1] adding up to at most 1."""
-    unknown = set(data) - {"name", "description", "source", "rates", "publication_delay"}
+    unknown = set(data) - {"name", "description", "source", "rates", *_SCHEDULES}
     if unknown:
         raise _bad(source, f"unknown key(s) {', '.join(sorted(unknown))}",
-                   "use name, description, source, [rates] and [publication_delay]")
+                   "use name, description, source, [rates], [publication_delay] and [publication_batch]")
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise _bad(source, "no name", 'add name = "…"')
@@ -109,23 +122,28 @@ def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
                 raise _bad(source, f"{where}: {partner.value} is never responsible for {category.value}",
                            f"use {owners}")
             rates[(partner, category)] = _kinds(_table(kinds, source, where), category, source, where)
-    delays = {_enum(Partner, partner, source, "partner"): _delay(hours, source, f"publication_delay.{partner}")
-              for partner, hours in _table(data.get("publication_delay", {}), source, "publication_delay").items()}
-    return Profile(name, description, rates, origin, delays)
+    delays, batches = ({_enum(Partner, partner, source, "partner"): _delay(hours, source, f"{table}.{partner}")
+                        for partner, hours in _table(data.get(table, {}), source, table).items()}
+                       for table in _SCHEDULES)
+    return Profile(name, description, rates, origin, delays, batches)
 
 
-def parse_delay(text: str) -> tuple[Partner, float]:
-    """``PARTNER=HOURS`` (the ``--publication-delay`` flag) as a partner and its delay."""
+_SCHEDULES = ("publication_delay", "publication_batch")
+"""The profile's tables of hours per partner: delays, then batch periods."""
+
+
+def parse_hours(flag: str, text: str) -> tuple[Partner, float]:
+    """``PARTNER=HOURS`` (the ``--publication-delay`` and ``--publication-batch`` flags) as a partner and hours."""
     name, _, hours = text.partition("=")
     partners = ", ".join(p.value for p in Partner)
     try:
         partner, value = Partner(name.strip()), float(hours)
     except ValueError:
-        raise UsageError(f"--publication-delay {text}: expected PARTNER=HOURS with PARTNER one of {partners}",
-                         fix="give for example --publication-delay coa=1.5") from None
+        raise UsageError(f"{flag} {text}: expected PARTNER=HOURS with PARTNER one of {partners}",
+                         fix=f"give for example {flag} coa=1.5") from None
     if not _is_delay(value):
-        raise UsageError(f"--publication-delay {text}: hours must be from 0 to {MAX_DELAY_HOURS}",
-                         fix="give for example --publication-delay coa=1.5")
+        raise UsageError(f"{flag} {text}: hours must be from 0 to {MAX_DELAY_HOURS}",
+                         fix=f"give for example {flag} coa=1.5")
     return partner, value
 
 

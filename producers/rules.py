@@ -105,8 +105,12 @@ class Verdict:
     """C of a checked case (None when unchecked): where late deliveries are measured from."""
 
     def to_json(self) -> dict[str, Any]:
-        """One line of the truth file."""
-        return {"case": self.case, "checked": self.checked, "defects": [d.to_json() for d in self.defects]}
+        """One line of the truth file (a checked case's with its checkpoint, as findings give it)."""
+        line: dict[str, Any] = {"case": self.case, "checked": self.checked,
+                                "defects": [d.to_json() for d in self.defects]}
+        if self.checkpoint is not None:
+            line["checkpoint"] = self.checkpoint.isoformat()
+        return line
 
 
 E = TypeVar("E", bound=ChainEvent)

@@ -120,6 +120,7 @@ class RunSummary:
                                 for (p, t), n in sorted(report.by_partner_type.items())],
             "fidelity": [figure.to_json() for figure in self.fidelity],
             "publication_delay_hours": {p.value: h for p, h in sorted(self.run.profile.publication_delays.items())},
+            "publication_batch_hours": {p.value: h for p, h in sorted(self.run.profile.publication_batches.items())},
             "late_deliveries": {"allowed_lateness_hours": self.run.allowed_lateness_hours,
                                 "by_partner": dict(sorted(self.late_deliveries.items()))},
         }
@@ -264,7 +265,8 @@ def generate(run: SimulationRun, truth: Path | None, measure: StreamMeasure | No
         write = partial(_write_verdict, sink) if sink is not None else None
         on_case = _both(write, late.case if late is not None else None)
         batch: Batch = []
-        for at, event in published(simulation.events(on_case), run.profile.delay_seconds()):
+        for at, event in published(simulation.events(on_case), run.profile.delay_seconds(),
+                                       run.profile.batch_seconds()):
             out = encode(event)
             if late is not None:
                 late.sent(event, out.topic, out.key, partitions[out.topic])

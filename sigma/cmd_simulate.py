@@ -34,6 +34,10 @@ def simulate(
         [], "--publication-delay", metavar="PARTNER=HOURS",
         help="Publish a partner's events this many hours after they are recorded, like a system exporting in "
         "batches (repeatable; overrides the profile's [publication_delay])."),
+    publication_batch: list[str] = typer.Option(
+        [], "--publication-batch", metavar="PARTNER=HOURS",
+        help="A partner exports in batches every this many hours: its events are published at the next multiple "
+        "of the period, after its delay (repeatable; overrides the profile's [publication_batch])."),
     allowed_lateness: float = typer.Option(
         DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
         help="The validator's allowed lateness (hours) the summary's late deliveries are counted for."),
@@ -44,7 +48,7 @@ def simulate(
     import dataclasses
     import json
 
-    from producers.profile import load_profile, parse_delay
+    from producers.profile import load_profile, parse_hours
     from producers.runner import SimulationRun, require_topics
     from producers.runner import simulate as run_simulation
     from runtime import outputs
@@ -54,9 +58,10 @@ def simulate(
         if path is not None:
             outputs.check(path, what)
     chosen = load_profile(profile)
-    if publication_delay:
-        delays = dict(chosen.publication_delays) | dict(map(parse_delay, publication_delay))
-        chosen = dataclasses.replace(chosen, publication_delays=delays)
+    delays = [parse_hours("--publication-delay", text) for text in publication_delay]
+    batches = [parse_hours("--publication-batch", text) for text in publication_batch]
+    chosen = dataclasses.replace(chosen, publication_delays=chosen.publication_delays | dict(delays),
+                                 publication_batches=chosen.publication_batches | dict(batches))
     settings = get_settings(ctx)
     require_topics(settings, settings.topic_prefix)
     run = SimulationRun(cases=cases, seed=seed, profile=chosen, topic_prefix=settings.topic_prefix,

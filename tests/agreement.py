@@ -27,3 +27,11 @@ def truth_checked(truth: Iterable[Mapping[str, Any]]) -> dict[str, Defects]:
 def report_checked(report: Mapping[str, Any]) -> dict[str, Defects]:
     """The cases a validator report lists as checked, with their defects."""
     return by_case(report["cases"])
+
+
+def at_truth_checkpoint(findings: Mapping[str, list[dict[str, Any]]],
+                        truth: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per checked case of the truth, the findings published for its checkpoint, in order (a case booked
+    again after a decision has findings of an earlier departure too, which the truth does not judge)."""
+    return {line["case"]: [f for f in findings.get(line["case"], []) if f["checkpoint"] == line["checkpoint"]]
+            for line in truth if line["checked"]}

@@ -35,7 +35,7 @@ from validator import state as snapshots
 from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
 from validator.metrics import ValidatorMetrics
-from validator.rules import Verdict, situation
+from validator.rules import Verdict, latest_booking, situation
 
 log = structlog.get_logger(__name__)
 DEFAULT_GROUP = "sigma-validator"
@@ -301,12 +301,13 @@ class OnlineValidator:
                 self._decide(verdict)
 
     def _decide(self, verdict: Verdict) -> None:
-        """Publish a decided case's first finding, or a new revision when arrivals since changed it."""
+        """Publish a decided case's first finding (or the first for a new departure), or a new revision when
+        arrivals since changed it."""
         case, state = verdict.case, self.engine.state
         dossier = state.dossiers[case]
         defects = revision.signature(verdict.defects)
         before = self.published.get(case)
-        if before is None:
+        if before is None or revision.new_departure(before, latest_booking(dossier), self.engine.lateness):
             self.published[case] = revision.Decided(0, defects, dossier.count, verdict.checkpoint)
             self.metrics.judged(None, defects)
             self._publish(verdict, 0)

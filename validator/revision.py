@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from validator.dossier import Dossier
+from validator.dossier import Dossier, Fact
 from validator.rules import Finding
 
 Signature = tuple[tuple[str, str, str, str], ...]
@@ -43,6 +43,13 @@ class Arrival:
     def late_delivery(self, checkpoint: datetime) -> bool:
         """Recorded on time for the checkpoint, yet delivered after the decision."""
         return self.recorded_at <= checkpoint
+
+
+def new_departure(before: Decided, booking: Fact | None, lateness: timedelta) -> bool:
+    """Whether the case's latest booking was made after its last finding was decided: a new departure, whose
+    checkpoint gets findings of its own (revision 0 again), not a correction of the last one. A booking
+    recorded before that decision but delivered after it is a correction (a late delivery), a revision."""
+    return booking is not None and booking.recorded_at > before.checkpoint + lateness
 
 
 def signature(defects: Sequence[Finding]) -> Signature:

@@ -7,7 +7,13 @@ finding of every case, in the order they were published.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import signal
+import subprocess
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,46 +21,170 @@ import pytest
 
 from consumers.bounded import existing_partitions, read_from_start
 from runtime import clients
+from runtime.topics import apply_topics
 from schemas import topics
-from tests.agreement import by_case, report_checked, truth_checked
+from schemas.topics import ALL_TOPICS
+from tests.agreement import at_truth_checkpoint, by_case, report_checked, truth_checked
+from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
-from tests.integration.test_validator_kafka import Sim, simulate, validate
+from tests.integration.test_validator_kafka import Sim, validate
 
 pytestmark = pytest.mark.kafka
 
 
-def published_findings(cluster: KafkaCluster, prefix: str) -> dict[str, list[dict[str, Any]]]:
-    """Every finding on the findings topic, per case in publication order (one case, one partition)."""
+def published_findings(cluster: KafkaCluster, prefix: str, after: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Every finding on the findings topic (those after the first ``after`` of the whole topic, when several
+    runs share it), per case in publication order (one case, one partition)."""
     consumer = clients.consumer(cluster.settings())
     try:
         records = list(read_from_start(consumer, existing_partitions(consumer, [prefix + topics.FINDINGS])))
     finally:
         consumer.close()
+    ordered = sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))[after:]
     findings: dict[str, list[dict[str, Any]]] = {}
-    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+    for record in sorted(ordered, key=lambda r: (r.partition, r.offset)):
         finding = json.loads(record.value or b"")
         assert record.key == finding["case"].encode()
         findings.setdefault(finding["case"], []).append(finding)
     return findings
 
 
-@pytest.fixture(scope="module")
-def backlog(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Sim:
-    return simulate(kafka_cluster, tmp_path_factory.mktemp("backlog"), 4_000, "inspectie-2018", seed=15)
+def test_a_live_run_publishes_each_finding_once_and_equal_to_the_truth(live: Live) -> None:
+    """The validator running while the partners publish: every case's first finding is final and true."""
+    sim, summary, report, findings = live
+    assert len(truth_checked(sim.truth)) > 600
+    assert report_checked(report) == truth_checked(sim.truth)
+    _first_is_final_and_true(findings, sim.truth)
+    assert report["late_deliveries"] == summary["late_deliveries"]["by_partner"] == {}
 
 
 def test_a_backlog_read_to_the_end_publishes_each_finding_once_and_equal_to_the_truth(
-        kafka_cluster: KafkaCluster, backlog: Sim, tmp_path: Path) -> None:
-    """Partitions are read at different paces, yet every case's first finding is its last and equals the
-    truth: no finding changes because of read order (the global watermark this replaced changed hundreds)."""
-    report = validate(backlog, tmp_path, "-q")
-    findings = published_findings(kafka_cluster, backlog.prefix)
-    truth = truth_checked(backlog.truth)
+        kafka_cluster: KafkaCluster, live: Live, tmp_path: Path) -> None:
+    """The same stream read as a backlog: partitions are read at different paces, yet every case's first
+    finding is final and true (the global watermark this replaced changed hundreds because of read order)."""
+    sim = live[0]
+    already = sum(len(published) for published in published_findings(kafka_cluster, sim.prefix).values())
+    report = validate(sim, tmp_path, "-q")
+    assert report_checked(report) == truth_checked(sim.truth)
+    _first_is_final_and_true(published_findings(kafka_cluster, sim.prefix, after=already), sim.truth)
+    assert report["late_deliveries"] == {}
+
+
+LATE_PARTNERS = ("--publication-batch", "ind=24", "--publication-batch", "dtv=12")
+"""IND exporting once a day and DT&V twice a day: far beyond the allowed lateness of an hour, and quiet in
+between, so the validator decides cases without them (their partitions idle) and must revise some."""
+
+
+Live = tuple[Sim, dict[str, Any], dict[str, Any], dict[str, list[dict[str, Any]]]]
+"""A live run: the stream, the simulator's summary, the validator's final report and every finding published."""
+
+
+def live_run(cluster: KafkaCluster, tmp: Path, speed: int, partners: tuple[str, ...], *validator: str) -> Live:
+    """4,000 cases published paced while the validator runs live, until it has processed every record."""
+    prefix = f"test-live-{uuid.uuid4().hex[:8]}."
+    apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    env = {**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
+    report_file, summary_file, truth_file = tmp / "report.json", tmp / "summary.json", tmp / "truth.jsonl"
+    process = subprocess.Popen([SIGMA, "validate", "--group", "g-live", "--state-dir", str(tmp / "state"),
+                                "--snapshot-interval", "0.5", "--report-json", str(report_file), "-q", *validator],
+                               env={**os.environ, **env}, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        sent = sigma("simulate", "--cases", "4000", "--seed", "15", "--profile", "inspectie-2018", "--truth",
+                     str(truth_file), "--speed", str(speed), "--summary-json", str(summary_file), *partners, env=env)
+        assert sent.returncode == 0, sent.stderr
+        summary = json.loads(summary_file.read_text())
+        deadline = time.monotonic() + 180
+        while not _caught_up(report_file, summary["events"]):
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "the live validator did not catch up within 180 s"
+            time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr  # stopped by Ctrl-C, as documented
+    finally:
+        if process.poll() is None:
+            process.kill()
+    sim = Sim(prefix, env, [json.loads(line) for line in truth_file.read_text().splitlines()])
+    return sim, summary, json.loads(report_file.read_text()), published_findings(cluster, prefix)
+
+
+@pytest.fixture(scope="module")
+def live(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Live:
+    """Partners publishing as they record, the validator reading as they publish."""
+    return live_run(kafka_cluster, tmp_path_factory.mktemp("live"), 300_000, ())
+
+
+@pytest.fixture(scope="module")
+def delayed_live(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPathFactory) -> Live:
+    """IND and DT&V in batches; a partition quiet for 0.2 s (8 simulated hours) holds nothing back."""
+    return live_run(kafka_cluster, tmp_path_factory.mktemp("delayed"), 150_000, LATE_PARTNERS, "--idle-timeout", "0.2")
+
+
+def _caught_up(report_file: Path, events: int) -> bool:
+    try:
+        report = json.loads(report_file.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):  # not yet written, or caught mid-rewrite
+        return False
+    return bool(report["records"]["processed"] == events)
+
+
+def test_live_with_late_partners_every_change_is_a_revision_with_its_reason_and_late_deliveries_match(
+        delayed_live: Live) -> None:
+    """Partners publishing late, beyond the allowed lateness, while the validator runs: a case decided before
+    a record recorded on time arrived gets a numbered revision saying which partner delivered late, the last
+    finding of every case equals the truth, and the report counts exactly the simulator's late deliveries."""
+    sim, summary, report, findings = delayed_live
+    truth = truth_checked(sim.truth)
     assert len(truth) > 600
     assert report_checked(report) == truth
-    changed = {case: [(f["revision"], f["reason"]) for f in published] for case, published in findings.items()
-               if len(published) > 1}
-    assert changed == {}
-    assert by_case(published[0] for published in findings.values()) == truth
-    assert all(published[0]["revision"] == 0 and published[0]["reason"] is None for published in findings.values())
+    assert by_case(published[-1] for published in at_truth_checkpoint(findings, sim.truth).values()) == truth
+    late = summary["late_deliveries"]
+    assert late["allowed_lateness_hours"] == 1.0 and set(late["by_partner"]) <= {"ind", "dtv"}
+    assert sum(late["by_partner"].values()) > 50
+    assert report["late_deliveries"] == late["by_partner"]
+    revisions = 0
+    for case, published in findings.items():
+        assert published[0]["revision"] == 0, case
+        for previous, finding in itertools.pairwise(published):
+            if finding["revision"] == 0:  # a new departure (booked after the last decision): findings of its own
+                assert finding["checkpoint"] > previous["checkpoint"] and finding["reason"] is None, case
+                continue
+            revisions += 1
+            assert finding["revision"] == previous["revision"] + 1, case
+            assert finding["changes"] or finding["checkpoint"] != previous["checkpoint"], case
+            assert " from " in finding["reason"], (case, finding["reason"])  # which records, from whom
+    assert revisions > 0, "late deliveries beyond the allowed lateness changed no finding"
+
+
+def test_the_same_stream_as_a_backlog_counts_the_same_late_deliveries(
+        kafka_cluster: KafkaCluster, delayed_live: Live,
+        tmp_path: Path) -> None:
+    """Late deliveries depend on the order partners published in, not on how the validator read: the backlog
+    read of the live run's topics counts the same, and finds the same."""
+    sim, summary, live, _ = delayed_live
+    report = validate(sim, tmp_path, "-q")
+    assert report["late_deliveries"] == summary["late_deliveries"]["by_partner"] == live["late_deliveries"]
+    assert report_checked(report) == truth_checked(sim.truth)
+
+
+def test_with_an_allowed_lateness_beyond_every_delay_no_finding_changes(
+        kafka_cluster: KafkaCluster, delayed_live: Live,
+        tmp_path: Path) -> None:
+    """Allowing as much lateness as the slowest partner's delay, every case's first finding is final and equal
+    to the truth, and nothing is a late delivery."""
+    sim = delayed_live[0]
+    already = sum(len(published) for published in published_findings(kafka_cluster, sim.prefix).values())
+    report = validate(sim, tmp_path, "-q", "--allowed-lateness", "24")
+    findings = published_findings(kafka_cluster, sim.prefix, after=already)
     assert report["late_deliveries"] == {}
+    _first_is_final_and_true(findings, sim.truth)
+
+
+def _first_is_final_and_true(findings: dict[str, list[dict[str, Any]]], truth: list[dict[str, Any]]) -> None:
+    """Every checked case has exactly one finding for its checkpoint, a first one, equal to the truth."""
+    at_checkpoint = at_truth_checkpoint(findings, truth)
+    assert {case: [(f["revision"], f["reason"]) for f in published]
+            for case, published in at_checkpoint.items() if len(published) != 1} == {}
+    assert all(published[0]["revision"] == 0 and published[0]["reason"] is None
+               for published in at_checkpoint.values())
+    assert by_case(published[0] for published in at_checkpoint.values()) == truth_checked(truth)

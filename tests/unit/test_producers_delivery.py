@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from producers.delivery import published
-from producers.profile import Profile, load_profile, parse_delay, profile_from_mapping
+from producers.profile import Profile, load_profile, parse_hours, profile_from_mapping
 from producers.runner import SimulationRun, generate
 from runtime.errors import UsageError
 from schemas.events import Partner
@@ -30,6 +30,13 @@ def test_a_partners_delay_moves_only_its_events_and_the_stream_stays_in_publicat
     assert all(shift == {0} for shift in shifts.values())
 
 
+def test_a_batch_partner_publishes_at_the_next_multiple_of_its_period_after_its_delay() -> None:
+    events = [(100, _Event("dji")), (3_500, _Event("ind")), (3_600, _Event("ind")), (3_601, _Event("ind")),
+              (5_000, _Event("coa"))]
+    assert [(at, e.partner.value) for at, e in published(events, {"ind": 60}, {"ind": 3_600})] == [  # type: ignore[arg-type]
+        (100, "dji"), (3_600, "ind"), (5_000, "coa"), (7_200, "ind"), (7_200, "ind")]
+
+
 def test_ties_keep_the_recorded_order() -> None:
     events = [(10, _Event("ind")), (10, _Event("coa")), (12, _Event("ind"))]
     assert [(at, e.partner.value) for at, e in published(events, {"coa": 2})] == [  # type: ignore[arg-type]
@@ -46,16 +53,18 @@ class _Event:
 
 
 def test_the_flag_and_the_profile_table_give_delays_in_hours() -> None:
-    assert parse_delay("coa=1.5") == (Partner.COA, 1.5)
-    profile = profile_from_mapping({"name": "p", "publication_delay": {"ind": 24}}, source="p.toml")
+    assert parse_hours("--publication-delay", "coa=1.5") == (Partner.COA, 1.5)
+    profile = profile_from_mapping({"name": "p", "publication_delay": {"ind": 24}, "publication_batch": {"dtv": 6}},
+                                   source="p.toml")
     assert isinstance(profile, Profile) and profile.delay_seconds() == {"ind": 86_400}
+    assert profile.batch_seconds() == {"dtv": 6 * 3600}
 
 
 @pytest.mark.parametrize(("text", "says"), [("coa", "expected PARTNER=HOURS"), ("nobody=1", "expected PARTNER=HOURS"),
                                             ("coa=soon", "expected PARTNER=HOURS"), ("coa=-1", "from 0 to 720")])
 def test_a_bad_delay_flag_is_a_usage_error_naming_the_form(text: str, says: str) -> None:
     with pytest.raises(UsageError, match=says):
-        parse_delay(text)
+        parse_hours("--publication-delay", text)
 
 
 def test_a_bad_delay_in_a_profile_names_the_key() -> None:

@@ -95,7 +95,7 @@ def defects(events: list[ChainEvent]) -> set[tuple[str, str, str]]:
 def test_a_complete_forced_case_is_checked_without_defects() -> None:
     verdict = judge(KEY, complete())
     assert verdict.checked and verdict.defects == ()
-    assert verdict.to_json() == {"case": KEY, "checked": True, "defects": []}
+    assert verdict.to_json() == {"case": KEY, "checked": True, "defects": [], "checkpoint": CHECKPOINT.isoformat()}
 
 
 def test_voluntary_track_and_cases_without_booking_are_not_checked() -> None:
