@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from sigma.context import settings_as
+
+if TYPE_CHECKING:
+    from validator.emptiness import Source
+    from validator.gate import Limits
 
 
 def _write_reports(report: dict[str, Any], report_json: Path | None, site: Any, engine: Any) -> None:
@@ -45,6 +49,31 @@ def _report(engine: Any, simulation: dict[str, Any] | None) -> dict[str, Any]:
                         checkpoint_hours=engine.checkpoint_before.total_seconds() / 3600,
                         dead_letters=engine.rejection_summary(), unknown_cases=engine.unknown_cases(),
                         late_deliveries=engine.late_deliveries(), simulation=simulation)
+
+
+def _share(text: str) -> float:
+    """``--fail-on-defect-rate``: a share (0.5) or a percentage (50%)."""
+    from validator.gate import share
+
+    try:
+        return share(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _judge(report: dict[str, Any], source: Source, cases: int, limits: Limits) -> None:
+    """After the report files are written: exit 2 when the run validated nothing (naming the likely cause), 1
+    when it passed a limit (each one passed, by how much), on one line."""
+    from runtime.errors import SigmaError, UsageError
+    from validator.emptiness import nothing_validated
+    from validator.gate import exceeded
+
+    nothing = nothing_validated(report, source, cases)
+    if nothing is not None:
+        raise UsageError(nothing.message, fix=nothing.fix)
+    passed = exceeded(report, limits)
+    if passed:
+        raise SigmaError("; ".join(p.message for p in passed), fix="; ".join(p.fix for p in passed))
 
 
 def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
@@ -94,14 +123,24 @@ def validate(
         None, "--simulation-summary",
         help="The data is simulated: the --summary-json of its sigma simulate run, whose fidelity table "
              "the report shows."),
+    fail_on_defect_rate: float | None = typer.Option(
+        None, "--fail-on-defect-rate", metavar="R", parser=_share,
+        help="Exit 1 when the share of checked cases with a defect exceeds R (0.5 or 50%), after writing the "
+             "report; with --from-file or --to-end (a run that ends)."),
+    fail_on_dead_letters: int | None = typer.Option(
+        None, "--fail-on-dead-letters", metavar="N", min=0,
+        help="Exit 1 when more than N records were dead-lettered, after writing the report; with --from-file or "
+             "--to-end."),
 ) -> None:
     """Check every case's dossier at its checkpoint and report completeness next to the 2018 baseline."""
     from rich.console import Console
 
-    from runtime import outputs
+    from runtime import context, outputs
     from runtime.errors import UsageError
     from runtime.progress import progress
     from schemas.access import VALIDATOR
+    from validator.emptiness import Source
+    from validator.gate import DEAD_LETTERS_FLAG, DEFECT_RATE_FLAG, Limits
     from validator.report import text
     from validator.report.run import offline, online
     from validator.report.simulation import load_simulation
@@ -112,6 +151,12 @@ def validate(
     if from_file is not None and metrics_port is not None:
         raise UsageError("--metrics-port serves the online validator's metrics",
                          fix="leave it out with --from-file (the report has the figures)")
+    limits = Limits(defect_rate=fail_on_defect_rate, dead_letters=fail_on_dead_letters)
+    if limits.any() and from_file is None and not to_end:
+        flag = DEFECT_RATE_FLAG if fail_on_defect_rate is not None else DEAD_LETTERS_FLAG
+        raise UsageError(f"{flag} judges a run that ends, and this one runs until stopped",
+                         fix="add --to-end (or validate a recording with --from-file); a validator that runs on is "
+                             "watched with the alert rules in deploy/alerts.yml")
     for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
         if path is not None:
             outputs.check(path, what)  # now, not after a run of hours
@@ -121,9 +166,11 @@ def validate(
     site = Site(report_html, run) if report_html is not None else None
     if from_file is not None:
         from validator.engine import Engine
-        from validator.offline import recorded_prefix, validate_recording
+        from validator.offline import chain_prefixes, recorded_prefix, recorded_topics, validate_recording
 
         prefix = recorded_prefix(from_file, settings.topic_prefix)
+        recorded = recorded_topics(from_file)
+        source = Source(prefix, context.describe(settings), from_file, recorded, chain_prefixes(recorded))
         engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix,
                         eviction_grace_hours=settings.eviction_grace_hours or None,
                         allowed_lateness_hours=allowed_lateness)
@@ -131,6 +178,8 @@ def validate(
             validate_recording(from_file, engine, tracker)
     else:
         from validator.online import OnlineOptions, OnlineValidator
+
+        source = Source(settings.topic_prefix, context.describe(settings))
 
         def refresh(current: Any) -> None:
             """Keep the report files current while running (judging every case: only when asked for)."""
@@ -154,6 +203,7 @@ def validate(
     if not quiet:
         text.render(report, Console())
     _write_reports(report, report_json, site, engine)
+    _judge(report, source, engine.case_count(), limits)
 
 
 def dossier(

@@ -326,6 +326,10 @@ class Engine:
         evicted = self.state.evicted_unknown
         return {"cases": len(unknown) + evicted["cases"], "events": sum(d.count for d in unknown) + evicted["events"]}
 
+    def case_count(self) -> int:
+        """Cases read: those held, and those evicted (judged, or never handed over)."""
+        return len(self.state.dossiers) + len(self.state.evicted) + self.state.evicted_unknown["cases"]
+
     def rejection_summary(self) -> dict[str, Any]:
         """Dead-letter counts per error code."""
         return dict(sorted(self.state.rejections.items()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,16 @@ BATCH = 5000
 """Records between progress updates, evictions and heap settling (as one online poll)."""
 
 
+def recorded_topics(path: Path) -> list[str]:
+    """The topics the recording at ``path`` was made from, as its manifest names them."""
+    return sorted(read_manifest(path).get("topics") or {})
+
+
+def chain_prefixes(names: Iterable[str]) -> list[str]:
+    """The prefixes the chain topics among ``names`` carry (``demo-1.`` for ``demo-1.chain.case``), sorted."""
+    return sorted({name[: -len(spec.name)] for name in names for spec in CHAIN_TOPICS if name.endswith(spec.name)})
+
+
 def recorded_prefix(path: Path, fallback: str) -> str:
     """The topic prefix the recording's chain topics carry when they all carry the same one, else ``fallback``.
 
@@ -29,13 +39,8 @@ def recorded_prefix(path: Path, fallback: str) -> str:
     record found on another topic than its subject's. The names in the file are facts; the prefix in effect
     when validating it later (another run's, or none) is not, so the recording's own prefix is used.
     """
-    found: set[str] = set()
-    topics: dict[str, int] = read_manifest(path).get("topics", {})
-    for topic in topics:
-        found.update(topic[: -len(spec.name)] for spec in CHAIN_TOPICS if topic.endswith(spec.name))
-    if len(found) == 1:
-        return found.pop()
-    return fallback
+    found = chain_prefixes(recorded_topics(path))
+    return found[0] if len(found) == 1 else fallback
 
 
 def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = None,
