@@ -7,7 +7,6 @@ finding of every case, in the order they were published.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from schemas import topics
 from tests.agreement import by_case, report_checked, truth_checked
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate, validate
+from tests.published import published_finding
 
 pytestmark = pytest.mark.kafka
 
@@ -32,7 +32,7 @@ def published_findings(cluster: KafkaCluster, prefix: str) -> dict[str, list[dic
         consumer.close()
     findings: dict[str, list[dict[str, Any]]] = {}
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        finding = json.loads(record.value or b"")
+        finding = published_finding(record.value, record.headers)
         assert record.key == finding["case"].encode()
         findings.setdefault(finding["case"], []).append(finding)
     return findings
