@@ -137,9 +137,9 @@ class Report(_Strict):
         json_schema_extra=ONLY_MATCHING_KEYS)
     unknown_cases: UnknownCases
     late_deliveries: dict[Partner, Count] = Field(
-        default_factory=dict, description="Per partner, records recorded before their case's checkpoint but "
-                                          "delivered after the case was decided (each one a revision's cause, "
-                                          "whether or not it changed the finding)")
+        description="Per partner, records recorded by their case's checkpoint but delivered after its decision time "
+                    "(checkpoint + allowed lateness) had passed in their partition: an exchange defect of the "
+                    "partner's own, counted whether or not it changed a finding")
     simulation: Simulation | SkipJsonSchema[None] = Field(default=None, description="Present only when the data "
                                                                                     "is simulated")
 

@@ -31,6 +31,7 @@ from schemas.events import FitToFly
 from schemas.examples import EXAMPLE_CASE_KEY, example
 from schemas.findings import DefectChange, ValidationFinding
 from schemas.wirecontract import PREFIX_EXAMPLE, kafka_partition, vectors
+from validator import revision
 from validator.engine import Counters, Engine
 from validator.online import _finding_value
 from validator.report.model import build_report
@@ -276,6 +277,27 @@ def test_findings_example_and_fields_are_what_the_validator_publishes() -> None:
     assert f"(../{released})" in text
     schema = json.loads((layout.REPO_ROOT / released).read_text(encoding="utf-8"))
     jsonschema_rs.validator_for(schema, validate_formats=True).validate(document)
+
+
+def test_a_revision_as_the_validator_builds_it_is_valid_against_the_released_schema() -> None:
+    """The revision fields from the code that fills them (``validator.revision``): a late delivery and a late
+    statement arrived, and the defect changed kind."""
+    verdict = _verdict()
+    before = revision.signature(verdict.defects)
+    late = Verdict(verdict.case, verdict.departure, verdict.checkpoint,
+                   (Finding("PHY-001", "physical_features", "dtv", "late"),))
+    news = [revision.Arrival("belongings", "coa", verdict.checkpoint - timedelta(hours=2)),
+            revision.Arrival("physical_features", "dtv", verdict.checkpoint + timedelta(hours=3))]
+    watermark = verdict.checkpoint + timedelta(hours=9)
+    value = _finding_value(late, watermark=watermark, revision=1,
+                           reason=revision.reason(news, verdict.checkpoint, watermark),
+                           changes=revision.changes(before, revision.signature(late.defects)))
+    schema = json.loads((layout.REPO_ROOT / layout.json_path(ValidationFinding.subject, ValidationFinding.version))
+                        .read_text(encoding="utf-8"))
+    document = json.loads(value)
+    jsonschema_rs.validator_for(schema, validate_formats=True).validate(document)
+    assert [c["change"] for c in document["changes"]] == ["removed", "added"]
+    assert "late arrival from COA" in document["reason"]
 
 
 def test_the_report_section_links_its_schema() -> None:
