@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consumers.bounded import existing_partitions, read_from_start
-from consumers.dlq import REDRIVE_COUNT
 from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.settings import Settings
 from schemas import topics
+from schemas.deadletters import REDRIVE_COUNT
 
 Group = tuple[str, str, str]
 """(original topic, stage, error code)."""

@@ -1,5 +1,7 @@
 """Dead letters: the original record, unchanged, plus headers saying where and why it failed.
 
+The headers, their order and the stages are the message book's (``schemas.deadletters``, which documents them).
+
 Why keep the original key, value, headers and timestamp: after a fix, ``sigma dlq redrive`` must be able
 to send exactly what the partner sent back to where it came from. The ``dlq_*`` headers let an
 integration engineer see which stage and which field failed without decoding anything.
@@ -17,13 +19,8 @@ from typing import Any, NamedTuple
 from kafka import KafkaProducer
 
 from consumers.records import ConsumedRecord, Headers
+from schemas.deadletters import PREFIX, REASON_LIMIT, STAGES, TRUNCATED
 
-STAGES = ("decode", "validate", "semantic", "process")
-"""Where a record failed: framing/bytes, schema validation, chain semantics, or our own processing."""
-REASON_LIMIT = 300
-DLQ_PREFIX = "dlq_"
-REDRIVE_COUNT = "dlq_redrive_count"
-TRUNCATED = "dlq_truncated"
 LETTER_LIMIT = 1_000_000
 """Bytes of key, value and headers a letter may take: below kafka-python's ``max_request_size`` and Kafka's
 default ``max.message.bytes`` (both about 1 MiB), with room for the batch and record framing."""
@@ -91,7 +88,7 @@ def dead_letter(record: ConsumedRecord, *, stage: str, code: str, reason: str, p
 
 def original_headers(headers: Headers) -> Headers:
     """The headers as the partner sent them (without any ``dlq_*`` header)."""
-    return [(k, v) for k, v in headers if not k.startswith(DLQ_PREFIX)]
+    return [(k, v) for k, v in headers if not k.startswith(PREFIX)]
 
 
 class DeadLetterWriter:

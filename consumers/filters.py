@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from consumers.dlq import STAGES
 from consumers.records import ConsumedRecord
 from runtime.errors import UsageError
+from schemas.deadletters import STAGES
 
 RecordFilter = Callable[[ConsumedRecord], bool]
 KEYS = ("topic", "case", "partner", "from", "until", "code", "stage")

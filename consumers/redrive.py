@@ -20,13 +20,14 @@ from kafka.structs import OffsetAndMetadata
 from consumers import redrive_progress as progress
 from consumers.bounded import existing_partitions, read_until
 from consumers.deadletters import Group, group_of, header_text
-from consumers.dlq import REDRIVE_COUNT, TRUNCATED, original_headers
+from consumers.dlq import original_headers
 from consumers.records import ConsumedRecord
 from runtime import clients
 from runtime.errors import SigmaError
 from runtime.poison import UNREADABLE
 from runtime.settings import Settings
 from schemas import topics
+from schemas.deadletters import REDRIVE_COUNT, TRUNCATED
 
 GROUP = "sigma-dlq-redrive"
 

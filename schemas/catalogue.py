@@ -57,16 +57,6 @@ class WriterSchema(NamedTuple):
     schema: dict[str, Any]
 
 
-def _versions(root: Path, subject: str) -> tuple[int, ...]:
-    folder = root / Path(layout.avro_path(subject, 1)).parent
-    found = []
-    for path in folder.glob("v*.avsc"):
-        digits = path.stem[1:]
-        if digits.isdigit():
-            found.append(int(digits))
-    return tuple(sorted(found))
-
-
 class Catalogue:
     """Subjects of the given models, with schema files read from ``root`` (the repo root by default).
 
@@ -79,7 +69,7 @@ class Catalogue:
         self._by_model: dict[type[ChainEvent], Subject] = {}
         for model in models:
             subject = Subject(model.subject, model, model.topic, model.producers, model.readers,
-                              _versions(root, model.subject))
+                              layout.released_versions(root, model.subject))
             if subject.name in self._subjects:
                 raise ValueError(f"two models claim subject {subject.name}")
             self._subjects[subject.name] = subject

@@ -5,7 +5,9 @@ type and its description are stated once. The mapping is deliberately small and 
 not know is an error at generation time, not a silent ``string``.
 
 Avro mapping: str → string, int → long, float → double, bool → boolean, datetime → long/timestamp-micros,
-date → int/date, StrEnum → enum named after the class, ``list[X]`` → array, ``X | None`` → union with null.
+date → int/date, StrEnum → enum named after the class, a nested model → record named after the class,
+``list[X]`` → array, ``X | None`` → union with null. Named types (enums, records) are defined at their first
+use and referenced by name afterwards, as Avro requires.
 A model default becomes the Avro default (``None`` → null first in the union, ``list`` factory → ``[]``),
 which is what lets a reader of a later version fill a field an older writer did not have.
 """
@@ -18,11 +20,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Union, get_args, get_origin
 
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from schemas import layout
 from schemas.errors import CatalogueError
-from schemas.events.base import ChainEvent
+from schemas.events.base import Versioned
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -64,6 +67,11 @@ def avro_type(annotation: Any, named: set[str], where: str) -> Any:
             enum["doc"] = doc(annotation)
         enum["symbols"] = [member.value for member in annotation]
         return enum
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.__name__ in named:
+            return annotation.__name__
+        named.add(annotation.__name__)
+        return _record(annotation, named)
     if annotation in _PRIMITIVES:
         return _PRIMITIVES[annotation]
     raise CatalogueError(f"{where}: no Avro mapping for {annotation!r}; extend schemas/derive.py")
@@ -94,15 +102,18 @@ def _avro_field(name: str, field: FieldInfo, named: set[str], where: str) -> dic
     return out
 
 
-def avro_schema(model: type[ChainEvent]) -> dict[str, Any]:
+def _record(model: type[BaseModel], named: set[str], name: str | None = None) -> dict[str, Any]:
+    fields = [_avro_field(field, info, named, f"{model.__name__}.{field}")
+              for field, info in model.model_fields.items()]
+    return {"type": "record", "name": name or model.__name__, "doc": doc(model), "fields": fields}
+
+
+def avro_schema(model: type[Versioned]) -> dict[str, Any]:
     """The Avro record for a model's current version (``nl.sigma.chain.<ModelClassName>``)."""
-    named: set[str] = set()
-    fields = [_avro_field(name, info, named, f"{model.__name__}.{name}")
-              for name, info in model.model_fields.items()]
-    return {"type": "record", "name": layout.record_name(model.__name__), "doc": doc(model), "fields": fields}
+    return _record(model, set(), layout.record_name(model.__name__))
 
 
-def json_schema(model: type[ChainEvent]) -> dict[str, Any]:
+def json_schema(model: type[Versioned]) -> dict[str, Any]:
     """The JSON Schema 2020-12 of a model's current version, with ``$id`` (its file's URI) and title."""
     schema = model.model_json_schema(mode="validation")
     schema["$schema"] = JSON_SCHEMA_DIALECT

@@ -12,9 +12,10 @@ from typing import Any
 
 import yaml
 
-from schemas import layout, topics
+from schemas import layout, outputdocs, topics
 from schemas.catalogue import CATALOGUE, Catalogue, Subject
 from schemas.codec import AvroSerializer
+from schemas.doctables import record_tables
 from schemas.envelope import headers
 from schemas.events.base import CASE_KEY_PATTERN, Partner
 from schemas.examples import example
@@ -47,20 +48,20 @@ def _subjects_on(catalogue: Catalogue, topic: str) -> list[Subject]:
 
 
 def _payload_schemas(catalogue: Catalogue) -> dict[str, Any]:
-    """Each subject's latest JSON Schema, with ``$defs`` lifted into shared component schemas."""
+    """Each subject's latest JSON Schema (and the finding's), with ``$defs`` lifted into shared component
+    schemas."""
     shared: dict[str, Any] = {}
-    for subject in catalogue.subjects():
-        if not subject.versions:
-            continue
-        document = json.loads(json.dumps(catalogue.json_schema(subject.name, subject.latest)))
-        for name, definition in document.pop("$defs", {}).items():
-            if shared.setdefault(name, definition) != definition:
-                raise ValueError(f"two subjects define {name} differently; rename one of them")
+    released = [(s.model.__name__, catalogue.json_schema(s.name, s.latest), layout.json_path(s.name, s.latest))
+                for s in catalogue.subjects() if s.versions]
+    for name, schema, path in [*released, outputdocs.payload_schema(catalogue)]:
+        document = json.loads(json.dumps(schema))
+        for defined, definition in document.pop("$defs", {}).items():
+            if shared.setdefault(defined, definition) != definition:
+                raise ValueError(f"two subjects define {defined} differently; rename one of them")
         for key in ("$schema", "$id"):
             document.pop(key, None)
-        document["externalDocs"] = {"url": layout.uri(layout.json_path(subject.name, subject.latest)),
-                                    "description": "The released JSON Schema"}
-        shared[subject.model.__name__] = document
+        document["externalDocs"] = {"url": layout.uri(path), "description": "The released JSON Schema"}
+        shared[name] = document
     text = json.dumps(dict(sorted(shared.items())))
     return dict(json.loads(text.replace('"#/$defs/', '"#/components/schemas/')))
 
@@ -110,7 +111,7 @@ def _message(subject: Subject) -> dict[str, Any]:
     }
 
 
-def _channel(spec: topics.TopicSpec, subjects: list[Subject]) -> dict[str, Any]:
+def _channel(spec: topics.TopicSpec, messages: list[str], keyed: str) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if "retention.ms" in spec.config:
         config["retention.ms"] = int(spec.config["retention.ms"])
@@ -118,11 +119,15 @@ def _channel(spec: topics.TopicSpec, subjects: list[Subject]) -> dict[str, Any]:
         config["cleanup.policy"] = spec.config["cleanup.policy"].split(",")
     return {
         "address": spec.name,
-        "description": spec.description + ". Keyed by case key: all events of one case in one partition, in order.",
-        "messages": {s.name: {"$ref": f"#/components/messages/{s.name}"} for s in subjects},
+        "description": f"{spec.description}. {keyed}",
+        "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
         "bindings": {"kafka": {"topic": spec.name, "partitions": spec.partitions,
                                "topicConfiguration": config, "bindingVersion": KAFKA_BINDING}},
     }
+
+
+def _output(name: str) -> topics.TopicSpec:
+    return next(spec for spec in topics.OUTPUT_TOPICS if spec.name == name)
 
 
 def _operations(catalogue: Catalogue) -> dict[str, Any]:
@@ -144,8 +149,15 @@ def _operations(catalogue: Catalogue) -> dict[str, Any]:
 
 
 def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document: channels = topics, one message per subject, operations per partner."""
-    channels = {spec.name: _channel(spec, _subjects_on(catalogue, spec.name)) for spec in topics.CHAIN_TOPICS}
+    """The AsyncAPI 3.0 document: channels = topics, one message per subject (and the validator's finding and
+    dead letter), operations per partner (and per principal of the validator's topics)."""
+    channels = {spec.name: _channel(spec, [s.name for s in _subjects_on(catalogue, spec.name)],
+                                    "Keyed by case key: all events of one case in one partition, in order.")
+                for spec in topics.CHAIN_TOPICS}
+    channels[topics.FINDINGS] = _channel(_output(topics.FINDINGS), [outputdocs.FINDING],
+                                         "The latest finding of a case is its verdict.")
+    channels[topics.DLQ] = _channel(_output(topics.DLQ), [outputdocs.DEAD_LETTER],
+                                    "Keyed as the original record was.")
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -154,16 +166,18 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
             "description": ("What the partners of the Dutch return chain tell each other about a person who must "
                             "leave. Values are Avro in single-object encoding (C3 01 + CRC-64-AVRO fingerprint + "
                             "body) or JSON; headers are CloudEvents 1.0 binary mode. Keys are placed as Kafka's "
-                            "Java client places them (murmur2). For implementers in any language: "
+                            "Java client places them (murmur2). The validator's findings are JSON, its dead "
+                            "letters the original records with dlq_* headers. For implementers in any language: "
                             "docs/wire-contract.md, with test vectors. Generated by `sigma schemas docs`; "
                             "do not edit."),
         },
         "defaultContentType": "application/avro",
         "channels": channels,
-        "operations": _operations(catalogue),
+        "operations": {**_operations(catalogue), **outputdocs.operations(catalogue)},
         "components": {
             "schemas": _payload_schemas(catalogue),
-            "messages": {s.name: _message(s) for s in catalogue.subjects() if s.versions},
+            "messages": {**{s.name: _message(s) for s in catalogue.subjects() if s.versions},
+                         **outputdocs.messages(catalogue)},
         },
     }
 
@@ -173,50 +187,8 @@ def render_asyncapi(catalogue: Catalogue = CATALOGUE) -> str:
     return str(yaml.safe_dump(asyncapi(catalogue), sort_keys=False, allow_unicode=True, width=110))
 
 
-def _avro_type(schema: Any) -> str:
-    if isinstance(schema, str):
-        return schema
-    if isinstance(schema, list):
-        return " | ".join(_avro_type(s) for s in schema)
-    if schema.get("logicalType"):
-        return str(schema["logicalType"])
-    if schema["type"] == "array":
-        return f"array<{_avro_type(schema['items'])}>"
-    if schema["type"] == "enum":
-        return f"enum {schema['name']}"
-    return str(schema["type"])
-
-
-def _constraints(prop: dict[str, Any]) -> str:
-    parts = []
-    for key, label in (("pattern", "pattern"), ("minLength", "min length"), ("maxLength", "max length"),
-                       ("minimum", "≥"), ("maximum", "≤")):
-        if key in prop:
-            value = f"`{prop[key]}`" if key == "pattern" else str(prop[key])
-            parts.append(f"{label} {value}")
-    return _cell(", ".join(parts))
-
-
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _enums(schema: Any, found: dict[str, list[str]]) -> None:
-    if isinstance(schema, list):
-        for item in schema:
-            _enums(item, found)
-    elif isinstance(schema, dict):
-        if schema.get("type") == "enum":
-            found[schema["name"]] = schema["symbols"]
-        _enums(schema.get("items"), found)
-        _enums(schema.get("type") if isinstance(schema.get("type"), dict | list) else None, found)
-
-
 def _subject_section(catalogue: Catalogue, subject: Subject) -> list[str]:
     avro = catalogue.avro_document(subject.name, subject.latest)
-    props = catalogue.json_schema(subject.name, subject.latest).get("properties", {})
-    required = set(catalogue.json_schema(subject.name, subject.latest).get("required", []))
     files = ", ".join(f"v{v}: [Avro](../{layout.avro_path(subject.name, v)}) · "
                       f"[JSON Schema](../{layout.json_path(subject.name, v)})" for v in subject.versions)
     lines = [
@@ -230,19 +202,8 @@ def _subject_section(catalogue: Catalogue, subject: Subject) -> list[str]:
         f"- Versions: {files}",
         f"- Avro record: `{avro['name']}`; CloudEvents type: `nl.<partner>.{subject.name}.v{subject.latest}`",
         "",
-        "| field | type | required | constraints | description |",
-        "|---|---|---|---|---|",
+        *record_tables(avro, catalogue.json_schema(subject.name, subject.latest)),
     ]
-    enums: dict[str, list[str]] = {}
-    for field in avro["fields"]:
-        _enums(field["type"], enums)
-        prop = props.get(field["name"], {})
-        lines.append(f"| `{field['name']}` | {_avro_type(field['type'])} | "
-                     f"{'yes' if field['name'] in required else 'no'} | {_constraints(prop)} | "
-                     f"{_cell(field.get('doc', ''))} |")
-    if enums:
-        lines += ["", "| enum | symbols |", "|---|---|"]
-        lines += [f"| {name} | {', '.join(f'`{s}`' for s in symbols)} |" for name, symbols in enums.items()]
     lines += ["", "Example (JSON form):", "", "```json",
               json.dumps(json.loads(example(subject.model).model_dump_json()), indent=2, ensure_ascii=False),
               "```", ""]
@@ -255,8 +216,9 @@ def render_markdown(catalogue: Catalogue = CATALOGUE) -> str:
     lines = [
         "# The message book",
         "",
-        "Generated by `sigma schemas docs` from the models in `schemas/events/` and the released schema files; "
-        "do not edit by hand. The same facts in machine-readable form: [asyncapi.yaml](asyncapi.yaml).",
+        "Generated by `sigma schemas docs` from the models in `schemas/events/` and `schemas/findings.py`, the "
+        "dead-letter headers in `schemas/deadletters.py` and the released schema files; do not edit by hand. The "
+        "same facts in machine-readable form: [asyncapi.yaml](asyncapi.yaml).",
         "",
         "## On the wire",
         "",
@@ -287,8 +249,9 @@ def render_markdown(catalogue: Catalogue = CATALOGUE) -> str:
         "| topic | partitions | subjects | description |",
         "|---|---|---|---|",
     ]
-    for spec in topics.CHAIN_TOPICS:
-        names = ", ".join(f"[{s.name}](#{s.name})" for s in _subjects_on(catalogue, spec.name))
+    for spec in topics.ALL_TOPICS:
+        names = outputdocs.ANCHORS.get(spec.name) or ", ".join(f"[{s.name}](#{s.name})"
+                                                                for s in _subjects_on(catalogue, spec.name))
         lines.append(f"| `{spec.name}` | {spec.partitions} | {names} | {spec.description} |")
     lines += ["", "## Subjects", "", "| subject | versions | topic | producers | readers |", "|---|---|---|---|---|"]
     for s in released:
@@ -297,6 +260,7 @@ def render_markdown(catalogue: Catalogue = CATALOGUE) -> str:
     lines.append("")
     for subject in released:
         lines += _subject_section(catalogue, subject)
+    lines += outputdocs.sections(catalogue)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from schemas.casekey import case_key
 from schemas.events.base import ChainEvent, Partner
+from schemas.findings import ValidationFinding
 
 EXAMPLE_V_NUMBER = "1234567890"
 EXAMPLE_SECRET = b"example-secret-not-for-production"
@@ -63,3 +64,17 @@ def example(model: type[ChainEvent], index: int = 0) -> ChainEvent:
         recorded_at=_AT + timedelta(seconds=index, milliseconds=250),
         **fields,
     )
+
+
+def example_finding() -> ValidationFinding:
+    """A revised finding of the example case: a fit-to-fly statement recorded after the checkpoint turned the
+    missing statement into a late one (every field of a finding filled)."""
+    departure = _AT + timedelta(days=2)
+    checkpoint = departure - timedelta(hours=48)
+    late = {"rule": "FTF-001", "category": "fit_to_fly", "partner": "medical", "kind": "late"}
+    return ValidationFinding.model_validate({
+        "case": EXAMPLE_CASE_KEY, "checkpoint": checkpoint, "departure": departure, "complete": False,
+        "defects": [late], "revision": 1, "watermark": checkpoint + timedelta(hours=9),
+        "reason": "fit_to_fly from MEDICAL recorded 6 h after the checkpoint",
+        "changes": [{**late, "kind": "missing", "change": "removed"}, {**late, "change": "added"}],
+        "validator_version": "0.1.0"})

@@ -3,6 +3,9 @@
 Why refuse: a released schema version is a promise to every reader and every recording; changing it in
 place would make old bytes decode differently. A change to a model therefore needs a new ``version``,
 which renders to a new file next to the old ones. ``check`` is what CI and a unit test run.
+
+The models are the chain's events and the validator's finding; beside their versions, the report's JSON
+Schema (one file, rewritten whenever the report's model changes, see ``schemas.report``) is rendered too.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemas import derive, layout
+from schemas import derive, layout, report
 from schemas.errors import ImmutableVersionError
 from schemas.events import EVENT_TYPES
-from schemas.events.base import ChainEvent
+from schemas.events.base import Versioned
+from schemas.findings import ValidationFinding
+
+MODELS: tuple[type[Versioned], ...] = (*EVENT_TYPES, ValidationFinding)
+"""Every model whose schema is released in versions."""
 
 
 def dumps(document: Any, *, sort_keys: bool) -> str:
@@ -24,7 +31,7 @@ def dumps(document: Any, *, sort_keys: bool) -> str:
     return json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=False) + "\n"
 
 
-def render_model(model: type[ChainEvent]) -> dict[str, str]:
+def render_model(model: type[Versioned]) -> dict[str, str]:
     """The two files of a model's current version, by repo-relative posix path.
 
     Avro keys keep their written order (type, name, doc, fields: readable, and field order matters);
@@ -36,9 +43,14 @@ def render_model(model: type[ChainEvent]) -> dict[str, str]:
     }
 
 
-def render_all(models: Iterable[type[ChainEvent]] = EVENT_TYPES) -> dict[str, str]:
+def render_documents() -> dict[str, str]:
+    """The unversioned schema files (the report's), by repo-relative posix path."""
+    return {layout.REPORT_SCHEMA: dumps(report.json_schema(), sort_keys=True)}
+
+
+def render_all(models: Iterable[type[Versioned]] = MODELS) -> dict[str, str]:
     """Every file the current models generate, by repo-relative posix path, in path order."""
-    rendered: dict[str, str] = {}
+    rendered = render_documents()
     for model in models:
         rendered.update(render_model(model))
     return dict(sorted(rendered.items()))
@@ -53,7 +65,7 @@ class Problem:
     """``missing`` or ``stale``."""
 
 
-def check(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EVENT_TYPES) -> list[Problem]:
+def check(root: Path = layout.REPO_ROOT, models: Iterable[type[Versioned]] = MODELS) -> list[Problem]:
     """Compare the rendered files with the files under ``root``; empty when everything is up to date."""
     problems = []
     for path, text in render_all(models).items():
@@ -70,22 +82,21 @@ def _save(target: Path, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
-def write(root: Path = layout.REPO_ROOT, models: Iterable[type[ChainEvent]] = EVENT_TYPES,
+def write(root: Path = layout.REPO_ROOT, models: Iterable[type[Versioned]] = MODELS,
           save: Callable[[Path, str], None] = _save) -> list[str]:
-    """Write the missing files under ``root`` with ``save`` (the CLI's writes through a temporary file and
-    refuses links and devices) and return their paths.
+    """Write the missing files (and the stale unversioned ones) under ``root`` with ``save`` (the CLI's writes
+    through a temporary file and refuses links and devices) and return their paths.
 
-    Raises ``ImmutableVersionError`` (before writing anything) when an existing file would change.
+    Raises ``ImmutableVersionError`` (before writing anything) when a released version's file would change.
     """
     models = tuple(models)
-    for problem in check(root, models):
-        if problem.kind == "stale":
+    problems = check(root, models)
+    documents = render_documents()
+    for problem in problems:
+        if problem.kind == "stale" and problem.path not in documents:
             model = next(m for m in models if problem.path in render_model(m))
             raise ImmutableVersionError(model.subject, model.version, problem.path)
-    written = []
-    for path, text in render_all(models).items():
-        target = root / path
-        if not target.exists():
-            save(target, text)
-            written.append(path)
-    return written
+    rendered = render_all(models)
+    for problem in problems:
+        save(root / problem.path, rendered[problem.path])
+    return [problem.path for problem in problems]

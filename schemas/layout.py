@@ -32,6 +32,20 @@ def json_path(subject: str, version: int) -> str:
     return f"schemas/jsonschema/{subject}/v{version}.json"
 
 
+REPORT_SCHEMA = "schemas/jsonschema/report.schema.json"
+"""Repo-relative posix path of the JSON Schema of ``sigma validate --report-json`` (one file, not versioned)."""
+
+
+def released_versions(root: Path, subject: str) -> tuple[int, ...]:
+    """The versions of ``subject`` released under ``root`` (its ``.avsc`` files), ascending."""
+    found = []
+    for path in (root / Path(avro_path(subject, 1)).parent).glob("v*.avsc"):
+        digits = path.stem[1:]
+        if digits.isdigit():
+            found.append(int(digits))
+    return tuple(sorted(found))
+
+
 def uri(path: str) -> str:
     """Absolute URI naming a catalogue file (used as JSON Schema ``$id`` and CloudEvents ``dataschema``)."""
     return SCHEMA_BASE_URI + path

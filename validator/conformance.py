@@ -43,6 +43,8 @@ FIXES: dict[str, str] = {
                        "payload's partner, the subject and version written with",
     "wrong-partition": "leave Kafka's Java partitioner (murmur2) in place, or set partitioner=murmur2_random on "
                        "librdkafka",
+    "header-key-not-utf8": "send header names as UTF-8 text",
+    "unreadable-batch": "compress with gzip, snappy, lz4 or zstd, or not at all",
     "event-id-conflict": "a new event_id for every new event; the same id only when re-sending the same bytes",
 }
 """The fix per error code, as in the wire contract's table (a unit test holds them to the same codes)."""

@@ -5,7 +5,6 @@ finding per checked case, and commit offsets only after a snapshot covers them.
 from __future__ import annotations
 
 import heapq
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from runtime.errors import MissingTopicError, SigmaError
 from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
 from runtime.settings import Settings
-from schemas import topics
+from schemas import findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import revision, watermark
 from validator import state as snapshots
@@ -60,15 +59,16 @@ class OnlineOptions:
     metrics: ValidatorMetrics = field(default_factory=ValidatorMetrics)
 
 
-def _finding_value(verdict: Verdict, *, revision: int = 0, watermark: datetime | None = None,
-                   reason: str | None = None, changes: list[dict[str, Any]] | None = None) -> bytes:
-    """A finding as published: the verdict, which revision of it this is, and why it was revised."""
-    return json.dumps({"case": verdict.case, "checkpoint": verdict.checkpoint.isoformat(),
-                       "departure": verdict.departure.isoformat(), "complete": not verdict.defects,
-                       "defects": [d.to_json() for d in verdict.defects], "revision": revision,
-                       "watermark": watermark.isoformat() if watermark is not None else None,
-                       "reason": reason, "changes": changes or [], "validator_version": __version__},
-                      sort_keys=True).encode()
+def _finding_value(verdict: Verdict, *, watermark: datetime, revision: int = 0, reason: str | None = None,
+                   changes: list[dict[str, Any]] | None = None) -> bytes:
+    """A finding as published: the verdict, which revision of it this is, and why it was revised.
+
+    Built through the message book's model, so a field it does not describe cannot be published.
+    """
+    return findings.encode(findings.ValidationFinding.model_validate({
+        "case": verdict.case, "checkpoint": verdict.checkpoint, "departure": verdict.departure,
+        "complete": not verdict.defects, "defects": [d.to_json() for d in verdict.defects], "revision": revision,
+        "watermark": watermark, "reason": reason, "changes": changes or [], "validator_version": __version__}))
 
 
 class OnlineValidator:
@@ -326,10 +326,12 @@ class OnlineValidator:
     def _publish(self, verdict: Verdict, number: int, reason: str | None = None,
                  changes: list[dict[str, Any]] | None = None) -> None:
         if self.options.publish_findings:
+            assert self.engine.state.watermark is not None  # a case is decided by the watermark passing it
             value = _finding_value(verdict, revision=number, watermark=self.engine.state.watermark, reason=reason,
                                    changes=changes)
             self.sender.send(self.prefix + topics.FINDINGS, key=verdict.case.encode(), value=value,
-                             headers=[("content-type", b"application/json")], origin=f"the finding of {verdict.case}")
+                             headers=[("content-type", findings.CONTENT_TYPE.encode())],
+                             origin=f"the finding of {verdict.case}")
 
     def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any

@@ -49,8 +49,9 @@ class Partner(StrEnum):
     """Medical service (detention or reception doctor) issuing fit-to-fly statements."""
 
 
-class ChainEvent(BaseModel):
-    """Fields every event carries. Subclasses describe their subject with class keywords (see ``__init_subclass__``)."""
+class Versioned(BaseModel):
+    """A record whose schema is released in numbered, immutable versions (``schemas/avro/<subject>/v<N>.avsc``
+    and the JSON Schema beside it): the chain's events, and what sigma itself publishes (findings)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
@@ -58,6 +59,11 @@ class ChainEvent(BaseModel):
     """Subject name; also the category vocabulary where the event is one of the checked categories."""
     version: ClassVar[int]
     """Current released version of this subject's schema."""
+
+
+class ChainEvent(Versioned):
+    """Fields every event carries. Subclasses describe their subject with class keywords (see ``__init_subclass__``)."""
+
     topic: ClassVar[str]
     """Kafka topic the subject is published on."""
     producers: ClassVar[frozenset[Partner]]

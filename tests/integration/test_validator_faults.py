@@ -52,6 +52,7 @@ from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS, TopicSpec
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate
+from tests.published import check_report
 from tests.unit.test_validator_fuzz import mutate
 from validator import state as snapshots
 
@@ -64,8 +65,7 @@ def _validate(env: dict[str, str], tmp: Path, group: str, *extra: str) -> subpro
 
 
 def _report(tmp: Path, group: str) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((tmp / f"{group}.json").read_text())
-    return report
+    return check_report(json.loads((tmp / f"{group}.json").read_text()))
 
 
 def _letters(settings: Settings, prefix: str) -> list[Any]:

@@ -29,6 +29,7 @@ from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 from tests.agreement import report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
+from tests.published import check_dead_letter, check_report
 
 pytestmark = pytest.mark.kafka
 
@@ -58,8 +59,7 @@ def validate(sim: Sim, tmp: Path, *extra: str, group: str | None = None) -> dict
     result = sigma("validate", "--to-end", "--group", group or f"g-{uuid.uuid4().hex[:8]}", "--report-json",
                    str(out), "--state-dir", str(tmp / "state"), *extra, env=sim.env)
     assert result.returncode == 0, result.stderr
-    report: dict[str, Any] = json.loads(out.read_text())
-    return report
+    return check_report(json.loads(out.read_text()))
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +194,7 @@ def test_salted_stream_is_fully_accounted_for_and_dead_lettered_with_reasons(
         h = dict(letter.headers)
         assert letter.key == key and letter.value == value
         assert list(letter.headers)[: len(headers)] == headers
+        check_dead_letter(letter.headers, len(headers))
         assert h["dlq_topic"].decode() == topic and int(h["dlq_offset"]) >= 0 and "dlq_partition" in h
         assert h["dlq_stage"].decode() in {"decode", "validate", "semantic"}
         assert "dlq_reason" in h and "dlq_timestamp" in h

@@ -28,6 +28,7 @@ from tests.agreement import at_truth_checkpoint, by_case, report_checked, truth_
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, validate
+from tests.published import published_finding
 
 pytestmark = pytest.mark.kafka
 
@@ -43,7 +44,7 @@ def published_findings(cluster: KafkaCluster, prefix: str, after: int = 0) -> di
     ordered = sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))[after:]
     findings: dict[str, list[dict[str, Any]]] = {}
     for record in sorted(ordered, key=lambda r: (r.partition, r.offset)):
-        finding = json.loads(record.value or b"")
+        finding = published_finding(record.value, record.headers)
         assert record.key == finding["case"].encode()
         findings.setdefault(finding["case"], []).append(finding)
     return findings

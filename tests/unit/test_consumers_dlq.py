@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from consumers.dlq import TRUNCATED, DeadLetterWriter, dead_letter, dead_letter_headers, original_headers
+from consumers.dlq import DeadLetterWriter, dead_letter, dead_letter_headers, original_headers
 from consumers.records import ConsumedRecord
+from schemas.deadletters import TRUNCATED
 
 RECORD = ConsumedRecord("chain.ind.decision", 2, 41, 1_700_000_000_000, 0, b"ck_1", b"\x00body",
                         [("ce_type", b"t"), ("dup", b"1"), ("dup", b"2")])

@@ -7,11 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 
-from schemas import catalogue, layout, topics
+from schemas import access, catalogue, layout, topics
+from schemas.deadletters import ERROR_CODES_SECTION, HEADERS, STAGES
 from schemas.docs import ASYNCAPI_FILE, MARKDOWN_FILE, asyncapi, render_docs
 from schemas.events import EVENT_TYPES, Partner
+from schemas.findings import Defect, DefectChange, ValidationFinding
 from schemas.wirecontract import VECTORS_FILE
 from tests.clirunner import sigma
 
@@ -48,8 +51,9 @@ def test_asyncapi_document_is_self_consistent() -> None:
         _resolve(document, ref)
     for group in ("schemas", "messages"):
         assert all(re.fullmatch(r"[a-zA-Z0-9.\-_]+", key) for key in document["components"][group])
-    assert set(document["channels"]) == {t.name for t in topics.CHAIN_TOPICS}
-    assert set(document["components"]["messages"]) == {m.subject for m in EVENT_TYPES}
+    assert set(document["channels"]) == {t.name for t in topics.ALL_TOPICS}
+    assert set(document["components"]["messages"]) == {m.subject for m in EVENT_TYPES} | {"validation_finding",
+                                                                                          "dead_letter"}
 
 
 def test_asyncapi_messages_carry_payload_schema_and_cloudevents_headers() -> None:
@@ -66,7 +70,10 @@ def test_asyncapi_messages_carry_payload_schema_and_cloudevents_headers() -> Non
 
 def test_asyncapi_has_a_send_operation_per_producing_partner_and_topic() -> None:
     operations = asyncapi()["operations"]
+    outputs = {t.name for t in topics.OUTPUT_TOPICS}
     expected = {f"{p.value}-sends-{s.topic}" for s in catalogue.subjects() for p in s.producers}
+    expected |= {f"{g.principal}-sends-{g.name}" for g in access.plan(catalogue.CATALOGUE)
+                 if g.name in outputs and g.operation == "write"}
     sends = {name for name, op in operations.items() if op["action"] == "send"}
     assert sends == expected
     dtv_case = operations["dtv-sends-chain.case"]
@@ -74,6 +81,47 @@ def test_asyncapi_has_a_send_operation_per_producing_partner_and_topic() -> None
     assert sent == {s.name for s in catalogue.subjects() if s.topic == "chain.case" and Partner.DTV in s.producers}
     assert operations["ind-reads-chain.medical.details"]["action"] == "receive"
     assert "kmar-reads-chain.medical.details" not in operations  # need-to-know
+    assert {"validator-sends-chain.validation.findings", "validator-sends-chain.dlq",
+            "tools-reads-chain.validation.findings", "tools-reads-chain.dlq"} <= set(operations)
+    assert not [name for name in operations if name.endswith("-reads-chain.validation.findings")
+                and not name.startswith("tools-")]  # no partner reads findings: the ACL plan grants none
+
+
+def test_asyncapi_finding_is_the_released_schema_with_one_header_and_a_valid_example() -> None:
+    document = asyncapi()
+    message = document["components"]["messages"]["validation_finding"]
+    payload = _resolve(document, message["payload"]["$ref"])
+    assert list(payload["properties"]) == sorted(ValidationFinding.model_fields)
+    assert payload["required"] == list(ValidationFinding.model_fields)
+    assert payload["externalDocs"]["url"] == layout.uri("schemas/jsonschema/validation_finding/v1.json")
+    assert message["contentType"] == "application/json" and list(message["headers"]["properties"]) == ["content-type"]
+    released = json.loads((layout.REPO_ROOT / "schemas/jsonschema/validation_finding/v1.json").read_text())
+    example = message["examples"][0]["payload"]
+    jsonschema_rs.validator_for(released, validate_formats=True).validate(example)
+    assert example["revision"] > 0 and example["changes"] and example["reason"]  # every field filled
+
+
+def _slug(heading: str) -> str:
+    """A Markdown heading's anchor, as GitHub makes it."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.lower()).replace(" ", "-")
+
+
+def test_dead_letters_are_documented_with_every_header_and_a_link_to_the_error_codes() -> None:
+    """The headers come from ``schemas.deadletters`` (which a wire-contract test holds to every ``dlq_`` header
+    the code writes); the codes are linked, to a heading the wire contract has."""
+    document = asyncapi()
+    message = document["components"]["messages"]["dead_letter"]
+    assert list(message["headers"]["properties"]) == [h.name for h in HEADERS]
+    assert message["headers"]["required"] == [h.name for h in HEADERS if h.always]
+    assert message["headers"]["properties"]["dlq_stage"]["enum"] == list(STAGES)
+    book = render_docs()[MARKDOWN_FILE]
+    section = book[book.index("\n## Dead letters\n"):]
+    assert re.findall(r"^\| `(dlq_[a-z_]+)` \|", section, flags=re.M) == [h.name for h in HEADERS]
+    page, anchor = ERROR_CODES_SECTION.split("#")
+    headings = re.findall(r"^## (.+)$", (DOCS / page).read_text(encoding="utf-8"), flags=re.M)
+    assert anchor in [_slug(h) for h in headings]
+    assert f"]({ERROR_CODES_SECTION})" in section
+    assert message["externalDocs"]["url"].endswith(ERROR_CODES_SECTION)
 
 
 def test_message_book_describes_every_subject_and_field() -> None:
@@ -82,6 +130,13 @@ def test_message_book_describes_every_subject_and_field() -> None:
         assert f"## {subject.name}\n" in book
         for field in subject.model.model_fields:
             assert f"| `{field}` |" in book
+    finding = book[book.index("\n## validation_finding\n"):book.index("\n## Dead letters\n")]
+    for model in (ValidationFinding, Defect, DefectChange):
+        for field in model.model_fields:
+            assert f"| `{field}` |" in finding, field
+    assert "| `reason` | null \\| string | yes |" in finding  # a union's bar does not split the cell
+    for spec in topics.ALL_TOPICS:
+        assert f"| `{spec.name}` | {spec.partitions} |" in book
     assert "| `valid_until` | timestamp-micros | yes |" in book
     assert "ce_dataschema" in book
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -13,10 +14,12 @@ import pytest
 from avro.schema import parse as apache_parse
 from pydantic import Field
 
-from schemas import generate, layout
+from schemas import findings, generate, layout
 from schemas.errors import ImmutableVersionError
 from schemas.events import EVENT_TYPES, ChainEvent, Partner
-from schemas.examples import example
+from schemas.events.base import Versioned
+from schemas.examples import example, example_finding
+from schemas.findings import ValidationFinding
 from tests.clirunner import sigma
 
 
@@ -27,7 +30,7 @@ def _committed(path: str) -> str:
 def test_committed_files_are_what_the_current_models_generate() -> None:
     """Fails when a model changed without `sigma schemas generate` (or a released file was edited)."""
     rendered = generate.render_all()
-    assert len(rendered) == 2 * len(EVENT_TYPES)
+    assert len(rendered) == 2 * len(EVENT_TYPES) + 2 + 1  # each event's two files, the finding's, the report's
     stale = [path for path, text in rendered.items()
              if not (layout.REPO_ROOT / path).exists() or _committed(path) != text]
     assert stale == [], "run `sigma schemas generate` (a changed model needs a new `version`)"
@@ -65,8 +68,16 @@ def test_avro_mapping_follows_the_contract() -> None:
     assert _field(booking, "escort_count")["type"] == "long"
 
 
-@pytest.mark.parametrize("model", EVENT_TYPES, ids=[m.subject for m in EVENT_TYPES])
-def test_every_released_file_is_valid_for_other_tools(model: type[ChainEvent]) -> None:
+def _example_json(model: type[Versioned]) -> Any:
+    """The example as it travels in JSON: the finding's own encoding, an event's JSON form."""
+    if model is ValidationFinding:
+        return json.loads(findings.encode(example_finding()))
+    assert issubclass(model, ChainEvent)
+    return json.loads(example(model).model_dump_json())
+
+
+@pytest.mark.parametrize("model", generate.MODELS, ids=[m.subject for m in generate.MODELS])
+def test_every_released_file_is_valid_for_other_tools(model: type[Versioned]) -> None:
     avsc = _committed(layout.avro_path(model.subject, model.version))
     fastavro.parse_schema(json.loads(avsc))
     apache_parse(avsc)
@@ -75,8 +86,47 @@ def test_every_released_file_is_valid_for_other_tools(model: type[ChainEvent]) -
     assert schema["$id"] == layout.uri(layout.json_path(model.subject, model.version))
     assert schema["title"] == model.__name__
     validator = jsonschema_rs.validator_for(schema, validate_formats=True)
-    assert validator.is_valid(json.loads(example(model).model_dump_json()))
+    assert validator.is_valid(_example_json(model))
     assert not validator.is_valid({"event_id": "x"})
+
+
+def test_the_finding_is_an_avro_record_with_nested_defect_records_and_a_strict_json_schema() -> None:
+    avro = json.loads(_committed("schemas/avro/validation_finding/v1.avsc"))
+    assert avro["name"] == "nl.sigma.chain.ValidationFinding"
+    assert [f["name"] for f in avro["fields"]] == list(ValidationFinding.model_fields)
+    defect = _field(avro, "defects")["type"]["items"]
+    assert defect["type"] == "record" and defect["name"] == "Defect"
+    assert [f["name"] for f in defect["fields"]] == ["rule", "category", "partner", "kind"]
+    assert _field(defect, "partner")["type"]["name"] == "Partner"
+    change = _field(avro, "changes")["type"]["items"]
+    assert change["name"] == "DefectChange" and _field(change, "category")["type"] == "Category"  # defined once
+    assert _field(avro, "watermark")["type"] == {"type": "long", "logicalType": "timestamp-micros"}
+    assert _field(avro, "reason")["type"] == ["null", "string"] and "default" not in _field(avro, "reason")
+    schema = json.loads(_committed("schemas/jsonschema/validation_finding/v1.json"))
+    validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+    finding = _example_json(ValidationFinding)
+    assert validator.is_valid(finding)
+    assert not validator.is_valid({**finding, "extra": 1})  # a field the schema does not name
+    assert not validator.is_valid({**finding, "defects": [{**finding["defects"][0], "extra": 1}]})
+    assert not validator.is_valid({k: v for k, v in finding.items() if k != "reason"})  # null, but present
+    assert not validator.is_valid({**finding, "checkpoint": "yesterday"})
+    # fastavro writes and reads the finding with the released Avro schema
+    buffer = io.BytesIO()
+    parsed = fastavro.parse_schema(avro)
+    fastavro.schemaless_writer(buffer, parsed, example_finding().model_dump())
+    buffer.seek(0)
+    assert ValidationFinding.model_validate(fastavro.schemaless_reader(buffer, parsed)) == example_finding()
+
+
+def test_the_report_schema_is_one_unversioned_file_that_generate_rewrites(tmp_path: Path) -> None:
+    schema = json.loads(_committed(layout.REPORT_SCHEMA))
+    assert schema["$id"] == layout.uri(layout.REPORT_SCHEMA) and schema["title"] == "Report"
+    jsonschema_rs.meta.validate(schema)
+    root = _copy_catalogue(tmp_path)
+    (root / layout.REPORT_SCHEMA).write_text("{}\n")
+    assert [(p.path, p.kind) for p in generate.check(root)] == [(layout.REPORT_SCHEMA, "stale")]
+    assert generate.write(root) == [layout.REPORT_SCHEMA]  # not a released version: rewritten, not refused
+    assert generate.check(root) == []
 
 
 def _changed_fit_to_fly(version: int) -> type[ChainEvent]:

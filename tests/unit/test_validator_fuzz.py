@@ -12,9 +12,10 @@ import random
 from collections import Counter
 
 from bench.streams import chain_records
-from consumers.dlq import LETTER_LIMIT, STAGES, dead_letter
+from consumers.dlq import LETTER_LIMIT, dead_letter
 from consumers.records import ConsumedRecord
 from runtime.poison import PoisonHeaders, RawHeaderKey
+from schemas.deadletters import STAGES
 from validator.engine import Engine
 
 MUTATED = 100_000

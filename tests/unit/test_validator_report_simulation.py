@@ -21,6 +21,7 @@ from producers.publisher import DeliveryReport
 from producers.runner import RunSummary, SimulationRun, generate
 from schemas.placement import kafka_partition
 from tests.clirunner import sigma
+from tests.published import check_report
 
 WIDE = {"COLUMNS": "400"}
 
@@ -55,7 +56,7 @@ def test_the_report_of_simulated_data_shows_the_fidelity_table(simulated: tuple[
     assert result.returncode == 0, result.stderr
     rows = summary["fidelity"]
     assert isinstance(rows, list) and len(rows) > 20
-    report = json.loads((tmp_path / "r.json").read_text())
+    report = check_report(json.loads((tmp_path / "r.json").read_text()))
     assert report["simulation"] == {"about": "400 cases, seed 3, profile inspectie-2018", "fidelity": rows}
     html = (tmp_path / "r.html").read_text()
     assert "Simulated data" in html

@@ -16,17 +16,22 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
-from consumers.dlq import REASON_LIMIT, REDRIVE_COUNT, STAGES, dead_letter_headers
+from consumers.dlq import dead_letter, dead_letter_headers
 from consumers.records import ConsumedRecord
+from runtime import poison
 from schemas import layout, topics
 from schemas.catalogue import CATALOGUE
 from schemas.codec import AvroSerializer
+from schemas.deadletters import HEADERS, REASON_LIMIT, STAGES, TRUNCATED
 from schemas.errors import CodecError
 from schemas.events import FitToFly
 from schemas.examples import EXAMPLE_CASE_KEY, example
+from schemas.findings import DefectChange, ValidationFinding
 from schemas.wirecontract import PREFIX_EXAMPLE, kafka_partition, vectors
+from validator import revision
 from validator.engine import Counters, Engine
 from validator.online import _finding_value
 from validator.report.model import build_report
@@ -140,21 +145,38 @@ def test_topics_table_names_every_topic_and_subject() -> None:
 
 # -- error codes ---------------------------------------------------------------------------------------------
 
+DYNAMIC_CODES = {"exc.code": "the codec's errors", "wrong.code": "the header checks' problems",
+                 "headers.code": "what kafka-python could not read (runtime.poison)"}
+"""Every ``Rejection`` whose code is not written literally in the engine, and where its codes come from: each
+source is collected below, so a new one must be added here (and its codes to the page)."""
+
+
+def _calls(path: str, name: str) -> list[ast.Call]:
+    tree = ast.parse((layout.REPO_ROOT / path).read_text())
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name]
+
+
 def _semantic_rejections() -> dict[str, str]:
-    """Code -> stage of every ``Rejection(stage, code, ...)`` written literally in the engine."""
-    tree = ast.parse((layout.REPO_ROOT / "validator" / "engine.py").read_text())
+    """Code -> stage of every ``Rejection(stage, code, ...)`` written literally in the engine, of the header
+    checks and of the records kafka-python could not read."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Rejection":
-            stage, kind = node.args[0], node.args[1]
-            if isinstance(stage, ast.Constant) and isinstance(kind, ast.Constant):
-                found[str(kind.value)] = str(stage.value)
+    dynamic = set()
+    for node in _calls("validator/engine.py", "Rejection"):
+        stage, kind = node.args[0], node.args[1]
+        if isinstance(stage, ast.Constant) and isinstance(kind, ast.Constant):
+            found[str(kind.value)] = str(stage.value)
+        else:
+            dynamic.add(ast.unparse(kind))
+    assert dynamic == set(DYNAMIC_CODES), "a Rejection with a code from a new source: collect its codes here"
+    for node in _calls("runtime/poison.py", "PoisonHeaders"):  # the engine rejects these in the decode stage
+        code_node = node.args[1]
+        assert isinstance(code_node, ast.Name), ast.unparse(code_node)
+        found[str(getattr(poison, code_node.id))] = "decode"
     # the header checks' codes, which the engine dead-letters in the semantic stage
-    tree = ast.parse((layout.REPO_ROOT / "schemas" / "envelope.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "HeaderProblem":
-            assert isinstance(node.args[0], ast.Constant)
-            found[str(node.args[0].value)] = "semantic"
+    for node in _calls("schemas/envelope.py", "HeaderProblem"):
+        assert isinstance(node.args[0], ast.Constant)
+        found[str(node.args[0].value)] = "semantic"
     return found
 
 
@@ -192,21 +214,47 @@ def test_error_code_table_is_every_code_the_validator_and_codec_can_emit_with_it
         assert rejection is not None and rejection.code == expected_code, expected_code
         emitted[rejection.code] = rejection.stage
     table = rows(section("What the validator checks, and the error codes"),
-                 r"\| `([a-z-]+)` \| (decode|validate|semantic|process) \| .+ \| .+ \|")
+                 r"\| `([a-z0-9-]+)` \| (decode|validate|semantic|process) \| .+ \| .+ \|")
     assert dict(table) == emitted
     assert len(table) == len(emitted), "a code is listed twice"
     assert set(emitted.values()) | {"process"} == set(STAGES)
 
 
+def _dlq_literals() -> set[str]:
+    """Every ``dlq_…`` string written in sigma's code: the headers it can put on a dead letter or read from one."""
+    found = set()
+    for room in ("runtime", "schemas", "consumers", "validator", "sigma", "producers", "compat"):
+        for path in (layout.REPO_ROOT / room).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                        and re.fullmatch(r"dlq_[a-z_]+", node.value):
+                    found.add(node.value)
+    return found
+
+
+def test_every_dead_letter_header_in_the_code_is_in_the_message_book_and_on_this_page() -> None:
+    """A ``dlq_`` header added anywhere in the code fails here until ``schemas.deadletters.HEADERS`` (which the
+    message book and the AsyncAPI document are generated from) and this page's table have it."""
+    names = [h.name for h in HEADERS]
+    assert _dlq_literals() <= set(names), "document the header in schemas/deadletters.py and on the page"
+    table = [name for name, in rows(section("Dead letters"), r"\| `(dlq_[a-z_]+)` \| .+ \|")]
+    assert table == names
+    assert f"at most {REASON_LIMIT} characters" in section("Dead letters")
+
+
 @pytest.mark.parametrize("path", [None, "$.case_key"])
-def test_dead_letter_header_table_is_every_header_the_writer_adds(path: str | None) -> None:
+def test_the_writer_adds_the_headers_in_the_documented_order(path: str | None) -> None:
     record = _record(b"x", [("ce_id", b"1")])
     written = [name for name, _ in dead_letter_headers(record, stage="decode", code="not-avro", reason="r" * 999,
                                                        path=path)][1:]
-    table = [name for name, in rows(section("Dead letters"), r"\| `(dlq_[a-z_]+)` \| .+ \|")]
-    assert [name for name in table if name in written] == written  # in the order they are written
-    assert set(table) == {*written, "dlq_json_path", REDRIVE_COUNT}
-    assert f"at most {REASON_LIMIT} characters" in section("Dead letters")
+    cut = dead_letter(_record(b"x" * 5000, [("ce_id", b"1")]), stage="decode", code="not-avro", reason="r",
+                      path=path, limit=1000)
+    assert [name for name, _ in cut.headers][1:] == [*written, TRUNCATED]
+    assert written == [h.name for h in HEADERS if h.always or (h.name == "dlq_json_path" and path)]
+    for header in HEADERS:
+        value = dict(cut.headers).get(header.name)
+        if value is not None and header.pattern:
+            assert re.fullmatch(header.pattern, value.decode()), header.name
 
 
 def _verdict() -> Verdict:
@@ -217,12 +265,43 @@ def _verdict() -> Verdict:
 
 def test_findings_example_and_fields_are_what_the_validator_publishes() -> None:
     text = section("Findings")
-    value = _finding_value(_verdict()).decode()
+    verdict = _verdict()
+    value = _finding_value(verdict, watermark=verdict.checkpoint + timedelta(hours=1)).decode()
     assert f"```json\n{value}\n```" in text
     document: dict[str, Any] = json.loads(value)
-    assert [name for name, in rows(text, r"\| `([a-z_]+)` \| .+ \|")] == sorted(document)
-    for name in document["defects"][0]:
+    assert [name for name, in rows(text, r"\| `([a-z_]+)` \| .+ \|")] == sorted(document) \
+        == sorted(ValidationFinding.model_fields)
+    for name in DefectChange.model_fields:
         assert f"`{name}`" in text
+    released = layout.json_path(ValidationFinding.subject, ValidationFinding.version)
+    assert f"(../{released})" in text
+    schema = json.loads((layout.REPO_ROOT / released).read_text(encoding="utf-8"))
+    jsonschema_rs.validator_for(schema, validate_formats=True).validate(document)
+
+
+def test_a_revision_as_the_validator_builds_it_is_valid_against_the_released_schema() -> None:
+    """The revision fields from the code that fills them (``validator.revision``): a late delivery and a late
+    statement arrived, and the defect changed kind."""
+    verdict = _verdict()
+    before = revision.signature(verdict.defects)
+    late = Verdict(verdict.case, verdict.departure, verdict.checkpoint,
+                   (Finding("PHY-001", "physical_features", "dtv", "late"),))
+    news = [revision.Arrival("belongings", "coa", verdict.checkpoint - timedelta(hours=2)),
+            revision.Arrival("physical_features", "dtv", verdict.checkpoint + timedelta(hours=3))]
+    watermark = verdict.checkpoint + timedelta(hours=9)
+    value = _finding_value(late, watermark=watermark, revision=1,
+                           reason=revision.reason(news, verdict.checkpoint, watermark),
+                           changes=revision.changes(before, revision.signature(late.defects)))
+    schema = json.loads((layout.REPO_ROOT / layout.json_path(ValidationFinding.subject, ValidationFinding.version))
+                        .read_text(encoding="utf-8"))
+    document = json.loads(value)
+    jsonschema_rs.validator_for(schema, validate_formats=True).validate(document)
+    assert [c["change"] for c in document["changes"]] == ["removed", "added"]
+    assert "late arrival from COA" in document["reason"]
+
+
+def test_the_report_section_links_its_schema() -> None:
+    assert f"(../{layout.REPORT_SCHEMA})" in section("The report")
 
 
 def test_report_table_is_every_field_of_the_report() -> None:
