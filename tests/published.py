@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -26,10 +27,10 @@ def _validator(path: str) -> Any:
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
-def published_finding(value: bytes | None, headers: list[tuple[str, bytes | None]]) -> dict[str, Any]:
+def published_finding(value: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> dict[str, Any]:
     """A record of the findings topic as its reader sees it: valid against the released JSON Schema, readable
     into the model, and sent with the one header the message book names."""
-    assert headers == [("content-type", CONTENT_TYPE.encode())], headers
+    assert list(headers) == [("content-type", CONTENT_TYPE.encode())], headers
     finding: dict[str, Any] = json.loads(value or b"")
     _validator(FINDING_SCHEMA).validate(finding)
     ValidationFinding.model_validate_json(value or b"")
