@@ -39,8 +39,9 @@ from runtime.settings import load_settings
 from runtime.topics import apply_topics
 from schemas import native
 from schemas.codec import Deserializer, SerializationContext
+from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from schemas.topics import ALL_TOPICS, FINDINGS, TopicSpec
-from validator.engine import DEFAULT_ALLOWED_LATENESS_HOURS, Engine
+from validator.engine import Engine
 from validator.offline import validate_recording
 from validator.online import DEFAULT_IDLE_TIMEOUT, OnlineOptions, OnlineValidator
 
