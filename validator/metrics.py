@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kafka import TopicPartition
@@ -77,9 +77,11 @@ class ValidatorMetrics:
         self.dead_lettered.labels(topic, code).inc()
         self._batch_letters[topic] += 1
 
-    def polled(self, batch: Mapping[TopicPartition, Sequence[Any]], consumer: Any, engine: Engine,
+    def polled(self, batch: Mapping[TopicPartition, Sequence[Any]], positions: Mapping[TopicPartition, int],
+               highwater: Callable[[TopicPartition], int | None], engine: Engine,
                published: Mapping[str, object]) -> None:
-        """After each poll (records or not): counts per topic, lag per partition, watermark, open cases."""
+        """After each poll (records or not): counts per topic, lag per partition (``positions``, and the high
+        watermark each partition's last fetch gave), watermark, open cases."""
         per_topic: Tally[str] = Tally()
         for tp, records in batch.items():
             per_topic[tp.topic] += len(records)
@@ -87,13 +89,13 @@ class ValidatorMetrics:
             self.consumed.labels(topic).inc(count)
             self.processed.labels(topic).inc(count - self._batch_letters[topic])
         self._batch_letters.clear()
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
+        for tp, position in positions.items():
+            end = highwater(tp)
+            if end is not None:
                 gauge = self._lag.get(tp)
                 if gauge is None:
                     gauge = self._lag[tp] = self.lag.labels(tp.topic, str(tp.partition))
-                gauge.set(max(highwater - consumer.position(tp), 0))
+                gauge.set(max(end - position, 0))
         state = engine.state
         if state.watermark is not None:
             self.watermark.set(state.watermark.timestamp())

@@ -121,8 +121,8 @@ class OnlineValidator:
                              fix="run again (it resumes at the last snapshot); report it if it persists") from exc
         finally:
             self.heap.release()
-            producer.close(timeout=0)
-            consumer.close(autocommit=False)
+            _close(producer.close, timeout=0)
+            _close(consumer.close, autocommit=False)
 
     def _run(self, consumer: Any, producer: Any, tracker: Tracker | None) -> Engine:
         outage = self.outage
@@ -131,7 +131,7 @@ class OnlineValidator:
         if self.options.to_end:
             end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
             if tracker is not None:
-                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
+                tracker.total(sum(end[tp] - at for tp, at in self._positions(consumer, partitions).items()))
         dlq_topic = self.prefix + topics.DLQ
         outputs = [dlq_topic] + ([self.prefix + topics.FINDINGS] if self.options.publish_findings else [])
         for name in outputs:
@@ -161,10 +161,10 @@ class OnlineValidator:
                 if tracker is not None:
                     tracker.advance(count)
             self._dirty |= dirty
-            self.metrics.polled(batch, consumer, self.engine, self.published)
-            done = self.options.to_end and outage.call(
-                lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
-            self._advance(consumer, partitions, end, done)
+            positions = self._positions(consumer, partitions)  # once per turn: each position() costs a lookup
+            self.metrics.polled(batch, positions, consumer.highwater, self.engine, self.published)
+            done = self.options.to_end and all(positions[tp] >= end[tp] for tp in partitions)
+            self._advance(consumer, positions, end, done)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
             caught_up = count < self.MAX_RECORDS
             if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
@@ -176,7 +176,7 @@ class OnlineValidator:
                 self._commit(consumer, saving)
                 saving = None
             if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
-                self._evict(consumer, partitions)
+                self._evict(consumer, positions)
                 saving = self._snapshot(consumer, partitions)
                 last_snapshot = time.monotonic()
                 if done:
@@ -185,7 +185,7 @@ class OnlineValidator:
                     self._commit(consumer, saving, wait=True)
                     return self.engine
 
-    def _advance(self, consumer: Any, partitions: list[TopicPartition], end: dict[TopicPartition, int],
+    def _advance(self, consumer: Any, positions: dict[TopicPartition, int], end: dict[TopicPartition, int],
                  done: bool) -> None:
         """Move the watermark (``validator.watermark``). At the end of a ``--to-end`` run nothing holds it back:
         every record is read."""
@@ -193,21 +193,21 @@ class OnlineValidator:
             self.engine.advance(())
             return
         caught_up = set()
-        for tp, at in self._positions(consumer, partitions).items():
+        for tp, at in positions.items():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 highwater = end.get(tp)
             if highwater is not None and at >= highwater:
                 caught_up.add((tp.topic, tp.partition))
-        holding = self.idleness.holding(((tp.topic, tp.partition) for tp in partitions), caught_up, time.monotonic())
+        holding = self.idleness.holding(((tp.topic, tp.partition) for tp in positions), caught_up, time.monotonic())
         self.engine.advance(holding)
 
-    def _evict(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+    def _evict(self, consumer: Any, positions: dict[TopicPartition, int]) -> None:
         """Drop closed cases a grace period old (their findings are published: ``_evaluate`` ran just before).
 
         A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
         any case waits there."""
-        pending = {(tp.topic, tp.partition) for tp, at in self._positions(consumer, partitions).items()
+        pending = {(tp.topic, tp.partition) for tp, at in positions.items()
                    if (highwater := consumer.highwater(tp)) is None or at < highwater}
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
@@ -363,7 +363,8 @@ class OnlineValidator:
             self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
             self.metrics.commit_answered()
         else:
-            consumer.commit_async(offsets, callback=self._commit_done)
+            self.outage.call(lambda: consumer.commit_async(offsets, callback=self._commit_done),
+                             "committing offsets", answered=False)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
@@ -374,3 +375,13 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return topic in consumer.topics()
     except (KafkaError, OSError):
         return None
+
+
+def _close(close: Callable[..., None], **how: Any) -> None:
+    """Close a client on the way out without hiding why we are leaving: a producer closed with sends pending
+    (Ctrl-C mid-run, or a cluster given up on) raises from its flush; what it still held was never committed,
+    so it is resent after a restart, and the reason the run ends is the one to report."""
+    try:
+        close(**how)
+    except KafkaError as exc:
+        log.debug("client closed with work pending", error=type(exc).__name__)
