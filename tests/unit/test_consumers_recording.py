@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consumers import recording
 from consumers.recording import RecordingError, RecordingWriter, read_manifest, read_recording
@@ -153,6 +156,14 @@ UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{' + _AT + b',"key":null,"value":null,"headers":[],"end":null}', False),
     (b'{"topic":"u",' + _AT + b',"key":null,"value":null,"headers":[]}', False),
     (b'{' + _AT + b',"key":"YQ=","value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":"YWI=","value":null,"headers":[]}', True),
+    (b'{' + _AT + b',"key":"YWJ=","value":null,"headers":[]}', False),  # bits Python's base64 ignores
+    (b'{' + _AT + b',"key":"Y===","value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":"YQ==YQ==","value":null,"headers":[]}', False),  # padding inside
+    (b'{' + _AT + b',"key":"YQ\\u003d=","value":null,"headers":[]}', False),  # an escape: left to Python
+    (b'{' + _AT + b',"key":"YQ\xc3\xa9=","value":null,"headers":[]}', False),  # not base64 (nor ASCII)
+    (b'{' + _AT + b',"key":[89, 81],"value":null,"headers":[]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h\xff","YQ=="]]}', False),  # a name not UTF-8
     (b'{' + _AT + b',"key":"Y Q==","value":null,"headers":[]}', False),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[["h"]]}', False),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ=="],[null,"YQ==","//4="]]}', False),  # raw key
@@ -172,10 +183,61 @@ def test_native_line_parser_takes_a_line_only_as_the_python_reader_reads_it(line
     """The native parser either declines a line (None: Python reads it or names the error) or gives exactly
     the fields the Python reader gives; so a recording reads the same with or without it. It is strict: it
     takes the usual record line and declines what only the Python reader's leniency reads."""
-    ours = recording.LineParser().parse(line + b"\n")
+    ours, python = _both(recording.LineParser(), line)
+    assert (ours is not None) == taken
+    assert ours is None or ours == python
+
+
+def _both(parser: Any, line: bytes) -> tuple[Any, Any]:
+    """What the native parser and the Python reader make of ``line`` (None: declined, or an error)."""
+    ours = parser.parse(line + b"\n")
     try:
         python: Any = recording._python_line(Path("r.jsonl"), 2, line + b"\n")[0]
     except RecordingError:
         python = None
-    assert (ours is not None) == taken
+    return ours, python
+
+
+_BASE64ISH = st.text(alphabet="ABCYZabyz019+/=-_ \u00e9", max_size=12)
+"""Base64 texts of every kind: canonical, wrong length, padding anywhere, other alphabets, non-ASCII."""
+
+
+@pytest.mark.native
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=40), st.lists(st.one_of(st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode()),
+                                                  _BASE64ISH), max_size=4))
+def test_native_line_parser_takes_canonical_base64_and_gives_pythons_bytes(value: bytes, texts: list[str]) -> None:
+    """Any bytes, and any text where base64 belongs: the native parser takes canonical base64 and gives the
+    Python reader's bytes, and declines whatever else (Python then reads it or names the error)."""
+    encoded = base64.b64encode(value).decode()
+    headers = ",".join(f'["h{i}","{text}"]' for i, text in enumerate(texts))
+    line = ('{"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,'
+            f'"key":"{encoded}","value":"{texts[0] if texts else encoded}","headers":[{headers}]}}').encode()
+    ours, python = _both(recording.LineParser(), line)
     assert ours is None or ours == python
+    if all(_canonical(text) for text in texts):
+        assert ours == python
+
+
+def _canonical(text: str) -> bool:
+    """Whether ``text`` is base64 exactly as ``b64encode`` writes it (padded, no bits left over)."""
+    try:
+        return base64.b64encode(base64.b64decode(text, validate=True)).decode() == text
+    except ValueError:
+        return False
+
+
+@pytest.mark.native
+def test_native_line_parser_shares_repeated_header_values_and_decodes_varying_ones() -> None:
+    """One parser over many lines (as over a recording): a header with few values (``content-type``) and one
+    with a new value every line (``ce_id``, past the point where the parser stops keeping its values) read
+    exactly as the Python reader reads them, line after line."""
+    parser = recording.LineParser()
+    for i in range(600):
+        kind = base64.b64encode(b"application/" + (b"avro", b"json")[i % 2]).decode()
+        event = base64.b64encode(f"event-{i}".encode()).decode()
+        line = ('{"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+                f'"headers":[["ce_id","{event}"],["content-type","{kind}"]]}}').encode()
+        ours, python = _both(parser, line)
+        assert ours == python
+        assert ours[7] == [("ce_id", f"event-{i}".encode()), ("content-type", base64.b64decode(kind))]
