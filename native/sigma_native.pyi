@@ -3,9 +3,11 @@
 from typing import Any
 
 class AvroReader:
-    """Reads canonical Avro bodies of one schema into fastavro's values; None (fastavro answers) for the rest."""
+    """Reads canonical Avro bodies of one schema into fastavro's values, declining a value that breaks one of
+    the record's ``checks`` (``schemas.constraints.Constraints.spec`` as JSON); None (fastavro answers) for
+    the rest."""
 
-    def __init__(self, schema: str, /) -> None: ...
+    def __init__(self, schema: str, checks: str | None = None, /) -> None: ...
     def read(self, value: bytes, offset: int, /) -> dict[str, Any] | None: ...
 
 class LineParser:

@@ -14,7 +14,6 @@ against the released JSON Schema and then validated into the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from io import BytesIO
@@ -173,12 +172,11 @@ class _Plan:
     enums: tuple[_EnumField, ...]
     fast: BodyReader | None
     """The native reader for the common case, a writer of the reader's own version (fastavro resolves the
-    others, and reads everything when the native module is not installed)."""
+    others, and reads everything when the native module is not installed). It checks ``constraints`` itself
+    and declines a value breaking one, which fastavro then reads and ``constraints`` names."""
     constraints: Constraints
     """The reader version's limits that Avro does not express (patterns, lengths, ranges), checked after
     decoding, so that an Avro value gets the verdict its JSON twin gets."""
-    first_broken: Callable[[dict[str, Any]], int]
-    """``constraints.first_broken``, held here to save a lookup per record (the hot path)."""
 
 
 class Deserializer:
@@ -298,12 +296,8 @@ class Deserializer:
         """The Avro body from ``offset`` to the end, resolved into the reader schema; all of it, nothing more."""
         if plan.fast is not None:
             fast = plan.fast.read(value, offset)
-            if fast is not None:
-                if plan.first_broken(fast) < 0:
-                    return fast
-                broken = plan.constraints.violation(fast)
-                assert broken is not None  # first_broken found one
-                raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
+            if fast is not None:  # a value keeping every constraint
+                return fast
         body = BytesIO(value)
         body.seek(offset)
         try:
@@ -321,10 +315,11 @@ class Deserializer:
         reader_version = self._reader_versions.get(subject.name) or subject.latest
         writer = self._catalogue.avro_schema(subject.name, version)
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
-        fast = body_reader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
         constraints = self._catalogue.constraints(subject.name, reader_version)
+        fast = body_reader(self._catalogue.avro_document(subject.name, version), constraints) \
+            if reader is None else None
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
-                     _enum_fields(subject.model), fast, constraints, constraints.first_broken)
+                     _enum_fields(subject.model), fast, constraints)
 
     def _plan_fingerprint(self, fingerprint: bytes) -> _Plan:
         found = self._catalogue.by_fingerprint(fingerprint)

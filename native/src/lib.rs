@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 
 mod avro;
+mod constraints;
 mod recording;
 
 #[pymodule]
