@@ -46,18 +46,25 @@ def kafka_partition(key: bytes, partitions: int) -> int:
 
 
 class Placement:
-    """``toPositive(murmur2(key))`` per key, remembered, for checking many records' partitions."""
+    """``toPositive(murmur2(key))`` per key, remembered, for checking many records' partitions.
+
+    ``hashes`` may be read directly (the validator's hot path looks a key up there and calls ``hash`` only
+    for a key it does not hold)."""
 
     LIMIT = 1 << 18
 
     def __init__(self) -> None:
-        self._hashes: dict[bytes, int] = {}
+        self.hashes: dict[bytes, int] = {}
+
+    def hash(self, key: bytes) -> int:
+        """``toPositive(murmur2(key))``, remembered."""
+        hashed = self.hashes.get(key)
+        if hashed is None:
+            if len(self.hashes) >= self.LIMIT:
+                self.hashes.clear()
+            hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return hashed
 
     def partition(self, key: bytes, partitions: int) -> int:
         """The partition ``key`` belongs on among ``partitions``."""
-        hashed = self._hashes.get(key)
-        if hashed is None:
-            if len(self._hashes) >= self.LIMIT:
-                self._hashes.clear()
-            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return hashed % partitions
+        return self.hash(key) % partitions
