@@ -17,3 +17,6 @@ class LineParser:
     def parse(
         self, line: bytes, /
     ) -> tuple[str, int, int, int, int, bytes | None, bytes | None, list[tuple[str, bytes]]] | None: ...
+
+def murmur2(key: bytes, /) -> int:
+    """Kafka's murmur2 of ``key``, unsigned 32-bit (``schemas.placement.murmur2`` is the Python reference)."""

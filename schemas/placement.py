@@ -2,13 +2,16 @@
 
 Why it matters: Kafka keeps order only within a partition, so every producer, in every language, must put
 a case key on the same partition of a topic (``docs/wire-contract.md``, Partitioning); a record elsewhere
-may be read before an earlier event of its case. Why remembered: murmur2 in Python costs microseconds,
-and a validator sees each case key many times; the memory is bounded (forgotten at ``LIMIT`` keys).
+may be read before an earlier event of its case. Why remembered: murmur2 in Python costs microseconds (the
+native one, used when ``sigma_native`` is, far less), and a validator sees each case key many times; the
+memory is bounded (forgotten at ``LIMIT`` keys).
 """
 
 from __future__ import annotations
 
 from struct import Struct
+
+from schemas import native
 
 _M = 0x5BD1E995
 _SEED = 0x9747B28C
@@ -40,9 +43,17 @@ def murmur2(key: bytes) -> int:
     return h ^ h >> 15
 
 
+if native.UNUSED is None:
+    from sigma_native import murmur2 as _murmur2
+else:
+    _murmur2 = murmur2
+"""The murmur2 placements are computed with: ``sigma_native``'s when it is used (``schemas.native``), a few
+dozen nanoseconds against microseconds, the same hash (a test checks it on random keys)."""
+
+
 def kafka_partition(key: bytes, partitions: int) -> int:
     """Kafka's placement of a keyed record: ``toPositive(murmur2(key)) % partitions`` (Java's built-in partitioner)."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return (_murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class Placement:
@@ -62,7 +73,7 @@ class Placement:
         if hashed is None:
             if len(self.hashes) >= self.LIMIT:
                 self.hashes.clear()
-            hashed = self.hashes[key] = murmur2(key) & 0x7FFFFFFF
+            hashed = self.hashes[key] = _murmur2(key) & 0x7FFFFFFF
         return hashed
 
     def partition(self, key: bytes, partitions: int) -> int:
