@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,29 @@ UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{"end": true, "records": 3}', False),
     (b'[1, 2]', False),
     (b'["t", 1, 2, 3, 0, null, null, []]', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[],"key":null}', False),  # a key twice: Python keeps the last
+    (b'{"topic":"t","partition":-0,"offset":2,"timestamp":-3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', True),
+    (b'{"topic":"t","partition":01,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', False),  # not JSON
+    (b'{"topic":"t","partition":1e0,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', False),  # a float to Python
+    (b'{"topic":"t","partition":-9223372036854775808,"offset":9223372036854775807,"timestamp":3,'
+     b'"timestamp_type":0,"key":null,"value":null,"headers":[]}', True),
+    (b'{"topic":"t","partition":9223372036854775808,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,'
+     b'"value":null,"headers":[]}', False),
+    (b'{"topic":"t\x01","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
+     b'"headers":[]}', False),  # a raw control character: not JSON
+    (b'{"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":nul,"value":null,'
+     b'"headers":[]}', False),
+    (b' { "topic" : "t" , "partition" : 1 , "offset" : 2 , "timestamp" : 3 , "timestamp_type" : 0 , '
+     b'"key" : "YQ==" , "value" : null , "headers" : [ [ "h" , "YQ==" ] , [ "i" , "" ] ] } \r', True),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[,]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ=="],]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ==",]]}', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[]', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":[]},', False),
+    (b'{' + _AT + b',"key":null,"value":null,"headers":{}}', False),
 ]
 
 
@@ -183,9 +207,84 @@ def test_native_line_parser_takes_a_line_only_as_the_python_reader_reads_it(line
     """The native parser either declines a line (None: Python reads it or names the error) or gives exactly
     the fields the Python reader gives; so a recording reads the same with or without it. It is strict: it
     takes the usual record line and declines what only the Python reader's leniency reads."""
-    ours, python = _both(recording.LineParser(), line)
+    ours, python = _both(recording.LineParser(ConsumedRecord), line)
     assert (ours is not None) == taken
+    assert ours is None or (ours == python and type(ours) is ConsumedRecord)
+
+
+_JSON_TEXT = st.text(alphabet=st.sampled_from("ab_-.é\"\\\x01/ "), max_size=6)
+_BASE64 = st.one_of(st.binary(max_size=9).map(lambda b: base64.b64encode(b).decode()),
+                    st.text(alphabet="AQYa=+/ \\", max_size=8))
+_NUMBER = st.one_of(st.integers(-(2**64), 2**64), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["01", "-", "1e3", "1.", "--1", "+1"]))
+_SPACE = st.sampled_from(["", " ", "\t", "\r\n ", "  "])
+
+
+@st.composite
+def _record_lines(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A record line as JSON with any whitespace and key order, and now and then something unusual (a key
+    missing, twice or unknown, an escape, a number that is not a plain integer, base64 that is not canonical,
+    a control character); and whether it is the usual form, which the native parser must take."""
+    def text(value: Any) -> str:  # JSON text of a value, as json.dumps writes it or with non-ASCII kept
+        return json.dumps(value, ensure_ascii=draw(st.booleans()))
+
+    def raw_number(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    topic = draw(st.one_of(st.just("chain.case"), _JSON_TEXT))
+    canonical = st.binary(max_size=9).map(lambda b: base64.b64encode(b).decode())
+    odd = draw(st.integers(0, 3))  # which of the many parts may be unusual
+    plain = st.integers(-(2**63), 2**63 - 1)
+    numbers = [draw(st.one_of(plain, _NUMBER) if odd == 0 else plain) for _ in range(4)]
+    base = _BASE64 if odd == 1 else canonical
+    key, value = draw(st.one_of(st.none(), base)), draw(st.one_of(st.none(), base))
+    headers = draw(st.lists(st.tuples(st.one_of(st.just("ce_id"), _JSON_TEXT if odd == 2 else st.just("h")), base),
+                            max_size=3))
+    sp = lambda: draw(_SPACE)  # noqa: E731
+    entries = [("topic", text(topic)), *zip(["partition", "offset", "timestamp", "timestamp_type"],
+                                            map(raw_number, numbers), strict=True),
+               ("key", text(key)), ("value", text(value)),
+               ("headers", "[" + ",".join(f"{sp()}[{sp()}{text(n)}{sp()},{sp()}{text(v)}{sp()}]{sp()}"
+                                           for n, v in headers) + sp() + "]")]
+    entries = draw(st.permutations(entries))
+    unusual = draw(st.sampled_from(["", "", "", "drop", "twice", "extra"]))
+    if unusual == "drop":
+        entries = entries[1:]
+    elif unusual == "twice":
+        entries = [*entries, entries[0]]
+    elif unusual == "extra":
+        entries = [*entries, ("extra", "1")]
+    line = "{" + ",".join(f"{sp()}{json.dumps(k)}{sp()}:{sp()}{v}{sp()}" for k, v in entries) + "}" + sp()
+    usual = not unusual and "\\" not in line and all(isinstance(n, int) and -(2**63) <= n < 2**63 for n in numbers) \
+        and all(_canonical(b) for b in [key, value, *(v for _, v in headers)] if b is not None) \
+        and all(not any(c in t for c in "\"\\\x01") for t in [topic, *(n for n, _ in headers)])
+    return line.encode(), usual
+
+
+@pytest.mark.native
+@settings(max_examples=1500, deadline=None)
+@given(_record_lines())
+def test_native_line_parser_reads_any_json_layout_as_python_or_declines(case: tuple[bytes, bool]) -> None:
+    """Whitespace anywhere, keys in any order: the usual line is taken and read as the Python reader reads
+    it; anything unusual (a key missing, twice or unknown, an escape, a float, a number past 64 bits, base64
+    that is not canonical, a raw control character) is declined or read exactly as Python reads it."""
+    line, usual = case
+    ours, python = _both(recording.LineParser(ConsumedRecord), line)
     assert ours is None or ours == python
+    if usual:
+        assert ours is not None and ours == python
+
+
+@pytest.mark.native
+def test_native_line_parser_makes_records_only_of_a_plain_tuple_class() -> None:
+    class Extra(tuple):  # type: ignore[type-arg]
+        pass
+
+    with pytest.raises(ValueError, match="tuple class"):
+        recording.LineParser(Extra)
+    with pytest.raises(ValueError, match="tuple class"):
+        recording.LineParser(list)
+    assert recording.LineParser().parse(b'{' + _AT + b',"key":null,"value":null,"headers":[]}').__class__ is tuple
 
 
 def _both(parser: Any, line: bytes) -> tuple[Any, Any]:
