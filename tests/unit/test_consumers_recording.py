@@ -141,6 +141,14 @@ def test_cut_off_compressed_file_names_a_line(tmp_path: Path, name: str) -> None
 
 _AT = b'"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0'
 """The usual head of a record line; the lines below vary the rest."""
+
+
+def _plain(**texts: bytes) -> bytes:
+    """A record line without key, value and headers whose fields' JSON texts are ``texts`` where given."""
+    fields = {"topic": b'"t"', "partition": b"1", "offset": b"2", "timestamp": b"3", "timestamp_type": b"0",
+              "key": b"null", "value": b"null", "headers": b"[]"} | texts
+    return b"{" + b",".join(b'"%s":%s' % (name.encode(), text) for name, text in fields.items()) + b"}"
+
 UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{' + _AT + b',"key":null,"value":"YQ==","headers":[["h",""],["h","Yg=="],["i","YWI="]]}', True),
     (b'{"headers":[],"value":null,"key":"","timestamp_type":1,"timestamp":-1,"offset":0,"partition":0,"topic":"t"}',
@@ -150,10 +158,8 @@ UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{' + _AT + b',"key":"YR==","value":null,"headers":[]}', False),  # bits Python's base64 ignores
     (b'{' + _AT + b',"value":null,"headers":[]}', False),  # no key: corrupt
     (b'{' + _AT + b',"key":null,"headers":[]}', False),  # no value: corrupt
-    (b'{"topic":"t\\u00e9\\n","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', False),  # an escaped string: left to Python
-    (b'{"topic":"t","partition":1.0,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', False),
+    (_plain(topic=b'"t\\u00e9\\n"'), False),  # an escaped string: left to Python
+    (_plain(partition=b"1.0"), False),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[],"end":null}', False),
     (b'{"topic":"u",' + _AT + b',"key":null,"value":null,"headers":[]}', False),
     (b'{' + _AT + b',"key":"YQ=","value":null,"headers":[]}', False),
@@ -170,26 +176,18 @@ UNUSUAL_LINES = [  # (line, whether the native parser takes it)
     (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ=="],[null,"YQ==","//4="]]}', False),  # raw key
     (b'{' + _AT + b',"key":null,"value":null,"headers":[["h","YQ==","//4="]]}', False),  # a name and a raw key
     (b'{' + _AT + b',"key":null,"value":null,"headers":[]} x', False),
-    (b'{"topic":"t","partition":99999999999999999999,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,'
-     b'"value":null,"headers":[]}', False),
+    (_plain(partition=b"99999999999999999999"), False),
     (b'{"end": true, "records": 3}', False),
     (b'[1, 2]', False),
     (b'["t", 1, 2, 3, 0, null, null, []]', False),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[],"key":null}', False),  # a key twice: Python keeps the last
-    (b'{"topic":"t","partition":-0,"offset":2,"timestamp":-3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', True),
-    (b'{"topic":"t","partition":01,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', False),  # not JSON
-    (b'{"topic":"t","partition":1e0,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', False),  # a float to Python
-    (b'{"topic":"t","partition":-9223372036854775808,"offset":9223372036854775807,"timestamp":3,'
-     b'"timestamp_type":0,"key":null,"value":null,"headers":[]}', True),
-    (b'{"topic":"t","partition":9223372036854775808,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,'
-     b'"value":null,"headers":[]}', False),
-    (b'{"topic":"t\x01","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":null,"value":null,'
-     b'"headers":[]}', False),  # a raw control character: not JSON
-    (b'{"topic":"t","partition":1,"offset":2,"timestamp":3,"timestamp_type":0,"key":nul,"value":null,'
-     b'"headers":[]}', False),
+    (_plain(partition=b"-0", timestamp=b"-3"), True),
+    (_plain(partition=b"01"), False),  # not JSON
+    (_plain(partition=b"1e0"), False),  # a float to Python
+    (_plain(partition=b"-9223372036854775808", offset=b"9223372036854775807"), True),
+    (_plain(partition=b"9223372036854775808"), False),
+    (_plain(topic=b'"t\x01"'), False),  # a raw control character: not JSON
+    (_plain(key=b"nul"), False),
     (b' { "topic" : "t" , "partition" : 1 , "offset" : 2 , "timestamp" : 3 , "timestamp_type" : 0 , '
      b'"key" : "YQ==" , "value" : null , "headers" : [ [ "h" , "YQ==" ] , [ "i" , "" ] ] } \r', True),
     (b'{' + _AT + b',"key":null,"value":null,"headers":[,]}', False),
