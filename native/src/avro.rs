@@ -438,7 +438,18 @@ impl AvroReader {
                 dict.into_any()
             }
             Node::Record(fields) => {
-                let dict = PyDict::new(py);
+                // sized for its fields at once (a dict grown one field at a time is rebuilt twice on the way)
+                // SAFETY: a new dict or NULL (the allocation failed: the error is taken back, the reader declines)
+                let dict = unsafe {
+                    let made =
+                        pyo3::ffi::_PyDict_NewPresized(fields.len() as pyo3::ffi::Py_ssize_t);
+                    Bound::from_owned_ptr_or_opt(py, made)
+                        .or_else(|| {
+                            PyErr::take(py);
+                            None
+                        })?
+                        .cast_into_unchecked::<PyDict>()
+                };
                 for (name, field) in fields.iter() {
                     dict.set_item(name.bind(py), self.value(py, field, c)?)
                         .ok()?;

@@ -272,6 +272,25 @@ const SEXTETS: [u8; 256] = {
     table
 };
 
+/// `SEXTETS` shifted to each of the four places of a quad's 24 bits; a byte outside the alphabet sets bits
+/// above them.
+const PLACED: [[u32; 256]; 4] = {
+    let mut tables = [[0; 256]; 4];
+    let mut place = 0;
+    while place < 4 {
+        let mut byte = 0;
+        while byte < 256 {
+            tables[place][byte] = match SEXTETS[byte] {
+                INVALID => 0xff00_0000,
+                bits => (bits as u32) << (18 - 6 * place),
+            };
+            byte += 1;
+        }
+        place += 1;
+    }
+    tables
+};
+
 /// Canonical, padded base64 (RFC 4648, the standard alphabet) decoded into `out`, which has the decoded
 /// size; None for anything else: a length not a multiple of 4, a character outside the alphabet, padding
 /// anywhere but at the end, or bits left over that are not zero (what the Python reader would accept or
@@ -283,18 +302,18 @@ fn decode(text: &[u8], out: &mut [u8]) -> Option<()> {
     };
     let full = out.len() / 3;
     let (quads, last) = text.split_at(full * 4);
+    // each character's bits already in place in the quad's 24 (INVALID: a high byte set, kept by the ORs)
+    let mut bad = 0;
     for (quad, bytes) in quads.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let (a, b, c, d) = (
-            SEXTETS[usize::from(quad[0])],
-            SEXTETS[usize::from(quad[1])],
-            SEXTETS[usize::from(quad[2])],
-            SEXTETS[usize::from(quad[3])],
-        );
-        if (a | b | c | d) & 0x80 != 0 {
-            return None;
-        }
-        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        let n = PLACED[0][usize::from(quad[0])]
+            | PLACED[1][usize::from(quad[1])]
+            | PLACED[2][usize::from(quad[2])]
+            | PLACED[3][usize::from(quad[3])];
+        bad |= n;
         bytes.copy_from_slice(&n.to_be_bytes()[1..]);
+    }
+    if bad >> 24 != 0 {
+        return None;
     }
     let rest = &mut out[full * 3..];
     match (last, rest.len()) {
