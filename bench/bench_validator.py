@@ -5,8 +5,9 @@
   target against the peers, which do less: the ratio is reported;
 * offline: ``validate --from-file`` events/s on a recording (target >= 100,000 events/s on one core);
 * latency: produce -> finding at 1,000 events/s, p50/p99 (target p99 < 50 ms), each finding timed from the
-  record that moved the watermark past its case's decision time (``_latency``, ``bench.causes``), next to a
-  bare consumer's produce -> echo measured in the same run (the floor);
+  record that moved the watermark past its case's decision time (``_latency``, ``bench.causes``), for each
+  ``--idle-timeout`` in ``IDLE_TIMEOUTS``, next to a bare consumer's produce -> echo measured in the same run
+  (the floor);
 * memory: peak engine memory, scaled per 100,000 cases.
 """
 
@@ -26,6 +27,7 @@ import tracemalloc
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from kafka.errors import KafkaError
 
@@ -137,8 +139,20 @@ def _paced(settings, stream, rate: int, out_topic: str) -> tuple[list[float], li
     return sent_at, received
 
 
-Timed = list[tuple[float, float, bool]]
-"""Per answer: the send time of its cause, the latency in ms, and whether it waited for the idle timeout."""
+class Answer(NamedTuple):
+    """One finding (or echo) timed."""
+
+    cause: float
+    """Send time of the record it is timed from."""
+    ms: float
+    """Latency: from that send to its arrival."""
+    by_idleness: bool
+    """It also waited for a silent partition's idle timeout."""
+    revision: bool
+    """A revision of a finding published before (never for an echo)."""
+
+
+Timed = list[Answer]
 
 
 WARMUP_SECONDS = 20.0
@@ -148,19 +162,29 @@ the two cores, and sends and arrivals wait for CPU (measured: broker 95% CPU at 
 20% from 20 s on; the same window on the same broker later: 20-40% from the start). A production broker has
 long passed that; the warm-up's own p50/p99 are printed too."""
 
-IDLE_TIMEOUT = DEFAULT_IDLE_TIMEOUT
-"""The validator's ``--idle-timeout`` here (its default), passed to it and used to tell which findings it decided."""
+IDLE_TIMEOUTS = (DEFAULT_IDLE_TIMEOUT, 0.0)
+"""The validator's ``--idle-timeout`` in each configuration measured, one after the other on the same broker: the
+default, which guards simulated streams whose event time runs thousands of times faster than the clock, and 0,
+Kafka Streams' default (``max.task.idle.ms``), right when event time runs at the clock's pace (the allowed
+lateness then covers records in flight). The stream's event time here runs about 2 hours a second at 1,000
+events/s, so with 0 a record still in flight when its partition looks caught up can miss its case's decision,
+and the finding is revised when it arrives: revisions are counted for each configuration."""
 
 
 def _split(run: tuple[Timed, list[float]], warmup_sends: int) -> tuple[Timed, Timed]:
     """Answers caused by the first ``warmup_sends`` sends (the warm-up) and by the rest."""
     timed, sent_at = run
     boundary = sent_at[warmup_sends]
-    return [t for t in timed if t[0] < boundary], [t for t in timed if t[0] >= boundary]
+    return [t for t in timed if t.cause < boundary], [t for t in timed if t.cause >= boundary]
 
 
-def _latency(settings, tmp: Path, stream, rate: int) -> tuple[Timed, list[float]]:  # type: ignore[no-untyped-def]
+def _latency(settings, tmp: Path, stream, rate: int, group: str,  # type: ignore[no-untyped-def]
+             idle_timeout: float) -> tuple[Timed, list[float]]:
     """Produce -> finding with a continuous validator that has caught up with a backlog; also the send times.
+
+    The validator runs with ``--idle-timeout idle_timeout`` in consumer group ``group``; a second configuration
+    measured after the first runs in the same group and state directory, so it resumes from the first one's last
+    snapshot (a restart with another option) rather than reading the whole backlog again.
 
     A first finding (revision 0) is timed from the send of the record that moved the watermark past the case's
     decision time, its checkpoint plus the allowed lateness (``bench.causes``: per partition, the first record
@@ -175,11 +199,10 @@ def _latency(settings, tmp: Path, stream, rate: int) -> tuple[Timed, list[float]
     deser = Deserializer()
     where_when = [((r.topic, r.partition), deser.decode(r.value, SerializationContext(r.topic, r.headers)).data[
         "recorded_at"]) for r in stream]
-    group = f"lat-{uuid.uuid4().hex[:6]}"
     # the validator runs as its own process, as in production (no GIL shared with this load generator)
     validator = subprocess.Popen(
         [str(Path(sys.executable).with_name("sigma")), "validate", "--group", group,
-         "--state-dir", str(tmp), "--snapshot-interval", "5", "--idle-timeout", str(IDLE_TIMEOUT), "-q"],
+         "--state-dir", str(tmp), "--snapshot-interval", "5", "--idle-timeout", str(idle_timeout), "-q"],
         env={**os.environ, "SIGMA_BOOTSTRAP_SERVERS": settings.bootstrap, "SIGMA_TOPIC_PREFIX": settings.topic_prefix},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -189,7 +212,7 @@ def _latency(settings, tmp: Path, stream, rate: int) -> tuple[Timed, list[float]
         validator.terminate()
         validator.wait()
     crossings = Crossings(((where, when, at) for (where, when), at in zip(where_when, sent_at, strict=False)),
-                          IDLE_TIMEOUT)
+                          idle_timeout)
     lateness = timedelta(hours=DEFAULT_ALLOWED_LATENESS_HOURS)
     sends_of: dict[bytes, list[float]] = {}
     for r, at in zip(stream, sent_at, strict=False):
@@ -201,15 +224,17 @@ def _latency(settings, tmp: Path, stream, rate: int) -> tuple[Timed, list[float]
             continue  # findings always have both; nothing else is timed
         finding = json.loads(value)
         cause = crossings.cause(datetime.fromisoformat(finding["checkpoint"]) + lateness, arrived)
-        own = [t for t in sends_of.get(key, []) if t < arrived][-1:] if finding["revision"] else []
+        revised = bool(finding["revision"])
+        own = [t for t in sends_of.get(key, []) if t < arrived][-1:] if revised else []
         if cause is not None and (not own or cause.record >= own[0]):
-            latencies.append((cause.record, (arrived - cause.record) * 1000, cause.by_idleness))
+            latencies.append(Answer(cause.record, (arrived - cause.record) * 1000, cause.by_idleness, revised))
         elif own:
-            latencies.append((own[0], (arrived - own[0]) * 1000, False))
+            latencies.append(Answer(own[0], (arrived - own[0]) * 1000, False, revised))
         else:
             untimed += 1
     if untimed:
-        print(f"{untimed} findings not timed: no record sent in the run moved the watermark past their decision time")
+        print(f"--idle-timeout {idle_timeout:g}: {untimed} findings not timed: no record sent in the run moved the "
+              "watermark past their decision time")
     return latencies, sent_at
 
 
@@ -226,8 +251,8 @@ def _echo_latency(settings, stream, rate: int) -> tuple[Timed, list[float]]:  # 
         process.terminate()
         process.wait()
     sent_by_id = {next(v for k, v in r.headers if k == "ce_id"): at for r, at in zip(stream, sent_at, strict=False)}
-    timed = [(sent_by_id[value], (arrived - sent_by_id[value]) * 1000, False) for arrived, _, value in received
-             if value in sent_by_id]
+    timed = [Answer(sent_by_id[value], (arrived - sent_by_id[value]) * 1000, False, False)
+             for arrived, _, value in received if value in sent_by_id]
     return timed, sent_at
 
 
@@ -302,35 +327,56 @@ def main() -> None:
             # 120 s in a full run: about 2,800 findings. Slow findings come in clusters (one stall of the machine
             # delays the 5-10 findings in flight), so in a 60 s window a single stall decided p99
             warmup, window = (5.0, 5.0) if args.quick else (WARMUP_SECONDS, 120.0)
-            stream = retargeted[middle: middle + int(rate * (warmup + window))]
+            sends = int(rate * (warmup + window))
             _produce(lat_settings, "", retargeted[:middle])
-            warm_latencies, latencies = _split(_latency(lat_settings, tmp, stream, rate), int(rate * warmup))
-            _, echo_latencies = _split(_echo_latency(lat_settings, stream, rate), int(rate * warmup))
+            group = f"lat-{uuid.uuid4().hex[:6]}"
+            latencies: dict[float, tuple[Timed, Timed, float]] = {}
+            for i, idle in enumerate(IDLE_TIMEOUTS):
+                # each configuration gets the stream's next stretch: event time goes on where the one before left it
+                stretch = retargeted[middle + i * sends:][:sends]
+                warm, timed = _split(_latency(lat_settings, tmp, stretch, rate, group, idle), int(rate * warmup))
+                latencies[idle] = warm, timed, os.getloadavg()[0]
+            _, echo_latencies = _split(_echo_latency(lat_settings, retargeted[middle:][:sends], rate),
+                                       int(rate * warmup))
+            echo_load = os.getloadavg()[0]
         print(f"\n{'measure':45} {'events/s':>12}  note")
         for name, per_second, note in rows + online_rows:
             print(f"{name:45} {per_second:12,.0f}  {note}")
         print(f"{'peak engine memory per 100,000 cases':45} {mem_per_100k:10,.0f} MB")
-        if bootstrap and latencies:
+        if bootstrap:
             echoed = _percentiles(echo_latencies)
             print(f"produce -> echo (floor, bare kafka-python) at 1,000 events/s: {len(echo_latencies)} echoes, "
-                  f"{_shown(echoed)}")
-            q = _percentiles(latencies)
-            print(f"produce -> finding at 1,000 events/s: {len(latencies)} findings, {_shown(q)} (target p99 < 50 ms; "
-                  f"p99 {q[1] / echoed[1]:.1f}x the floor's), each from the record that moved the watermark past its "
-                  f"decision time")
-            idle, prompt = [t for t in latencies if t[2]], [t for t in latencies if not t[2]]
-            if len(idle) > 1 and len(prompt) > 1:
-                print(f"  of which {len(idle)} ({len(idle) / len(latencies):.0%}) also waited for a silent partition's "
-                      f"idle timeout ({IDLE_TIMEOUT:g} s): {_shown(_percentiles(idle))}; the other "
-                      f"{len(prompt)}: {_shown(_percentiles(prompt))}")
-            if len(warm_latencies) > 1:  # a quick run's 5 s warm-up may cause fewer findings than quantiles need
-                print(f"  (warm-up before it, not counted: {len(warm_latencies)} findings in {warmup:.0f} s, "
-                      f"{_shown(_percentiles(warm_latencies))})")
+                  f"{_shown(echoed)} (load average {echo_load:.1f})")
+            print("produce -> finding at 1,000 events/s, each from the record that moved the watermark past its "
+                  "decision time (target p99 < 50 ms):")
+            for idle_timeout, (warm, timed, load) in latencies.items():
+                _print_latency(idle_timeout, warm, timed, warmup, echoed, load)
+
+
+def _print_latency(idle_timeout: float, warm: Timed, timed: Timed, warmup: float, echoed: tuple[float, float],
+                   load: float) -> None:
+    """One configuration's lines: its p50/p99 against the target and the floor, how many waited for idleness,
+    and the machine's load average (1 minute) when its window ended: the machine is shared."""
+    name = f"--idle-timeout {idle_timeout:g}{' (default)' if idle_timeout == DEFAULT_IDLE_TIMEOUT else ''}"
+    if len(timed) < 2:
+        print(f"  {name}: {len(timed)} findings timed, too few for percentiles")
+        return
+    q = _percentiles(timed)
+    revisions = sum(t.revision for t in timed)
+    print(f"  {name}: {len(timed)} findings ({revisions} revisions), {_shown(q)}, p99 {q[1] / echoed[1]:.1f}x the "
+          f"floor's: target {'met' if q[1] < 50 else 'missed'} (load average {load:.1f})")
+    idle, prompt = [t for t in timed if t.by_idleness], [t for t in timed if not t.by_idleness]
+    print(f"    decided late by idle waiting: {len(idle)} ({len(idle) / len(timed):.0%})"
+          + (f", {_shown(_percentiles(idle))}" if len(idle) > 1 else "")
+          + (f"; the other {len(prompt)}: {_shown(_percentiles(prompt))}" if idle and len(prompt) > 1 else ""))
+    if len(warm) > 1:  # a quick run's 5 s warm-up may cause fewer findings than quantiles need
+        print(f"    (warm-up before it, not counted: {len(warm)} findings in {warmup:.0f} s, "
+              f"{_shown(_percentiles(warm))})")
 
 
 def _percentiles(timed: Timed) -> tuple[float, float]:
     """p50 and p99 of the latencies in ``timed`` (at least two)."""
-    q = statistics.quantiles([ms for _, ms, _ in timed], n=100)
+    q = statistics.quantiles([t.ms for t in timed], n=100)
     return q[49], q[98]
 
 

@@ -11,10 +11,13 @@ in event-time order, so per partition p of the sent stream:
   holding D back earlier, by the clock: its last record before + the idle timeout.
 
 So the record that moved the watermark past D is the last crossing record over the partitions that held D back
-until it; a finding is timed from its send. When a silent partition stopped holding D back after that record,
-the idle timeout decided the finding and its latency includes the wait for it: such findings are counted apart
-so that the figure says how much the timeout weighs in it. Times are the sender's (when each record was sent),
-not the validator's, which is why a partition counts as silent only past the timeout by the send times.
+until it; when none did (every partition fell silent before its crossing record, as each does at once with an
+idle timeout of 0), the first crossing record on any partition: the watermark passes D only once some
+partition's progress has. A finding is timed from its send. When a silent partition stopped holding D back
+after that record, the idle timeout decided the finding and its latency includes the wait for it: such findings
+are counted apart so that the figure says how much the timeout weighs in it. Times are the sender's (when each
+record was sent), not the validator's, which is why a partition counts as silent only past the timeout by the
+send times.
 """
 
 from __future__ import annotations
@@ -50,18 +53,22 @@ class Crossings:
 
     def cause(self, decision: datetime, arrived: float) -> Cause | None:
         """What moved the watermark past ``decision`` for a finding that arrived at ``arrived``; None when no
-        partition crossed it by a record sent before then (the timeout alone decided: nothing to time from)."""
-        record: float | None = None
+        partition crossed it by a record sent before then (nothing in the stream sent decided it)."""
+        held: float | None = None
+        first_crossing: float | None = None
         idle = float("-inf")
         for where, progress in self._progress.items():
             sent = self._sent[where]
             first = bisect.bisect_left(progress, decision)
             crossing = sent[first] if first < len(sent) and sent[first] < arrived else None
             silent_from = sent[first - 1] + self.idle_timeout if first > 0 else float("-inf")
+            if crossing is not None:
+                first_crossing = crossing if first_crossing is None else min(first_crossing, crossing)
             if crossing is not None and crossing <= silent_from:
-                record = crossing if record is None else max(record, crossing)
+                held = crossing if held is None else max(held, crossing)
             else:
                 idle = max(idle, silent_from)
+        record = held if held is not None else first_crossing
         if record is None:
             return None
         return Cause(record, idle > record)

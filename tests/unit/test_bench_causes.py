@@ -54,3 +54,18 @@ def test_a_partition_first_heard_of_past_the_decision_time_was_silent_before() -
 def test_nothing_to_time_from_when_no_record_passed_the_decision_time_before_the_finding() -> None:
     sent = [("a", at(9), 0.0), ("a", at(11), 2.0)]
     assert Crossings(sent, idle_timeout=1.0).cause(at(10), arrived=1.5) is None
+
+
+def test_with_no_idle_timeout_the_first_record_past_the_decision_time_decides() -> None:
+    # --idle-timeout 0: a caught-up partition never holds the watermark, so b's record recorded at 10 h decides
+    # as soon as it is read; a's records before it do not hold it back, and nothing waited for a timeout
+    sent = [("a", at(9), 0.0), ("b", at(9.5), 0.1), ("b", at(10), 0.2), ("a", at(11), 0.3)]
+    assert Crossings(sent, idle_timeout=0.0).cause(at(10), arrived=0.25) == Cause(0.2, by_idleness=False)
+
+
+def test_when_every_partition_fell_silent_first_the_first_record_past_it_starts_the_clock() -> None:
+    # b's record past 10 h comes after b was silent for the timeout (0.5 + 1 s), and a is silent until 2.0: the
+    # watermark passes 10 h at 2.0, timed from b's record at 1.6, the first progress past it, and the wait counts
+    # as the timeout's
+    sent = [("b", at(9), 0.5), ("a", at(9), 1.0), ("b", at(10), 1.6)]
+    assert Crossings(sent, idle_timeout=1.0).cause(at(10), arrived=2.1) == Cause(1.6, by_idleness=True)
