@@ -61,6 +61,11 @@ class StopRequest:
         """Whether a stop was asked for."""
         return self.signal is not None
 
+    def raise_if_requested(self) -> None:
+        """Stop here, as the signal would have, if one was received."""
+        if self.signal is not None:
+            raise Terminated if self.signal == signal.SIGTERM else KeyboardInterrupt
+
 
 @contextmanager
 def deferred() -> Iterator[StopRequest]:

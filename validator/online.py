@@ -22,7 +22,7 @@ from consumers.bounded import chain_partitions
 from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
-from runtime import __version__, clients
+from runtime import __version__, clients, interrupt
 from runtime.errors import MissingTopicError, SigmaError
 from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
@@ -115,16 +115,19 @@ class OnlineValidator:
         producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
                                     **clients.patient(self.settings))
         try:
-            return self._run(consumer, producer, tracker)
+            # Ctrl-C and SIGTERM stop the loop between turns: raised wherever the process is, one was once
+            # swallowed by the at-fork handlers of a snapshot's fork, and the validator never stopped
+            with interrupt.deferred() as stop:
+                return self._run(consumer, producer, tracker, stop)
         except KafkaError as exc:
             raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
                              fix="run again (it resumes at the last snapshot); report it if it persists") from exc
         finally:
             self.heap.release()
             _close(producer.close, timeout=0)
-            _close(consumer.close, autocommit=False)
+            _close(consumer.close, autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
 
-    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None) -> Engine:
+    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
         partitions = outage.call(lambda: self._assign(consumer), "assigning the chain topics")
         end = {}
@@ -144,6 +147,7 @@ class OnlineValidator:
             batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
                                 "reading the chain topics", answered=False)
             self._heartbeat()
+            stop.raise_if_requested()
             dirty: set[str] = set()
             count = 0
             self.idleness.delivered(((tp.topic, tp.partition) for tp in batch), time.monotonic())
@@ -374,6 +378,12 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return topic in consumer.topics()
     except (KafkaError, OSError):
         return None
+
+
+CLOSE_TIMEOUT_MS = 1000
+"""How long closing the consumer may wait for commits in flight (kafka-python waits up to its request timeout,
+30 s): the snapshot on disk is where a restart resumes, so a lost commit costs nothing, and a stopped validator
+should be gone at once."""
 
 
 def _close(close: Callable[..., None], **how: Any) -> None:
