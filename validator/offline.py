@@ -49,7 +49,7 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
 
     ``rejected`` is told of every record the validator would dead-letter (``sigma conformance``)."""
     if native.UNUSED is not None:
-        log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed",
+        log.warning(f"{native.UNUSED.why}: the recording is read in pure Python, at about 40% of the speed",
                     fix=native.UNUSED.fix)
     heap = LongLivedHeap(settle_only=True)
     manifest = read_manifest(path)

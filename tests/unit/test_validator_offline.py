@@ -48,7 +48,7 @@ def test_a_salted_recording_is_validated_with_one_warning_when_python_reads_it(t
     verdicts, counters, rejections, logs = _run(_salted(tmp_path))
     assert len(verdicts) > 50 and counters["dead_lettered"] == 5 and rejections["event-id-conflict"] == 1
     warned = [] if native.UNUSED is None else [
-        f"{native.UNUSED.why}: the recording is read in pure Python, at about half the speed"]
+        f"{native.UNUSED.why}: the recording is read in pure Python, at about 40% of the speed"]
     assert [e["event"] for e in logs] == warned
 
 
@@ -66,7 +66,7 @@ def test_the_same_report_without_the_native_module_and_a_warning_saying_so(
     python = _run(path)
     assert python[:3] == (verdicts, counters, rejections)
     assert [(e["event"], e["fix"]) for e in python[3]] == [
-        ("sigma_native is not installed: the recording is read in pure Python, at about half the speed",
+        ("sigma_native is not installed: the recording is read in pure Python, at about 40% of the speed",
          "run `make venv`")]
 
 
