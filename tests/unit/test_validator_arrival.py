@@ -5,11 +5,13 @@ case's decision time delivers late, by the broker's append time, which it cannot
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 
 from consumers.records import ConsumedRecord
 from runtime.errors import UsageError
+from runtime.settings import EventClock
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
 from schemas.events import ChainEvent
@@ -48,10 +50,10 @@ def _defects(verdict: Verdict | None) -> list[tuple[str, str, str, str]]:
     return list(revision.signature(verdict.defects))
 
 
-def _decided_then_backdated(clock: str) -> tuple[Engine, str]:
+def _decided_then_backdated(clock: EventClock) -> tuple[Engine, str]:
     """As the live validator sees it: the case decided with its belongings missing, then the forged event;
     returns the engine and the revision's reason."""
-    engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)  # type: ignore[arg-type]
+    engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)
     engine.feed(_handed_in_time())
     case = FORGED.case_key
     first = engine.verdict(case)
@@ -89,15 +91,16 @@ def test_with_the_stream_clock_the_same_event_is_not_a_late_delivery_the_gap_the
 
 def test_read_as_a_backlog_the_wall_clock_counts_the_same_late_delivery() -> None:
     """Append times are in the log, not in the reading: everything read at once counts the same."""
-    for clock, late in (("wall", {"coa": 1}), ("stream", {})):
-        engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)  # type: ignore[arg-type]
+    expected: dict[EventClock, dict[str, int]] = {"wall": {"coa": 1}, "stream": {}}
+    for clock, late in expected.items():
+        engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)
         engine.feed([LATE, *_handed_in_time()])
         assert _late(engine) == late, clock
 
 
 def test_an_event_appended_within_the_allowed_lateness_is_on_time_with_either_clock() -> None:
-    for clock in ("wall", "stream"):
-        engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)  # type: ignore[arg-type]
+    for clock in get_args(EventClock):
+        engine = Engine(allowed_lateness_hours=1.0, event_clock=clock)
         engine.feed([*_handed_in_time(), _record(FORGED, CHECKPOINT - timedelta(hours=1, minutes=30))])
         assert _late(engine) == {}, clock
 
@@ -117,4 +120,4 @@ def test_the_wall_clock_refuses_topics_the_broker_does_not_stamp_naming_the_fix(
         require_append_time({"chain.case": "LogAppendTime", "chain.belongings": "CreateTime", "chain.flight": None})
     assert str(refused.value).startswith("--event-clock wall needs the broker's append time, and chain.belongings "
                                          "(CreateTime), chain.flight (unknown) do not stamp records with it: ")
-    assert "message.timestamp.type=LogAppendTime" in refused.value.fix  # type: ignore[operator]
+    assert "message.timestamp.type=LogAppendTime" in str(refused.value.fix)
