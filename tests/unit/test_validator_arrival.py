@@ -5,10 +5,13 @@ case's decision time delivers late, by the broker's append time, which it cannot
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import get_args
 
 import pytest
+from structlog.testing import capture_logs
 
+from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
 from runtime.errors import UsageError
 from runtime.settings import EventClock
@@ -20,6 +23,7 @@ from tests.backdating import backdated, on_time
 from validator import revision
 from validator.arrival import LOG_APPEND_TIME, arrival, require_append_time
 from validator.engine import Engine
+from validator.offline import validate_recording
 from validator.report.model import build_report
 from validator.rules import Verdict
 
@@ -121,3 +125,17 @@ def test_the_wall_clock_refuses_topics_the_broker_does_not_stamp_naming_the_fix(
     assert str(refused.value).startswith("--event-clock wall needs the broker's append time, and chain.belongings "
                                          "(CreateTime), chain.flight (unknown) do not stamp records with it: ")
     assert "message.timestamp.type=LogAppendTime" in str(refused.value.fix)
+
+
+def test_offline_the_wall_clock_warns_how_many_records_carry_no_append_time(tmp_path: Path) -> None:
+    """A recording made from CreateTime topics: judged by the timestamps it carries, and said so once."""
+    path = tmp_path / "created.jsonl"
+    with RecordingWriter(path, {"cluster": "test"}) as writer:
+        for record in [*_handed_in_time(), LATE]:
+            writer.write(record._replace(timestamp_type=0) if record is not LATE else record)
+    with capture_logs() as logs:
+        engine = validate_recording(path, Engine(allowed_lateness_hours=1.0, event_clock="wall"))
+    assert engine.late_deliveries() == {"coa": 1} and engine.unstamped == 3
+    assert [(e["log_level"], e["event"]) for e in logs if "append time" in e["event"]] == [
+        ("warning", "3 records carry no broker append time (their topics were not LogAppendTime when recorded): "
+                    "their delivery is judged by their partition's event time alone")]
