@@ -43,13 +43,23 @@ def require_append_time(types: Mapping[str, str | None]) -> None:
     """Refuse the ``wall`` clock when a topic it reads does not stamp records with the broker's append time
     (``types``: each topic's ``message.timestamp.type``, None when it could not be read): its records would
     carry only the time their producer chose."""
+    unread = sorted(name for name, kind in types.items() if kind is None)
+    if unread:
+        raise UsageError(f"--event-clock wall needs the broker's append time, and the cluster would not describe "
+                         f"the configs of {_few(unread)}",
+                         fix="grant the validator DescribeConfigs on the chain topics (`sigma acl apply` does), "
+                             "or validate with --event-clock stream")
     other = sorted(name for name, kind in types.items() if kind != "LogAppendTime")
     if other:
-        shown = ", ".join(f"{name} ({types[name] or 'unknown'})" for name in other[:3])
-        more = f" and {len(other) - 3} more" if len(other) > 3 else ""
+        shown = _few([f"{name} ({types[name]})" for name in other])
         raise UsageError(
-            f"--event-clock wall needs the broker's append time, and {shown}{more} "
+            f"--event-clock wall needs the broker's append time, and {shown} "
             f"{'does' if len(other) == 1 else 'do'} not stamp records with it",
             fix=f"set it on each (kafka-configs --alter --entity-type topics --entity-name TOPIC --add-config "
                 f"{APPEND_TIME_CONFIG}=LogAppendTime; sigma topics apply creates new chain topics so), "
                 f"or validate with --event-clock stream")
+
+
+def _few(names: list[str]) -> str:
+    """The first three of ``names``, and how many more."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

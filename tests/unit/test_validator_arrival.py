@@ -121,10 +121,15 @@ def test_a_record_the_broker_did_not_stamp_has_no_trusted_arrival_and_is_counted
 def test_the_wall_clock_refuses_topics_the_broker_does_not_stamp_naming_the_fix() -> None:
     require_append_time({"chain.case": "LogAppendTime"})
     with pytest.raises(UsageError) as refused:
-        require_append_time({"chain.case": "LogAppendTime", "chain.belongings": "CreateTime", "chain.flight": None})
+        require_append_time({"chain.case": "LogAppendTime", "chain.belongings": "CreateTime", "chain.flight": "x"})
     assert str(refused.value).startswith("--event-clock wall needs the broker's append time, and chain.belongings "
-                                         "(CreateTime), chain.flight (unknown) do not stamp records with it: ")
+                                         "(CreateTime), chain.flight (x) do not stamp records with it: ")
     assert "message.timestamp.type=LogAppendTime" in str(refused.value.fix)
+    with pytest.raises(UsageError) as unread:
+        require_append_time({"chain.case": "LogAppendTime", "chain.belongings": "CreateTime", "chain.flight": None})
+    assert str(unread.value) == ("--event-clock wall needs the broker's append time, and the cluster would not "
+                                 "describe the configs of chain.flight: grant the validator DescribeConfigs on the "
+                                 "chain topics (`sigma acl apply` does), or validate with --event-clock stream")
 
 
 def test_offline_the_wall_clock_warns_how_many_records_carry_no_append_time(tmp_path: Path) -> None:
