@@ -112,6 +112,9 @@ class Dossier:
     delayed: list[tuple[Fact, datetime]] | None = None
     """Facts delivered more than the allowed lateness behind their partition's event time, each with that
     event time (what late deliveries are counted from, once the case's checkpoint is known)."""
+    partition: int = 0
+    """The input partition its records are read from (the same number on every chain topic: they are
+    co-partitioned), whose changelog partition keeps it (``validator.changelog``)."""
 
     def digest_of(self, event: int) -> int | None:
         """The value digest kept for an event id hash, or None when no such event was kept."""
