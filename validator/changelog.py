@@ -250,13 +250,13 @@ def snapshot(state: EngineState, published: Mapping[str, Decided]) -> list[Chang
     return records
 
 
-def restore(records: Iterable[tuple[bytes, bytes | None]]) -> Restored:
-    """The state held by changelog ``records`` (key, value) as read from the partitions to restore, in offset
-    order: the last value per key wins and a tombstone deletes. Engine-wide counts are the sums of the
+def restore(records: Iterable[ChangelogRecord]) -> Restored:
+    """The state held by changelog ``records`` as read from the partitions to restore, in offset order: the
+    last value per key wins and a tombstone deletes. Engine-wide counts are the sums of the
     partitions'; the watermark is the lowest the partitions' records carry (a state not yet past it)."""
     state, published = EngineState(touched={}), {}
     watermarks: list[datetime | None] = []
-    for key, value in dict(records).items():
+    for key, value in {record.key: record.value for record in records}.items():
         if value is None:
             continue
         name = key.decode()

@@ -64,7 +64,7 @@ def _fed(records: list[ConsumedRecord], grace: float | None = None) -> tuple[Eng
 
 
 def _restored(written: Iterable[changelog.ChangelogRecord], grace: float | None = None) -> Engine:
-    restored = changelog.restore((r.key, r.value) for r in written)
+    restored = changelog.restore(written)
     engine = Engine(state=restored.state, eviction_grace_hours=grace)
     engine.reschedule()
     return engine
@@ -136,7 +136,7 @@ def test_published_findings_come_back_with_their_cases(stream: list[ConsumedReco
     decided = Decided(2, (("MED-001", "medical", "medical", "late"),), 7, verdict.checkpoint)
     engine.state.touched = {verdict.case: engine.state.dossiers[verdict.case].partition}  # the finding's hook
     written += changelog.flush(engine.state, {verdict.case: decided}, range(6))
-    restored = changelog.restore((r.key, r.value) for r in written)
+    restored = changelog.restore(written)
     assert restored.published == {verdict.case: decided}
 
 
@@ -146,13 +146,13 @@ def test_a_record_of_an_unknown_format_version_is_refused_in_one_line(stream: li
     assert case.value is not None
     other = case.value[:2] + bytes(8) + case.value[10:]
     with pytest.raises(changelog.ChangelogFormatError) as caught:
-        changelog.restore([(case.key, other)])
+        changelog.restore([case._replace(value=other)])
     message = str(caught.value)
     assert "\n" not in message and "unknown format version" in message and "delete the changelog topic" in message
     with pytest.raises(changelog.ChangelogFormatError, match="does not decode"):
-        changelog.restore([(case.key, case.value[:-3])])
+        changelog.restore([case._replace(value=case.value[:-3])])
     with pytest.raises(changelog.ChangelogFormatError, match="partition_state value under a case_state key"):
-        changelog.restore([(case.key, changelog.encode_partition(engine.state, 0))])
+        changelog.restore([case._replace(value=changelog.encode_partition(engine.state, 0))])
 
 
 def test_the_case_schema_file_is_what_the_dossier_keeps() -> None:
@@ -195,7 +195,7 @@ def test_any_simulated_state_round_trips(cases: int, seed: int, cut: float) -> N
     engine.state.touched = {}
     engine.feed(records[:int(len(records) * cut)])
     written = changelog.flush(engine.state, {}, range(6))
-    restored = changelog.restore((r.key, r.value) for r in written).state
+    restored = changelog.restore(written).state
     assert restored.dossiers == engine.state.dossiers
     assert (restored.counters, restored.watermark, restored.progress) == \
         (engine.state.counters, engine.state.watermark, engine.state.progress)
@@ -204,9 +204,9 @@ def test_any_simulated_state_round_trips(cases: int, seed: int, cut: float) -> N
 def test_an_empty_state_restores_empty() -> None:
     state = EngineState(touched={})
     written = changelog.flush(state, {}, range(2))
-    restored = changelog.restore((r.key, r.value) for r in written).state
+    restored = changelog.restore(written).state
     assert restored.dossiers == {} and restored.watermark is None and restored.progress == {}
     assert restored.tallies[1].consumed == 0 and restored.counters == state.counters
     state.watermark = datetime(2026, 1, 1, tzinfo=UTC)
-    assert changelog.restore((r.key, r.value) for r in changelog.flush(state, {}, range(2))).state.watermark \
+    assert changelog.restore(changelog.flush(state, {}, range(2))).state.watermark \
         == state.watermark
