@@ -43,7 +43,7 @@ from runtime.errors import SigmaError
 from schemas.codec import SINGLE_OBJECT_HEADER, SINGLE_OBJECT_MARKER
 from schemas.fingerprint import fingerprint_bytes
 from validator import changelog_schema as files
-from validator.dossier import KEPT_FIELDS, Dossier, Fact
+from validator.dossier import KEEP, KEEP_NOTHING, Dossier, Fact
 from validator.engine import Counters, EngineState, Tally
 from validator.revision import Decided
 
@@ -52,8 +52,9 @@ VERSION = 1
 PARTITION_KEY = "~partition-"
 """Key prefix of the partition records: no case key starts with ``~`` (they match ``ck_[0-9a-f]{24}``)."""
 _LITTLE = sys.byteorder == "little"
-_NAMES = {subject: KEPT_FIELDS.get(subject, ()) for subject in files.subjects(files.document(files.CASE, VERSION))}
-"""Per subject of the case schema: the names a fact of it keeps (the dossier's own tuples, shared)."""
+_KEEP = {subject: KEEP.get(subject, KEEP_NOTHING) for subject in files.subjects(files.document(files.CASE, VERSION))}
+"""Per subject of the case schema: the names a fact of it keeps (the dossier's own tuple, shared by its facts)
+and their getter."""
 _FIX = "restore with the sigma version that wrote the changelog, or delete the changelog topic to rebuild the " \
        "state from the input topics"
 
@@ -174,11 +175,10 @@ def decode_case(case: str, value: bytes) -> tuple[Dossier, Decided | None]:
     """The dossier of ``case`` and its published finding from its ``case_state`` value."""
     data = _read(value, files.CASE)
     found = []
-    for subject, names in _NAMES.items():
+    for subject, (names, getter) in _KEEP.items():
         rows = data[subject]
         if rows:
-            found.append((subject, [Fact(r["recorded_at"], r["partner"], names, tuple(r[n] for n in names), r["seq"])
-                                    for r in rows]))
+            found.append((subject, [Fact(r["recorded_at"], r["partner"], names, getter(r), r["seq"]) for r in rows]))
     found.sort(key=lambda pair: pair[1][0].seq)  # subjects in the order they first arrived, as the dossier had them
     facts = dict(found)
     every = [fact for kept in facts.values() for fact in kept]
