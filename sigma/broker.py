@@ -92,7 +92,7 @@ def _start_cluster(cluster: EmbeddedCluster, timeout: float, resolve: Callable[[
 
     before = cluster.status()
     if before.running:
-        typer.echo(f"already running: {before.describe()}")
+        typer.echo(f"already {before.describe()}")  # "already running: 3 of 3 nodes …"
         return
     state = cluster.prepare()
     resolve()

@@ -163,10 +163,14 @@ def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext
     truth = truth_checked(json.loads(line) for line in lines)
     assert len(lines) == CASES and len(truth) > 200
     assert report_checked(check_report(json.loads(report_file.read_text()))) == truth
+    offsets = _replication(settings, ["__consumer_offsets"])["__consumer_offsets"]  # made by the validator's group
+    assert (offsets[0], offsets[2]) == ({3}, "2"), "Kafka's own topics are replicated like the chain's"
 
     restarted = plaintext.sigma("broker", "start")  # starts the missing node only
     assert restarted.returncode == 0, restarted.stderr
     assert plaintext.sigma("broker", "status").returncode == 0
+    again = plaintext.sigma("broker", "start")
+    assert again.returncode == 0 and again.stdout.startswith("already running: 3 of 3 nodes"), again.stdout
     _await_full_isr(settings, names)  # the restarted node caught up on what it missed
 
     stopped = plaintext.sigma("broker", "stop")

@@ -85,7 +85,8 @@ def test_a_node_formats_as_a_static_voter_not_standalone(tmp_path: Path) -> None
     assert "listeners=PLAINTEXT://127.0.0.1:9093,CONTROLLER://127.0.0.1:40002" in props
 
 
-def test_state_round_trips_and_gives_every_node_to_clients(tmp_path: Path) -> None:
+def test_state_round_trips_and_gives_every_node_to_clients(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SIGMA_BOOTSTRAP_SERVERS", raising=False)
     assert ClusterState.from_json(STATE.to_json()) == STATE
     folder = tmp_path / "broker-9092"
     folder.mkdir()
