@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import outputs
-from runtime.broker.embedded import BrokerStatus, EmbeddedBroker, QuorumSeat, free_port, new_cluster_id, port_free
+from runtime.broker.embedded import BrokerStatus, EmbeddedBroker, QuorumSeat, free_port, new_cluster_id
 from runtime.broker.secrets import BrokerSecrets
 from runtime.errors import SigmaError, UsageError
 from runtime.topics import replication
@@ -63,15 +63,6 @@ def internal_topic_properties(nodes: int) -> dict[str, str]:
             "share.coordinator.state.topic.min.isr": isr,
             "default.replication.factor": str(copies.factor),
             "min.insync.replicas": isr}
-
-
-def free_port_run(nodes: int, tries: int = 50) -> int:
-    """A first port such that it and the ``nodes - 1`` after it are free right now (for tests)."""
-    for _ in range(tries):
-        first = free_port()
-        if first + nodes - 1 <= 65535 and all(port_free(first + i) for i in range(1, nodes)):
-            return first
-    raise SigmaError(f"no {nodes} consecutive free ports found on 127.0.0.1", fix="free some ports and retry")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from kafka.admin import ConfigResource, ConfigResourceType
 
 from consumers.bounded import chain_partitions
 from runtime import clients
-from runtime.broker.cluster import EmbeddedCluster, free_port_run
+from runtime.broker.cluster import EmbeddedCluster
+from runtime.broker.embedded import free_port, port_free
 from runtime.settings import Settings, load_settings
 from schemas.topics import CHAIN_TOPICS
 from tests.agreement import report_checked, truth_checked
@@ -54,6 +55,15 @@ class Cluster:
 
     def sigma(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return sigma(*args, env={**self.env, **env}, drop=NO_CLUSTER)
+
+
+def free_port_run(nodes: int) -> int:
+    """A first port such that it and the ``nodes - 1`` after it are free right now."""
+    for _ in range(50):
+        first = free_port()
+        if first + nodes - 1 <= 65535 and all(port_free(first + i) for i in range(1, nodes)):
+            return first
+    pytest.fail(f"no {nodes} consecutive free ports found on 127.0.0.1 in 50 tries")
 
 
 def _cluster(tmp_path: Path, *, secured: bool) -> Iterator[Cluster]:
