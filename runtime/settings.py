@@ -2,7 +2,8 @@
 
 Why one object: every command must agree on which cluster it talks to. When ``bootstrap_servers`` is
 set the project uses that cluster and starts nothing; otherwise it talks to the embedded broker on
-``127.0.0.1:<broker_port>``.
+``127.0.0.1:<broker_port>``, or to every node of the embedded cluster whose state is in that port's data folder
+(``sigma broker start --nodes 3``).
 """
 
 from __future__ import annotations
@@ -111,8 +112,13 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap(self) -> str:
-        """The bootstrap servers every client connects to."""
-        return self.bootstrap_servers or f"127.0.0.1:{self.broker_port}"
+        """The bootstrap servers every client connects to: for an embedded cluster every node, so that a client
+        starting while one node is down still finds the others."""
+        from runtime.broker.cluster import cluster_bootstrap
+
+        if self.bootstrap_servers:
+            return self.bootstrap_servers
+        return cluster_bootstrap(self.broker_data_dir()) or f"127.0.0.1:{self.broker_port}"
 
     def broker_data_dir(self, port: int | None = None) -> Path:
         """Default data folder of the embedded broker, one per port so two brokers never share one."""
