@@ -18,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 SECURITY_PROTOCOLS: tuple[str, ...] = get_args(SecurityProtocol)
+EventClock = Literal["stream", "wall"]
+"""What the validator judges a record's delivery by: its partition's event time (``stream``), or also the
+broker's append time of the record (``wall``, a live chain; ``validator.arrival``)."""
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,10 @@ class Settings(BaseSettings):
     eviction_grace_hours: float = Field(
         default=168.0, ge=0,
         description="Event-time hours the validator keeps a closed (or never handed over) case; 0 keeps every case.",
+    )
+    event_clock: EventClock = Field(
+        default="stream", description="stream: lateness by each partition's event time (simulations, replays); "
+        "wall: also by the broker's append time (a live chain recording in wall-clock time).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -163,6 +163,26 @@ def _config_drift(admin: KafkaAdminClient, specs: list[TopicLike]) -> dict[str, 
     return drift
 
 
+def timestamp_types(settings: Settings, names: Iterable[str]) -> dict[str, str | None]:
+    """``message.timestamp.type`` of each existing topic among ``names`` (``CreateTime`` or ``LogAppendTime``);
+    None for one whose configs the cluster would not describe (e.g. no DescribeConfigs permission)."""
+    admin = clients.admin(settings)
+    try:
+        listed = set(admin.list_topics())
+        present = [n for n in names if n in listed]
+        if not present:
+            return {}
+        key = "message.timestamp.type"
+        resources = [ConfigResource(ConfigResourceType.TOPIC, n, configs={key: None}) for n in present]
+        try:
+            described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+        except KafkaError:
+            return dict.fromkeys(present)
+    finally:
+        admin.close()
+    return {n: described.get(n, {}).get(key, {}).get("value") for n in present}
+
+
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:
     """Partition count per existing topic among ``names``."""
     listed = set(admin.list_topics())
