@@ -12,9 +12,9 @@ Why 3 partitions per chain topic, and the same for all: the validator joins ever
 which needs co-partitioned inputs (one partition count, one partitioner), and 3 keeps the total near what
 one broker and one validator handle comfortably (23 topics, 69 partitions; the earlier plan had 9 topics of
 6, 54). Splitting per producer spreads each former topic's load over several topics, so a topic carries a
-fraction of what it did and 3 partitions leave each busy enough not to fall silent between records (a silent
-partition holds the watermark until its idle timeout); it also bounds a validator group to 3 members, more
-than the one the chain's volume needs.
+fraction of what it did; fewer partitions per topic keep each busier, and a partition that falls silent
+holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer group to 3 members per topic
+(sigma runs one validator, which reads all 69).
 Chain topics keep 30 days so that replays with original timestamps stay within retention.
 
 The dead-letter topic has no time-based retention: a dead letter keeps its record's original timestamp
