@@ -13,8 +13,8 @@ which needs co-partitioned inputs (one partition count, one partitioner), and 3 
 one broker and one validator handle comfortably (23 topics, 69 partitions; the earlier plan had 9 topics of
 6, 54). Splitting per producer spreads each former topic's load over several topics, so a topic carries a
 fraction of what it did; fewer partitions per topic keep each busier, and a partition that falls silent
-holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer group to 3 members per topic
-(sigma runs one validator, which reads all 69).
+holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer
+group to 3 members per topic (sigma runs one validator, which reads all 69).
 Chain topics keep 30 days so that replays with original timestamps stay within retention.
 
 The dead-letter topic has no time-based retention: a dead letter keeps its record's original timestamp
