@@ -10,6 +10,7 @@ from producers.publisher import Encoder
 from producers.simulation import Simulation
 from schemas.casekey import case_key
 from schemas.placement import kafka_partition
+from schemas.topics import CHAIN_PARTITIONS
 
 
 def chain_records(cases: int, seed: int = 2018, profile: str = "inspectie-2018") -> list[ConsumedRecord]:
@@ -20,7 +21,7 @@ def chain_records(cases: int, seed: int = 2018, profile: str = "inspectie-2018")
     records = []
     for offset, (_, event) in enumerate(sim.events()):
         out = encode(event)
-        partition = kafka_partition(out.key, 6)  # where Kafka's partitioner puts it on a planned chain topic
+        partition = kafka_partition(out.key, CHAIN_PARTITIONS)  # where Kafka's partitioner puts it on a chain topic
         records.append(ConsumedRecord(out.topic, partition, offset, 1_700_000_000_000 + offset, 0, out.key, out.value,
                                       out.headers))
     return records

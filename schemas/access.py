@@ -41,19 +41,19 @@ ANY_GROUP = "*"
 def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     """The grants the message book implies, for the chain topics under ``prefix``.
 
-    A partner reads a topic when it reads a subject on it and writes it when it produces one; its consumer
-    groups are those named ``<partner>.…``. The validator reads every chain topic and writes findings and
-    dead letters; the tools (record, replay, redrive) read everything and write the chain topics and dead
-    letters back, and read the configs of what they write (a replay warns when retention would delete the
-    timestamps it preserves, and refuses to preserve them into topics the broker stamps); the validator reads
-    the chain topics' configs too (its wall event clock needs topics the broker stamps with its append time).
-    ``admin`` is a super user and needs no grant.
+    A partner reads a topic when it reads a subject on it, and writes only its own topics (each chain topic
+    has one producing partner, ``schemas.topics``); its consumer groups are those named ``<partner>.…``. The
+    validator reads every chain topic and writes findings and dead letters; the tools (record, replay,
+    redrive) read everything and write the chain topics and dead letters back, and read the configs of what
+    they write (a replay warns when retention would delete the timestamps it preserves, and refuses to preserve
+    them into topics the broker stamps); the validator reads the chain topics' configs too (its wall event clock
+    needs topics the broker stamps with its append time). ``admin`` is a super user and needs no grant.
     """
     grants: set[Grant] = set()
     for subject in catalogue.subjects():
-        topic = prefix + subject.topic
-        grants |= {Grant(p.value, "topic", topic, "literal", "read") for p in subject.readers}
-        grants |= {Grant(p.value, "topic", topic, "literal", "write") for p in subject.producers}
+        for producer, topic in subject.topics.items():
+            grants |= {Grant(p.value, "topic", prefix + topic, "literal", "read") for p in subject.readers}
+            grants.add(Grant(producer.value, "topic", prefix + topic, "literal", "write"))
     grants |= {Grant(p.value, "group", f"{p.value}.", "prefixed", "read") for p in Partner}
     chain = [prefix + t.name for t in CHAIN_TOPICS]
     grants |= {Grant(VALIDATOR, "topic", t, "literal", op) for t in chain for op in ("read", "describe_configs")}
@@ -66,13 +66,16 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
 
 
 def wider_than_the_book(catalogue: Catalogue) -> dict[str, list[str]]:
-    """Per principal, the subjects a topic-level grant lets it read although the message book does not:
-    subjects with different readers share a topic. Empty once every topic has one audience."""
+    """Per principal, the subjects a topic-level grant lets it read although the message book does not: what
+    a topic shared by subjects with different readers would leak. Empty while every topic has one audience
+    (a unit test holds it so)."""
     by_topic: dict[str, set[str]] = {}
     for subject in catalogue.subjects():
-        by_topic.setdefault(subject.topic, set()).update(p.value for p in subject.readers)
+        for topic in subject.topics.values():
+            by_topic.setdefault(topic, set()).update(p.value for p in subject.readers)
     wider: dict[str, list[str]] = {}
     for subject in catalogue.subjects():
-        for reader in sorted(by_topic[subject.topic] - {p.value for p in subject.readers}):
+        leaked = set().union(*(by_topic[t] for t in subject.topics.values())) - {p.value for p in subject.readers}
+        for reader in sorted(leaked):
             wider.setdefault(reader, []).append(subject.name)
     return wider

@@ -1,4 +1,4 @@
-"""The catalogue: every subject, its model, topic, audience, and the schema versions released on disk.
+"""The catalogue: every subject, its model, topics, audience, and the schema versions released on disk.
 
 Why read the files, not the models: a record written last year was written with the file released then,
 so decoding looks writers up among *all* released versions by fingerprint. The model describes only the
@@ -8,7 +8,7 @@ current version. Files are parsed once, lazily, and cached per catalogue.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,7 +30,8 @@ class Subject:
 
     name: str
     model: type[ChainEvent]
-    topic: str
+    topics: Mapping[Partner, str]
+    """Per producer, the topic it publishes the subject on (``chain.<producer>.<family>``)."""
     producers: frozenset[Partner]
     readers: frozenset[Partner]
     versions: tuple[int, ...]
@@ -68,7 +69,7 @@ class Catalogue:
         self._subjects: dict[str, Subject] = {}
         self._by_model: dict[type[ChainEvent], Subject] = {}
         for model in models:
-            subject = Subject(model.subject, model, model.topic, model.producers, model.readers,
+            subject = Subject(model.subject, model, model.topics, model.producers, model.readers,
                               layout.released_versions(root, model.subject))
             if subject.name in self._subjects:
                 raise ValueError(f"two models claim subject {subject.name}")

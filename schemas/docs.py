@@ -44,7 +44,11 @@ def _partners(partners: frozenset[Partner]) -> list[str]:
 
 
 def _subjects_on(catalogue: Catalogue, topic: str) -> list[Subject]:
-    return [s for s in catalogue.subjects() if s.topic == topic and s.versions]
+    return [s for s in catalogue.subjects() if topic in s.topics.values() and s.versions]
+
+
+def _topics(subject: Subject) -> str:
+    return ", ".join(f"`{t}`" for t in subject.topics.values())
 
 
 def _payload_schemas(catalogue: Catalogue) -> dict[str, Any]:
@@ -136,7 +140,8 @@ def _operations(catalogue: Catalogue) -> dict[str, Any]:
         subjects = _subjects_on(catalogue, spec.name)
         for partner in Partner:
             for action, verb, group in (("send", "sends", "producers"), ("receive", "reads", "readers")):
-                mine = [s for s in subjects if partner in getattr(s, group)]
+                mine = [s for s in subjects if partner in getattr(s, group)
+                        and (group == "readers" or topics.PRODUCER[spec.name] == partner)]
                 if not mine:
                     continue
                 operations[f"{partner.value}-{verb}-{spec.name}"] = {
@@ -196,9 +201,10 @@ def _subject_section(catalogue: Catalogue, subject: Subject) -> list[str]:
         "",
         subject.description,
         "",
-        f"- Topic: `{subject.topic}`",
+        f"- Topics (one per producer): {_topics(subject)}",
         f"- Producers: {', '.join(_partners(subject.producers))}",
         f"- Readers (need-to-know): {', '.join(_partners(subject.readers))}",
+        *([f"- Why these readers: {subject.model.need_to_know}"] if subject.model.need_to_know else []),
         f"- Versions: {files}",
         f"- Avro record: `{avro['name']}`; CloudEvents type: `nl.<partner>.{subject.name}.v{subject.latest}`",
         "",
@@ -246,6 +252,14 @@ def render_markdown(catalogue: Catalogue = CATALOGUE) -> str:
         "",
         "## Topics",
         "",
+        "Each chain topic has exactly one producing partner and one audience: a subject is published by each of "
+        "its producers on that producer's topic of the subject's family, `chain.<producer>.<family>` (a family "
+        "holds subjects with the same readers; `case` is split into `case.talk`, `case.removability` … where "
+        "readers differ). So the broker's ACLs bind the source (a partner writes only its own topics) and give "
+        "each partner exactly the subjects it may read; a record on a partner's topic that names another partner "
+        "(payload `partner` or `ce_source`) is dead-lettered as `source-mismatch`. Every chain topic has "
+        f"{topics.CHAIN_PARTITIONS} partitions, so that all are co-partitioned by case key.",
+        "",
         "| topic | partitions | subjects | description |",
         "|---|---|---|---|",
     ]
@@ -253,9 +267,9 @@ def render_markdown(catalogue: Catalogue = CATALOGUE) -> str:
         names = outputdocs.ANCHORS.get(spec.name) or ", ".join(f"[{s.name}](#{s.name})"
                                                                 for s in _subjects_on(catalogue, spec.name))
         lines.append(f"| `{spec.name}` | {spec.partitions} | {names} | {spec.description} |")
-    lines += ["", "## Subjects", "", "| subject | versions | topic | producers | readers |", "|---|---|---|---|---|"]
+    lines += ["", "## Subjects", "", "| subject | versions | topics | producers | readers |", "|---|---|---|---|---|"]
     for s in released:
-        lines.append(f"| [{s.name}](#{s.name}) | {', '.join(f'v{v}' for v in s.versions)} | `{s.topic}` | "
+        lines.append(f"| [{s.name}](#{s.name}) | {', '.join(f'v{v}' for v in s.versions)} | {_topics(s)} | "
                      f"{', '.join(_partners(s.producers))} | {', '.join(_partners(s.readers))} |")
     lines.append("")
     for subject in released:

@@ -113,8 +113,9 @@ def headers(event: ChainEvent, codec: Serializer, system: str = DEFAULT_SYSTEM) 
 
 
 def to_record(event: ChainEvent, codec: Serializer, *, system: str = DEFAULT_SYSTEM, prefix: str = "") -> Record:
-    """Encode ``event`` with ``codec`` into a record for its subject's topic (``prefix`` for sandboxes)."""
-    topic = prefix + type(event).topic
+    """Encode ``event`` with ``codec`` into a record for its partner's topic of the subject (``prefix`` for
+    sandboxes)."""
+    topic = prefix + type(event).topic_of(event.partner)
     hdrs = headers(event, codec, system)
     value = codec(event, SerializationContext(topic, hdrs))
     return Record(topic, event.case_key.encode("ascii"), value, hdrs)
@@ -198,6 +199,9 @@ class HeaderCheck:
         expected = self._expected.get((partner, subject, version)) or self._expect(partner, subject, version)
         if specversion != _SPECVERSION:
             return HeaderProblem("bad-header", "ce_specversion", "ce_specversion is not 1.0")
+        if _names_another_partner(system, expected[1]):
+            return HeaderProblem("source-mismatch", "ce_source", f"ce_source names another partner than '{partner}', "
+                                 "whose topic the record is on and whom the payload names", "$.partner")
         if kind != expected[0]:
             return HeaderProblem("header-mismatch", "ce_type", f"ce_type is not nl.<partner>.{subject}.v{version} "
                                  "with the payload's partner (subject and version of the value's schema)", "$.partner")
@@ -229,6 +233,15 @@ class HeaderCheck:
                   b"application/json": layout.uri(layout.json_path(subject, version)).encode()}, set())
         self._expected[(partner, subject, version)] = found
         return found
+
+
+_PARTNER_SOURCES = tuple(f"/nl/{p.value}/".encode() for p in Partner)
+
+
+def _names_another_partner(system: Any, origin: bytes) -> bool:
+    """Whether a ``ce_source`` is ``/nl/<a chain partner>/…`` of a partner other than the one ``origin``
+    (``/nl/<partner>/``) names: a forged source, not a malformed header."""
+    return isinstance(system, bytes) and not system.startswith(origin) and system.startswith(_PARTNER_SOURCES)
 
 
 def _presence(headers: Headers) -> HeaderProblem | None:

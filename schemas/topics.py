@@ -1,7 +1,20 @@
-"""The chain's topics: one per event family, keyed by case key, planned for need-to-know ACLs.
+"""The chain's topics: one per producing partner and event family, keyed by case key, for need-to-know ACLs.
 
-Why per family: the broker will enforce need-to-know with ACLs per topic, so data with a narrower
-audience (medical details) gets its own topic, apart from what KMar and transport may read.
+Why per producer and family (``chain.<producer>.<family>``, the rule in ``schemas.families``): the broker
+enforces need-to-know and authenticity with ACLs per topic. A topic has exactly one producing partner, so
+its write ACL binds the source (a partner can write only its own topics, and a record on a partner's topic
+that names another partner is dead-lettered as ``source-mismatch``), and exactly one audience, so its read
+ACL lets a partner read exactly the subjects the message book gives it (medical details on a topic of their
+own, read by the medical service and IND only). The plan is derived from the models: each subject's family
+and producers.
+
+Why 3 partitions per chain topic, and the same for all: the validator joins every chain topic by case key,
+which needs co-partitioned inputs (one partition count, one partitioner), and 3 keeps the total near what
+one broker and one validator handle comfortably (23 topics, 69 partitions; the earlier plan had 9 topics of
+6, 54). Splitting per producer spreads each former topic's load over several topics, so a topic carries a
+fraction of what it did; fewer partitions per topic keep each busier, and a partition that falls silent
+holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer
+group to 3 members per topic (sigma runs one validator, which reads all 69).
 Chain topics keep 30 days so that replays with original timestamps stay within retention, and stamp every
 record with the broker's append time (``LogAppendTime``): the one arrival time no partner can set, which the
 validator's wall clock judges late deliveries by (``validator.arrival``).
@@ -16,6 +29,9 @@ written. Dead letters stay until an operator deletes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from schemas.events import EVENT_TYPES, CaseHandedOver, MedicalDetails, Partner
+from schemas.families import topic_name
 
 THIRTY_DAYS_MS = str(30 * 24 * 3600 * 1000)
 
@@ -36,36 +52,36 @@ class TopicSpec:
 
 APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 """The broker stamps each record with its append time (chain topics; see the module docstring)."""
-_CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete", **APPEND_TIME}
+_CHAIN: dict[str, str] = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete", **APPEND_TIME}
 DLQ_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
 """No time-based retention (see the module docstring)."""
 
-CASE = "chain.case"
-HANDOVER = "chain.case.handover"
-FIT_TO_FLY = "chain.fit-to-fly"
-MEDICAL = "chain.medical"
-MEDICAL_DETAILS = "chain.medical.details"
-BELONGINGS = "chain.belongings"
-PHYSICAL_FEATURES = "chain.physical-features"
-FLIGHT = "chain.flight"
-ESCORT = "chain.escort"
+CHAIN_PARTITIONS = 3
+"""Partitions of every chain topic (one count for all: the validator's inputs are co-partitioned)."""
 FINDINGS = "chain.validation.findings"
 DLQ = "chain.dlq"
 
-CHAIN_TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(CASE, 6, "Case lifecycle: handover, talks, travel document, detention, removability, "
-              "notification, departure confirmed or aborted", _CHAIN),
-    TopicSpec(HANDOVER, 6, "Case handover with the return decision; carries the V-number (IND, DT&V, COA, KMar, "
-              "police only)", _CHAIN),
-    TopicSpec(FIT_TO_FLY, 6, "Fit-to-fly statements and their conditions (no diagnosis)", _CHAIN),
-    TopicSpec(MEDICAL, 6, "Medical situation relevant to departure and postponement decisions", _CHAIN),
-    TopicSpec(MEDICAL_DETAILS, 6, "Medical details (need-to-know: medical service and IND-BMA only)", _CHAIN),
-    TopicSpec(BELONGINGS, 6, "Personal belongings and baggage", _CHAIN),
-    TopicSpec(PHYSICAL_FEATURES, 6, "Physical features for identification", _CHAIN),
-    TopicSpec(FLIGHT, 6, "Flight bookings and cancellations", _CHAIN),
-    TopicSpec(ESCORT, 6, "KMar escort plans", _CHAIN),
-)
-"""Topics the partners publish to; the validator consumes all of them."""
+
+def _chain_topics() -> tuple[TopicSpec, ...]:
+    """One topic per (producer, family) of the models, in the order the families first appear, each family's
+    producers in the partners' order."""
+    families = list(dict.fromkeys(model.family for model in EVENT_TYPES))
+    specs = []
+    for family in families:
+        producers = {p for model in EVENT_TYPES if model.family == family for p in model.producers}
+        specs += [TopicSpec(topic_name(p.value, family.name), CHAIN_PARTITIONS,
+                            f"{family.description}; written by {p.value} only", _CHAIN)
+                  for p in Partner if p in producers]
+    return tuple(specs)
+
+
+CHAIN_TOPICS: tuple[TopicSpec, ...] = _chain_topics()
+"""Topics the partners publish to, each by one partner; the validator consumes all of them."""
+PRODUCER: dict[str, Partner] = {topic: partner for model in EVENT_TYPES for partner, topic in model.topics.items()}
+"""The one partner that writes each chain topic."""
+HANDOVER = CaseHandedOver.topic_of(Partner.IND)
+"""Where cases start (and the only topic that carries the V-number, in its payload)."""
+MEDICAL_DETAILS = MedicalDetails.topic_of(Partner.MEDICAL)
 
 OUTPUT_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(FINDINGS, 6, "One validation finding per checked case (compacted, keyed by case)",

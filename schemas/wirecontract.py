@@ -33,7 +33,7 @@ from schemas.placement import kafka_partition
 
 VECTORS_FILE = "wire-contract-vectors.json"
 PARTITION_COUNTS = (3, 6, 12)
-"""The chain's topics have 6 partitions (the dead-letter topic 3); 12 shows a topic grown later."""
+"""The chain's topics and the dead-letter topic have 3 partitions; 6 and 12 show a topic grown later."""
 
 CASE_KEY_INPUTS: tuple[tuple[str, str], ...] = (
     (EXAMPLE_V_NUMBER, EXAMPLE_SECRET.decode()),
@@ -47,7 +47,7 @@ CASE_KEY_INPUTS: tuple[tuple[str, str], ...] = (
 CRC_INPUTS = ("", '"string"', '"long"')
 """The specification's empty input and two primitive schemas' canonical forms."""
 
-PREFIX_EXAMPLE = ("demo-20240304093015.", "chain.fit-to-fly")
+PREFIX_EXAMPLE = ("demo-20240304093015.", "chain.medical.fit-to-fly")
 
 
 def signed32(value: int) -> int:

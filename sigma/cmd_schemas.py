@@ -28,12 +28,12 @@ def register(app: typer.Typer) -> None:
 def list_subjects(
     output: Literal["table", "json"] = typer.Option("table", "--format", help="table for people, json for tools."),
 ) -> None:
-    """Show every subject: released versions, topic, producing and reading partners."""
+    """Show every subject: released versions, topics (one per producer), producing and reading partners."""
     from schemas import catalogue
 
     subjects = catalogue.subjects()
     if output == "json":
-        rows = [{"subject": s.name, "versions": list(s.versions), "topic": s.topic,
+        rows = [{"subject": s.name, "versions": list(s.versions), "topics": {p.value: t for p, t in s.topics.items()},
                  "producers": sorted(p.value for p in s.producers), "readers": sorted(p.value for p in s.readers),
                  "model": s.model.__name__} for s in subjects]
         typer.echo(json.dumps(rows, indent=2))
@@ -41,10 +41,10 @@ def list_subjects(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("subject", "versions", "topic", "producers", "readers")
+    table = Table("subject", "versions", "topics", "producers", "readers")
     for s in subjects:
         versions = ", ".join(f"v{v}" for v in s.versions) or "none (run sigma schemas generate)"
-        table.add_row(s.name, versions, s.topic, ", ".join(sorted(p.value for p in s.producers)),
+        table.add_row(s.name, versions, "\n".join(s.topics.values()), ", ".join(sorted(p.value for p in s.producers)),
                       ", ".join(sorted(p.value for p in s.readers)))
     Console(width=160).print(table)
 

@@ -36,7 +36,8 @@ FIXES: dict[str, str] = {
     "bad-case-key": "derive the case key as the wire contract says (ck_ + 24 lowercase hex)",
     "key-mismatch": "use the same case key as the Kafka key and in the payload",
     "partner-not-allowed": "send only the subjects your organisation owns (message book)",
-    "wrong-topic": "send to prefix + the subject's topic",
+    "source-mismatch": "send only events in your own name (payload partner and ce_source), on your own topics",
+    "wrong-topic": "send to prefix + your topic of the subject (chain.<partner>.<family>)",
     "missing-header": "send all seven CloudEvents headers with every record",
     "bad-header": "send each header once, only the contract's ce_ headers, ce_specversion 1.0",
     "header-mismatch": "build the headers from the event sent: ce_id = event_id, ce_type and ce_source with the "

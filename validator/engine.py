@@ -27,7 +27,7 @@ from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
 from schemas.placement import Placement
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
-from schemas.topics import CHAIN_TOPICS
+from schemas.topics import CHAIN_TOPICS, PRODUCER
 from validator import watermark
 from validator.arrival import arrival
 from validator.dossier import Dossier, Fact
@@ -150,9 +150,10 @@ class Engine:
         self.prefix = topic_prefix
         self.state = state or EngineState()
         self._deserializer = Deserializer()
-        self._subjects = {s.name: (frozenset(p.value for p in s.producers), topic_prefix + s.topic)
-                          for s in CATALOGUE.subjects()}
-        """Per subject: the partners that may produce it and its topic."""
+        self._homes = {s.name: {p.value: topic_prefix + t for p, t in s.topics.items()} for s in CATALOGUE.subjects()}
+        """Per subject: the partners that may produce it, each with the topic it publishes the subject on."""
+        self._owners = {topic_prefix + t: p.value for t, p in PRODUCER.items()}
+        """The one partner that writes each chain topic."""
         self.partitions = {topic_prefix + t.name: t.partitions for t in CHAIN_TOPICS} | dict(partitions or {})
         """Partition count per topic (the plan, unless the cluster or a recording's manifest says otherwise):
         a record must be on its key's partition among them."""
@@ -197,12 +198,17 @@ class Engine:
             return self._reject(tally, Rejection("semantic", "key-mismatch",
                                                  "Kafka key differs from the payload's case_key", "$.case_key"))
         partner = data["partner"]  # an enum symbol: a str for every encoding
-        producers, home = self._subjects[subject]
-        if partner not in producers:
+        home = self._homes[subject].get(partner)
+        if home is None:
             return self._reject(tally, Rejection("semantic", "partner-not-allowed",
                                                  f"partner '{partner}' may not produce {subject}", "$.partner"))
         if topic != home:
-            return self._reject(tally, Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}"))
+            owner = self._owners.get(topic)
+            if owner is not None and owner != partner:
+                return self._reject(tally, Rejection("semantic", "source-mismatch", f"a record on {owner}'s "
+                                                     f"topic names partner '{partner}' as its source", "$.partner"))
+            return self._reject(tally, Rejection("semantic", "wrong-topic",
+                                                 f"{subject} from {partner} belongs on {home}"))
         wrong = self._header_problem(headers, subject, version, data)
         if wrong is not None:
             return self._reject(tally, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header))

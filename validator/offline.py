@@ -28,14 +28,14 @@ def recorded_topics(path: Path) -> list[str]:
 
 
 def chain_prefixes(names: Iterable[str]) -> list[str]:
-    """The prefixes the chain topics among ``names`` carry (``demo-1.`` for ``demo-1.chain.case``), sorted."""
+    """The prefixes the chain topics among ``names`` carry (``demo-1.`` for ``demo-1.chain.dtv.case``), sorted."""
     return sorted({name[: -len(spec.name)] for name in names for spec in CHAIN_TOPICS if name.endswith(spec.name)})
 
 
 def recorded_prefix(path: Path, fallback: str) -> str:
     """The topic prefix the recording's chain topics carry when they all carry the same one, else ``fallback``.
 
-    Why: a recording of a demo run holds ``demo-<run>.chain.case`` and so on, and the engine dead-letters a
+    Why: a recording of a demo run holds ``demo-<run>.chain.dtv.case`` and so on, and the engine dead-letters a
     record found on another topic than its subject's. The names in the file are facts; the prefix in effect
     when validating it later (another run's, or none) is not, so the recording's own prefix is used.
     """

@@ -64,7 +64,7 @@ func TestPartitionerPlacesKeysAsJava(t *testing.T) {
 	for _, p := range load(t).Partitions {
 		for count, want := range p.Partition {
 			n, _ := strconv.Atoi(count)
-			partitioner := kgo.StickyKeyPartitioner(nil).ForTopic("chain.case")
+			partitioner := kgo.StickyKeyPartitioner(nil).ForTopic("chain.dtv.case")
 			if got := partitioner.Partition(&kgo.Record{Key: []byte(p.Key)}, n); got != want {
 				t.Errorf("%s over %d partitions: %d, want %d", p.Key, n, got, want)
 			}

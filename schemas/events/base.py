@@ -3,18 +3,21 @@
 One pydantic model per event type is the single source of truth: the Avro and JSON Schema files under
 ``schemas/avro`` and ``schemas/jsonschema`` are generated from these models and committed per version.
 Each model names its subject in its class line (``class Belongings(ChainEvent, subject="belongings",
-topic=..., producers=..., readers=...)``); these become class variables describing the subject (name,
-version, topic, who may produce and read it). They are not fields and never travel on the wire.
+family=..., producers=..., readers=...)``); these become class variables describing the subject (name,
+version, family and so its topics, who may produce and read it). They are not fields and never travel on the
+wire.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from schemas.families import Family, topic_name
 
 CASE_KEY_PATTERN = r"^ck_[0-9a-f]{24}$"
 PRODUCER_CHECKED_LATER = {"producer_checked_later": True}
@@ -64,12 +67,17 @@ class Versioned(BaseModel):
 class ChainEvent(Versioned):
     """Fields every event carries. Subclasses describe their subject with class keywords (see ``__init_subclass__``)."""
 
-    topic: ClassVar[str]
-    """Kafka topic the subject is published on."""
+    family: ClassVar[Family]
+    """The family the subject belongs to (``schemas.families``): each producer publishes it on its own topic
+    of that family."""
     producers: ClassVar[frozenset[Partner]]
     """Partners allowed to produce this subject (write access follows the owning partner)."""
     readers: ClassVar[frozenset[Partner]]
     """Partners allowed to read it (need-to-know)."""
+    topics: ClassVar[Mapping[Partner, str]]
+    """Per producer, the topic it publishes the subject on: ``chain.<producer>.<family>``."""
+    need_to_know: ClassVar[str] = ""
+    """Why the readers are who they are, where the message book records a decision about it (rendered there)."""
 
     event_id: str = Field(pattern=r"^[0-9a-f-]{36}$", description="Unique event id (UUID)")
     case_key: CaseKey
@@ -78,9 +86,9 @@ class ChainEvent(Versioned):
     recorded_at: datetime = Field(description="When the partner's system recorded it (UTC)")
     schema_version: int = Field(ge=1, description="Version of the subject schema the event was written with")
 
-    def __init_subclass__(cls, *, subject: str | None = None, topic: str | None = None,
+    def __init_subclass__(cls, *, subject: str | None = None, family: Family | None = None,
                           producers: Iterable[Partner] | None = None, readers: Iterable[Partner] | None = None,
-                          version: int | None = None, **kwargs: Any) -> None:
+                          version: int | None = None, need_to_know: str | None = None, **kwargs: Any) -> None:
         """Set the subject's class variables from the class line, so a model states only what is its own.
 
         Why keywords: the descriptions are required of every event type, and a forgotten one fails when the
@@ -88,17 +96,28 @@ class ChainEvent(Versioned):
         does not name. ``version`` is 1 until a changed model is released under a new version.
         """
         super().__init_subclass__(**kwargs)
-        described = {"subject": subject, "version": version, "topic": topic,
+        described = {"subject": subject, "version": version, "family": family,
                      "producers": None if producers is None else frozenset(producers),
                      "readers": None if readers is None else frozenset(readers)}
         for name, value in described.items():
             if value is not None:
                 setattr(cls, name, value)
+        if need_to_know is not None:
+            cls.need_to_know = need_to_know
         if not hasattr(cls, "version"):
             cls.version = 1
         missing = [name for name in described if not hasattr(cls, name)]
         if missing:
             raise TypeError(f"{cls.__name__} must name its {', '.join(missing)} in its class line")
+        cls.topics = {p: topic_name(p.value, cls.family.name) for p in sorted(cls.producers, key=list(Partner).index)}
+
+    @classmethod
+    def topic_of(cls, partner: Partner) -> str:
+        """The topic ``partner`` publishes this subject on (a partner that may not produce it has none)."""
+        try:
+            return cls.topics[partner]
+        except KeyError:
+            raise ValueError(f"partner '{partner.value}' may not produce {cls.subject}") from None
 
     @field_validator("occurred_at", "recorded_at")
     @classmethod

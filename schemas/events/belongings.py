@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas import topics
+from schemas import families
 from schemas.events.base import ChainEvent, Partner
 
 
@@ -20,7 +20,7 @@ class StorageLocation(StrEnum):
     AIRPORT = "airport"
 
 
-class Belongings(ChainEvent, subject="belongings", topic=topics.BELONGINGS,
+class Belongings(ChainEvent, subject="belongings", family=families.BELONGINGS,
                  producers={Partner.COA, Partner.DJI, Partner.DTV},
                  readers={Partner.COA, Partner.DJI, Partner.DTV, Partner.KMAR, Partner.DVO}):
     """Belongings and baggage registered by the partner holding them."""

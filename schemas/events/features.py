@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas import topics
+from schemas import families
 from schemas.events.base import ChainEvent, Partner
 
 
@@ -19,7 +19,7 @@ class Build(StrEnum):
     HEAVY = "heavy"
 
 
-class PhysicalFeatures(ChainEvent, subject="physical_features", topic=topics.PHYSICAL_FEATURES,
+class PhysicalFeatures(ChainEvent, subject="physical_features", family=families.PHYSICAL_FEATURES,
                        producers={Partner.DTV, Partner.POLICE, Partner.DJI},
                        readers={Partner.DTV, Partner.POLICE, Partner.DJI, Partner.KMAR, Partner.DVO}):
     """Height, build, distinguishing marks and a photo reference."""

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas import topics
+from schemas import families
 from schemas.events.base import ChainEvent, Partner
 from schemas.events.lifecycle import CancellationReason
 
@@ -19,7 +19,7 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class FlightBooking(ChainEvent, subject="flight_booking", topic=topics.FLIGHT, producers={Partner.DTV},
+class FlightBooking(ChainEvent, subject="flight_booking", family=families.FLIGHT, producers={Partner.DTV},
                     readers={Partner.KMAR, Partner.IND, Partner.DJI, Partner.DVO, Partner.MEDICAL}):
     """A seat booked (or cancelled) for a departure."""
 
@@ -34,7 +34,7 @@ class FlightBooking(ChainEvent, subject="flight_booking", topic=topics.FLIGHT, p
     cancellation_reason: CancellationReason | None = Field(default=None, description="Why, when cancelled")
 
 
-class EscortPlan(ChainEvent, subject="escort_plan", topic=topics.ESCORT, producers={Partner.KMAR},
+class EscortPlan(ChainEvent, subject="escort_plan", family=families.ESCORT, producers={Partner.KMAR},
                  readers={Partner.DTV, Partner.DJI, Partner.DVO}):
     """KMar's escort plan for a booked departure."""
 

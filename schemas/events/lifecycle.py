@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas import topics
+from schemas import families
 from schemas.events.base import ChainEvent, Partner
 
 _ALL = frozenset(Partner)
@@ -20,7 +20,7 @@ class Track(StrEnum):
     FORCED = "forced"
 
 
-class CaseHandedOver(ChainEvent, subject="case_handed_over", topic=topics.HANDOVER, producers={Partner.IND},
+class CaseHandedOver(ChainEvent, subject="case_handed_over", family=families.HANDOVER, producers={Partner.IND},
                      readers={Partner.DTV, Partner.COA, Partner.KMAR, Partner.POLICE}):
     """IND hands the case over to DT&V with the return decision (the start of every case)."""
 
@@ -41,7 +41,7 @@ class TalkOutcome(StrEnum):
     NO_SHOW = "no_show"
 
 
-class DepartureTalkHeld(ChainEvent, subject="departure_talk_held", topic=topics.CASE, producers={Partner.DTV},
+class DepartureTalkHeld(ChainEvent, subject="departure_talk_held", family=families.TALK, producers={Partner.DTV},
                         readers={Partner.IND, Partner.COA, Partner.KMAR}):
     """DT&V held a departure talk (first by day 10, second around day 15, third on strategy)."""
 
@@ -57,7 +57,8 @@ class DocumentType(StrEnum):
     EU_TRAVEL_DOCUMENT = "eu_travel_document"
 
 
-class TravelDocumentRequested(ChainEvent, subject="travel_document_requested", topic=topics.CASE,
+class TravelDocumentRequested(ChainEvent, subject="travel_document_requested",
+                              family=families.DOCUMENT_REQUESTED,
                               producers={Partner.DTV}, readers={Partner.IND, Partner.KMAR}):
     """DT&V asked a country's representation for a (replacement) travel document."""
 
@@ -65,7 +66,8 @@ class TravelDocumentRequested(ChainEvent, subject="travel_document_requested", t
     country: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code of the issuing country")
 
 
-class TravelDocumentObtained(ChainEvent, subject="travel_document_obtained", topic=topics.CASE, producers={Partner.DTV},
+class TravelDocumentObtained(ChainEvent, subject="travel_document_obtained",
+                             family=families.DOCUMENT_OBTAINED, producers={Partner.DTV},
                              readers={Partner.IND, Partner.KMAR, Partner.DJI, Partner.DVO}):
     """A valid travel document is in hand (DT&V)."""
 
@@ -74,7 +76,7 @@ class TravelDocumentObtained(ChainEvent, subject="travel_document_obtained", top
     valid_until: date = Field(description="Last day the document is valid")
 
 
-class DetentionStarted(ChainEvent, subject="detention_started", topic=topics.CASE,
+class DetentionStarted(ChainEvent, subject="detention_started", family=families.CASE,
                        producers={Partner.DJI, Partner.KMAR, Partner.POLICE}, readers=_ALL):
     """The person was placed in (aliens) detention."""
 
@@ -90,14 +92,15 @@ class DetentionEndReason(StrEnum):
     OTHER = "other"
 
 
-class DetentionEnded(ChainEvent, subject="detention_ended", topic=topics.CASE,
+class DetentionEnded(ChainEvent, subject="detention_ended", family=families.CASE,
                      producers={Partner.DJI, Partner.KMAR, Partner.POLICE}, readers=_ALL):
     """The detention ended."""
 
     reason: DetentionEndReason = Field(description="Why the detention ended")
 
 
-class RemovabilityConfirmed(ChainEvent, subject="removability_confirmed", topic=topics.CASE, producers={Partner.IND},
+class RemovabilityConfirmed(ChainEvent, subject="removability_confirmed",
+                            family=families.REMOVABILITY, producers={Partner.IND},
                             readers={Partner.DTV, Partner.KMAR, Partner.DJI}):
     """IND confirms, close to departure, whether the person is still legally removable."""
 
@@ -105,7 +108,7 @@ class RemovabilityConfirmed(ChainEvent, subject="removability_confirmed", topic=
     pending_procedure: bool = Field(description="A new legal procedure is pending")
 
 
-class FlightNotified(ChainEvent, subject="flight_notified", topic=topics.CASE, producers={Partner.DTV},
+class FlightNotified(ChainEvent, subject="flight_notified", family=families.FLIGHT_NOTIFIED, producers={Partner.DTV},
                      readers={Partner.KMAR, Partner.DJI, Partner.IND}):
     """DT&V told the person about the planned flight (due 48 hours before departure)."""
 
@@ -126,7 +129,7 @@ class CancellationReason(StrEnum):
     OTHER = "other"
 
 
-class DepartureConfirmed(ChainEvent, subject="departure_confirmed", topic=topics.CASE, producers={Partner.KMAR},
+class DepartureConfirmed(ChainEvent, subject="departure_confirmed", family=families.CASE, producers={Partner.KMAR},
                          readers=_ALL):
     """KMar confirms the person left: the aircraft doors closed."""
 
@@ -134,7 +137,7 @@ class DepartureConfirmed(ChainEvent, subject="departure_confirmed", topic=topics
     departed_at: datetime = Field(description="When the doors closed (UTC)")
 
 
-class DepartureAborted(ChainEvent, subject="departure_aborted", topic=topics.CASE, producers={Partner.KMAR},
+class DepartureAborted(ChainEvent, subject="departure_aborted", family=families.CASE, producers={Partner.KMAR},
                        readers=_ALL):
     """KMar reports that a departure was aborted, with the reason."""
 
@@ -151,7 +154,7 @@ class CaseOutcome(StrEnum):
     OUTFLOW_WITHOUT_DEPARTURE = "outflow_without_departure"
 
 
-class CaseClosed(ChainEvent, subject="case_closed", topic=topics.CASE, producers={Partner.DTV}, readers=_ALL):
+class CaseClosed(ChainEvent, subject="case_closed", family=families.CASE, producers={Partner.DTV}, readers=_ALL):
     """DT&V closes the case with its outcome."""
 
     outcome: CaseOutcome = Field(description="How the case ended")

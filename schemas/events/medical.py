@@ -2,7 +2,7 @@
 
 Why three: fit-to-fly conditions may be shared with KMar and transport, the medical situation with the
 departure partners; medical details (free text) only with the medical service and IND's BMA. Each
-lives on its own topic so broker ACLs can enforce the audience.
+lives on topics of its own (one per producer) so broker ACLs can enforce the audience.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas import topics
+from schemas import families
 from schemas.events.base import ChainEvent, Partner
 
 
@@ -25,7 +25,7 @@ class FlightCondition(StrEnum):
     WHEELCHAIR = "wheelchair"
 
 
-class FitToFly(ChainEvent, subject="fit_to_fly", topic=topics.FIT_TO_FLY, producers={Partner.MEDICAL},
+class FitToFly(ChainEvent, subject="fit_to_fly", family=families.FIT_TO_FLY, producers={Partner.MEDICAL},
                readers={Partner.DTV, Partner.KMAR, Partner.DJI, Partner.DVO, Partner.IND}):
     """A doctor's fit-to-fly statement. Carries conditions, never a diagnosis."""
 
@@ -36,9 +36,15 @@ class FitToFly(ChainEvent, subject="fit_to_fly", topic=topics.FIT_TO_FLY, produc
     conditions: list[FlightCondition] = Field(default_factory=list, description="Conditions for flying")
 
 
-class MedicalSituation(ChainEvent, subject="medical_situation", topic=topics.MEDICAL,
+class MedicalSituation(ChainEvent, subject="medical_situation", family=families.MEDICAL,
                        producers={Partner.COA, Partner.MEDICAL, Partner.IND},
-                       readers={Partner.DTV, Partner.IND, Partner.KMAR, Partner.DJI}):
+                       readers={Partner.DTV, Partner.IND, Partner.KMAR, Partner.DJI},
+                       need_to_know=(
+                           "Decided: KMar and DJI keep read access. The payload carries no diagnosis, only whether "
+                           "medical circumstances are relevant and a postponement with its end date, and both act on "
+                           "a postponement: KMar cancels or re-plans the escort and the flight, DJI decides whether "
+                           "detention continues while departure is postponed. The diagnosis stays in "
+                           "medical_details (medical service and IND only).")):
     """Whether medical circumstances matter for departure, and any postponement (Aliens Act art. 64)."""
 
     relevant_circumstances: bool = Field(description="There are medical circumstances relevant to departure")
@@ -46,7 +52,8 @@ class MedicalSituation(ChainEvent, subject="medical_situation", topic=topics.MED
     postponed_until: date | None = Field(default=None, description="End of the postponement, if postponed")
 
 
-class MedicalDetails(ChainEvent, subject="medical_details", topic=topics.MEDICAL_DETAILS, producers={Partner.MEDICAL},
+class MedicalDetails(ChainEvent, subject="medical_details", family=families.MEDICAL_DETAILS,
+                     producers={Partner.MEDICAL},
                      readers={Partner.IND, Partner.MEDICAL}):
     """Medical details behind the situation: need-to-know, medical service and IND-BMA only."""
 

@@ -314,7 +314,7 @@ def test_dead_letters_of_old_records_outlive_the_brokers_retention_checks(
     settings = kafka_cluster.settings(topic_prefix=prefix)
     apply_topics(settings, [t.prefixed(prefix) for t in OUTPUT_TOPICS if t.name == DLQ])
     thirty_days = topic_factory(partitions=1, config={"retention.ms": THIRTY_DAYS_MS})
-    old = ConsumedRecord("chain.flight", 0, 7, 1_700_000_000_000, 0, b"ck_old", b"value", [("ce_type", b"t")])
+    old = ConsumedRecord("chain.dtv.flight", 0, 7, 1_700_000_000_000, 0, b"ck_old", b"value", [("ce_type", b"t")])
     producer = clients.producer(settings)
     DeadLetterWriter(producer, prefix + DLQ).send(old, stage="decode", code="not-avro", reason="r")
     producer.send(thirty_days, key=old.key, value=old.value, timestamp_ms=old.timestamp)

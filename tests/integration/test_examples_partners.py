@@ -162,8 +162,9 @@ def test_every_record_lands_on_the_partition_the_contract_gives(sandbox: Sandbox
         assert record.key is not None
         assert record.partition == kafka_partition(record.key, planned[record.topic]), record.topic
     for partner in sandbox.runs.values():
-        assert {r["partition"] for r in partner.sent} == {kafka_partition(partner.case_key.encode(), 6)}
-        assert len({r["topic"] for r in partner.sent}) == 8
+        assert {r["partition"] for r in partner.sent} == {
+            kafka_partition(partner.case_key.encode(), topics.CHAIN_PARTITIONS)}
+        assert len({r["topic"] for r in partner.sent}) == 14  # each subject on its producer's own topic
 
 
 def test_every_record_carries_the_contracts_headers_and_a_single_object_value(sandbox: Sandbox) -> None:
@@ -177,6 +178,7 @@ def test_every_record_carries_the_contracts_headers_and_a_single_object_value(sa
         assert text["ce_id"] == data["event_id"]
         assert text["ce_type"] == f"nl.{data['partner']}.{decoded.subject}.v{decoded.version}"
         assert text["ce_source"].startswith(f"/nl/{data['partner']}/") and text["ce_source"].count("/") == 3
+        assert topics.PRODUCER[record.topic.removeprefix(sandbox.prefix)] == data["partner"]  # its own topic
         assert text["ce_dataschema"] == layout.uri(layout.avro_path(decoded.subject, decoded.version))
         assert text["ce_time"].endswith("Z")
         assert data["schema_version"] == decoded.version

@@ -16,6 +16,7 @@ from consumers.recording import read_manifest
 from runtime import clients
 from runtime.topics import existing_topics
 from schemas import topics
+from schemas.events import FitToFly, Partner
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
@@ -40,7 +41,7 @@ def test_follow_up_commands_use_the_demo_prefix_and_delete_removes_its_topics(
     _ok("context", "set", "--topic-prefix", prefix, "--set-by", "make demo", env=home)
     _ok("simulate", "--cases", "300", "--seed", "7", "--truth", str(tmp_path / "truth.jsonl"), env=run)
     producer = clients.producer(kafka_cluster.settings())
-    producer.send(prefix + topics.FIT_TO_FLY, key=b"ck_" + b"0" * 24, value=b"not avro")
+    producer.send(prefix + FitToFly.topic_of(Partner.MEDICAL), key=b"ck_" + b"0" * 24, value=b"not avro")
     producer.flush()
     producer.close()
     online = tmp_path / "online.json"
@@ -53,7 +54,7 @@ def test_follow_up_commands_use_the_demo_prefix_and_delete_removes_its_topics(
     shown = _ok("dossier", case["case"], env=home, drop=no_prefix)
     assert f"Dossier {case['case']}" in shown and case["defects"][0]["rule"] in shown
     letters = _ok("dlq", "list", env=home, drop=no_prefix)
-    assert f"{prefix}{topics.FIT_TO_FLY}" in letters and "1 dead letters in 1 groups" in letters
+    assert f"{prefix}{FitToFly.topic_of(Partner.MEDICAL)}" in letters and "1 dead letters in 1 groups" in letters
     recording = tmp_path / "demo.jsonl"
     _ok("record", "--out", str(recording), "--to-end", env=home, drop=no_prefix)
     assert sorted(read_manifest(recording)["topics"]) == sorted(prefix + t.name for t in CHAIN_TOPICS)

@@ -22,8 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from runtime import clients
 from runtime.broker.embedded import free_port
 from runtime.topics import apply_topics
-from schemas import topics
 from schemas.categories import Category
+from schemas.events import Belongings, FlightBooking, Partner
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
@@ -81,8 +81,8 @@ def test_metrics_match_the_report_and_health_follows_the_loop(kafka_cluster: Kaf
     assert simulated.returncode == 0, simulated.stderr
     producer = clients.producer(kafka_cluster.settings())
     for value in (b"garbage", b"more garbage"):
-        producer.send(prefix + topics.BELONGINGS, key=b"ck_" + b"1" * 24, value=value)
-    producer.send(prefix + topics.FLIGHT, key=None, value=b"no key")
+        producer.send(prefix + Belongings.topic_of(Partner.COA), key=b"ck_" + b"1" * 24, value=value)
+    producer.send(prefix + FlightBooking.topic_of(Partner.DTV), key=None, value=b"no key")
     producer.flush()
     producer.close()
     ends = end_offsets(kafka_cluster, prefix)
@@ -121,7 +121,8 @@ def test_metrics_match_the_report_and_health_follows_the_loop(kafka_cluster: Kaf
         assert consumed == {topic: n for topic, n in per_topic.items() if n}
         letters = {(dict(labels)["topic"], dict(labels)["code"]): value for (name, labels), value in samples.items()
                    if name == "sigma_records_dead_lettered_total"}
-        assert letters == {(prefix + topics.BELONGINGS, "not-avro"): 2.0, (prefix + topics.FLIGHT, "no-key"): 1.0}
+        assert letters == {(prefix + Belongings.topic_of(Partner.COA), "not-avro"): 2.0,
+                           (prefix + FlightBooking.topic_of(Partner.DTV), "no-key"): 1.0}
         processed = by_label(samples, "sigma_records_processed_total", "topic")
         assert {t: processed[t] + sum(v for (lt, _), v in letters.items() if lt == t) for t in consumed} == consumed
         assert sum(processed.values()) == report["records"]["processed"]

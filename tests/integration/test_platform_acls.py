@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -18,12 +22,19 @@ from confluent_kafka.admin import (
 from runtime.topics import apply_topics
 from schemas.access import plan
 from schemas.catalogue import Catalogue
-from schemas.topics import ALL_TOPICS, BELONGINGS, HANDOVER
+from schemas.codec import AvroSerializer
+from schemas.envelope import Record, to_record
+from schemas.events import Belongings, Partner
+from schemas.examples import example
+from schemas.topics import ALL_TOPICS, HANDOVER
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
+from tests.forged import on_topic
 
 pytestmark = pytest.mark.kafka
 NO_CLUSTER = ("SIGMA_BOOTSTRAP_SERVERS",)
+BELONGINGS = Belongings.topic_of(Partner.COA)
+"""COA's belongings topic (DT&V and DJI have their own)."""
 
 
 def test_apply_makes_the_broker_match_the_plan_and_check_finds_an_acl_removed_by_hand(
@@ -64,18 +75,24 @@ def test_apply_makes_the_broker_match_the_plan_and_check_finds_an_acl_removed_by
     assert sigma("acl", "check", env=env, drop=NO_CLUSTER).returncode == 0
 
 
+def _granted(cluster: KafkaCluster, prefix: str) -> tuple[str, dict[str, str]]:
+    """The chain's topics under ``prefix`` with the plan's ACLs, and the CLI's environment for them (each
+    command acting as its own principal)."""
+    assert cluster.broker is not None
+    apply_topics(cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    env = {"SIGMA_HOME": str(cluster.broker.data_dir.parent), "SIGMA_BROKER_PORT": str(cluster.broker.port),
+           "SIGMA_TOPIC_PREFIX": prefix}
+    assert sigma("acl", "apply", env=env, drop=NO_CLUSTER).returncode == 0
+    return prefix, env
+
+
 def test_the_demo_acts_as_each_principal_so_the_plan_alone_decides(
     secured_cluster: KafkaCluster, unique_name: Callable[[str], str]
 ) -> None:
     """Under the plan alone, simulate (each partner as itself) delivers everything and validate (as the
     validator) processes it; without IND's write grant on the handover topic exactly its 20 handovers are
     refused, which would not happen if the simulator sent as admin."""
-    assert secured_cluster.broker is not None
-    prefix = unique_name("acting") + "."
-    apply_topics(secured_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_HOME": str(secured_cluster.broker.data_dir.parent),
-           "SIGMA_BROKER_PORT": str(secured_cluster.broker.port), "SIGMA_TOPIC_PREFIX": prefix}
-    assert sigma("acl", "apply", env=env, drop=NO_CLUSTER).returncode == 0
+    prefix, env = _granted(secured_cluster, unique_name("acting") + ".")
     simulated = sigma("simulate", "--cases", "20", "--seed", "7", env=env, drop=NO_CLUSTER)
     assert simulated.returncode == 0, simulated.stderr
     validated = sigma("validate", "--to-end", "--group", unique_name("group"), env=env, drop=NO_CLUSTER)
@@ -95,3 +112,54 @@ def test_the_demo_acts_as_each_principal_so_the_plan_alone_decides(
     assert refused.stderr.endswith(f"were not delivered (TopicAuthorizationFailedError: {prefix}{HANDOVER}): grant "
                                    "the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)\n")
 
+
+
+def _sent(config: dict[str, str], record: Record) -> KafkaError | None:
+    """Send ``record`` with confluent-kafka (an independent client, Java's partitioner); its delivery error."""
+    outcome: list[KafkaError | None] = []
+    producer = Producer({**config, "partitioner": "murmur2_random", "message.timeout.ms": "15000"})
+    producer.produce(record.topic, key=record.key, value=record.value, headers=record.headers,
+                     on_delivery=lambda error, _: outcome.append(error))
+    assert producer.flush(30) == 0
+    [error] = outcome
+    return error
+
+
+def test_a_partners_forged_event_in_another_partners_name_never_counts(
+    secured_cluster: KafkaCluster, unique_name: Callable[[str], str], tmp_path: Path
+) -> None:
+    """COA cannot write DT&V's topic (the broker refuses it); on its own topic, an event whose payload or
+    ``ce_source`` names DT&V is dead-lettered as ``source-mismatch`` and the report is as without it."""
+    prefix, env = _granted(secured_cluster, unique_name("forged") + ".")
+    assert sigma("simulate", "--cases", "30", "--seed", "7", env=env, drop=NO_CLUSTER).returncode == 0
+
+    def report(name: str) -> dict[str, Any]:
+        out = tmp_path / f"{name}.json"
+        run = sigma("validate", "--to-end", "--group", unique_name(name), "--report-json", str(out), "-q",
+                    env=env, drop=NO_CLUSTER)
+        assert run.returncode == 0, run.stderr
+        return dict(json.loads(out.read_text()))
+
+    honest = report("honest")
+    case = honest["cases"][0]["case"]  # a checked case, so a forged record could change its verdict
+    in_dtvs_name = example(Belongings).model_copy(update={
+        "case_key": case, "partner": Partner.DTV, "event_id": "00000000-0000-4000-8000-00000000f001"})
+    coa = secured_cluster.librdkafka("coa")
+
+    refused = _sent(coa, to_record(in_dtvs_name, AvroSerializer(), prefix=prefix))  # DT&V's own topic
+    assert to_record(in_dtvs_name, AvroSerializer(), prefix=prefix).topic == prefix + "chain.dtv.belongings"
+    assert refused is not None and refused.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    own_topic = prefix + Belongings.topic_of(Partner.COA)
+    in_coas_name = in_dtvs_name.model_copy(update={"partner": Partner.COA,
+                                                   "event_id": "00000000-0000-4000-8000-00000000f002"})
+    assert _sent(coa, on_topic(own_topic, in_dtvs_name)) is None  # the broker lets COA write its topic ...
+    assert _sent(coa, on_topic(own_topic, in_coas_name, source=b"/nl/dtv/sigma")) is None
+
+    forged = report("forged")  # ... and the validator refuses to count either
+    assert forged["dead_letters"] == {**honest["dead_letters"], "source-mismatch": 2}
+    assert forged["records"] == {**honest["records"], "consumed": honest["records"]["consumed"] + 2,
+                                 "dead_lettered": honest["records"]["dead_lettered"] + 2}
+    for changed in ("dead_letters", "records"):
+        del honest[changed], forged[changed]
+    assert forged == honest

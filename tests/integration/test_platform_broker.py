@@ -46,9 +46,9 @@ def test_start_status_stop_and_restart_keeps_data(broker_dir: tuple[str, Path]) 
     env = {"SIGMA_HOME": str(data.parent), "SIGMA_BROKER_PORT": port}  # the secured broker, as admin
     applied = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
     assert applied.returncode == 0, applied.stderr
-    assert "created  chain.fit-to-fly [6 partitions]" in applied.stdout
+    assert "created  chain.medical.fit-to-fly [3 partitions]" in applied.stdout
     reapplied = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
-    assert "exists   chain.fit-to-fly [6 partitions]" in reapplied.stdout
+    assert "exists   chain.medical.fit-to-fly [3 partitions]" in reapplied.stdout
 
     stopped = sigma("broker", "stop", *args, drop=NO_CLUSTER)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
@@ -57,7 +57,7 @@ def test_start_status_stop_and_restart_keeps_data(broker_dir: tuple[str, Path]) 
 
     assert sigma("broker", "start", *args, drop=NO_CLUSTER).returncode == 0
     kept = sigma("topics", "apply", env=env, drop=NO_CLUSTER)
-    assert "exists   chain.fit-to-fly" in kept.stdout, "topics must survive a stop and start"
+    assert "exists   chain.medical.fit-to-fly" in kept.stdout, "topics must survive a stop and start"
 
 
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:

@@ -151,13 +151,17 @@ def test_each_partner_emits_only_its_own_event_types(inspectie_10k: Run) -> None
     for r in inspectie_10k.records:
         event = r.event
         assert event.partner in type(event).producers, (event.partner, event.subject)
-        assert r.topic == inspectie_10k.prefix + type(event).topic
+        assert r.topic == inspectie_10k.prefix + f"chain.{event.partner.value}.{type(event).family.name}"  # its own
         parsed = parse_ce_type((header(r.headers, "ce_type") or b"").decode())
         assert parsed == (event.partner.value, event.subject, type(event).version)
         assert header(r.headers, "ce_source") == f"/nl/{event.partner.value}/sigma".encode()
         seen.add((event.partner.value, event.subject))
     partners = {p for p, _ in seen}
     assert {"ind", "coa", "dtv", "kmar", "police", "dji", "medical"} == partners
+    writers: dict[str, set[str]] = {}
+    for r in inspectie_10k.records:
+        writers.setdefault(r.topic, set()).add(r.event.partner.value)
+    assert all(len(who) == 1 for who in writers.values())  # one producing partner per topic
     assert len(seen) >= len(SUBJECTS)
 
 
@@ -224,7 +228,7 @@ def test_undeliverable_records_fail_the_command_with_count_and_reason(kafka_clus
                                                                       tmp_path: Path) -> None:
     """The flight topic refuses anything but tiny batches: the command must fail, not drop silently."""
     settings = kafka_cluster.settings()
-    prefix = sandbox(settings, unique_name("sim-fail") + ".", {"chain.flight": {"max.message.bytes": "120"}})
+    prefix = sandbox(settings, unique_name("sim-fail") + ".", {"chain.dtv.flight": {"max.message.bytes": "120"}})
     truth = tmp_path / "truth.jsonl"
     result = run_simulate(kafka_cluster, prefix, "--cases", "200", "--truth", str(truth))
     assert result.returncode == 1
@@ -240,6 +244,6 @@ def test_missing_topics_are_named_with_the_fix(kafka_cluster: KafkaCluster, uniq
     result = run_simulate(kafka_cluster, prefix, "--cases", "5")
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"sigma: error: topic {prefix}chain.case does not exist (topic prefix {prefix!r}, from "
-                           "SIGMA_TOPIC_PREFIX): ")
+    assert line.startswith(f"sigma: error: topic {prefix}chain.ind.case.handover does not exist (topic prefix "
+                           f"{prefix!r}, from SIGMA_TOPIC_PREFIX): ")
     assert "sigma topics apply" in line

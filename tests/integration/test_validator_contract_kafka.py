@@ -20,7 +20,7 @@ from schemas.envelope import REQUIRED_HEADERS, to_record
 from schemas.events import FitToFly
 from schemas.examples import example
 from schemas.placement import kafka_partition
-from schemas.topics import ALL_TOPICS
+from schemas.topics import ALL_TOPICS, CHAIN_PARTITIONS
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_faults import _letters
@@ -68,7 +68,7 @@ def test_header_and_partition_rules_on_the_broker(kafka_cluster: KafkaCluster, t
     producer = clients.producer(settings)
     sent: dict[str, tuple[int, int]] = {}
     for name, (record, _, force) in cases.items():
-        right = kafka_partition(record.key, 6)
+        right = kafka_partition(record.key, CHAIN_PARTITIONS)
         partition = (right + 1) % 6 if force else None
         meta = producer.send(record.topic, key=record.key, value=record.value, headers=record.headers,
                              partition=partition).get(timeout=30)

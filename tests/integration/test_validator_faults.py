@@ -46,9 +46,9 @@ from runtime.topics import apply_topics
 from schemas import topics
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
-from schemas.events import FitToFly
+from schemas.events import Belongings, FitToFly, Partner
 from schemas.examples import example
-from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS, TopicSpec
+from schemas.topics import ALL_TOPICS, CHAIN_PARTITIONS, CHAIN_TOPICS, OUTPUT_TOPICS, TopicSpec
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate
@@ -100,7 +100,7 @@ def test_every_poison_kind_is_dead_lettered_and_the_validator_finishes(kafka_clu
                                                                         tmp_path: Path) -> None:
     sim = simulate(kafka_cluster, tmp_path, 100, "ideal")
     settings = kafka_cluster.settings(topic_prefix=sim.prefix)
-    topic = sim.prefix + topics.FIT_TO_FLY
+    topic = sim.prefix + FitToFly.topic_of(Partner.MEDICAL)
     valid = _fit_to_fly(sim.prefix, 10)
     producer = clients.producer(settings)
     producer.send(topic, key=valid[0].key, value=b"g" * 1_040_000)  # a letter of it would not fit
@@ -148,7 +148,7 @@ def test_a_batch_whose_codec_is_missing_is_one_unreadable_dead_letter(
     from validator.online import OnlineOptions, OnlineValidator
 
     settings = kafka_cluster.settings(topic_prefix=chain_prefix)
-    topic = chain_prefix + topics.FIT_TO_FLY
+    topic = chain_prefix + FitToFly.topic_of(Partner.MEDICAL)
     compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
                                            "compression.type": "lz4", "linger.ms": 200})
     for r in _fit_to_fly(chain_prefix, 3):
@@ -172,7 +172,7 @@ def test_a_dead_letter_topic_that_refuses_letters_stops_the_validator_without_co
     small = [TopicSpec(prefix + topics.DLQ, 3, "refuses letters over 2000 bytes", {"max.message.bytes": "2000"})]
     apply_topics(settings, [t.prefixed(prefix) for t in (*CHAIN_TOPICS, OUTPUT_TOPICS[0])] + small)
     env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
-    topic = prefix + topics.FIT_TO_FLY
+    topic = prefix + FitToFly.topic_of(Partner.MEDICAL)
     valid = _fit_to_fly(prefix, 2)
     producer = clients.producer(settings)  # each record on its key's partition (the validator checks it)
     sent = [producer.send(topic, key=r.key, value=v, headers=r.headers).get(30)
@@ -230,7 +230,8 @@ def test_twenty_thousand_duplicates_leave_the_state_size_and_counts_unchanged(ka
     assert snap is not None
     held = {case.encode() for case in snap.state.dossiers}  # closed cases are evicted a grace period later
     consumer = clients.consumer(settings)
-    partitions = [TopicPartition(sim.prefix + topics.BELONGINGS, p) for p in range(6)]
+    partitions = [TopicPartition(sim.prefix + Belongings.topic_of(Partner.COA), p)
+                  for p in range(CHAIN_PARTITIONS)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
     original = next(m for batch in iter(lambda: consumer.poll(timeout_ms=500), None) for part in batch.values()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from schemas.topics import CHAIN_TOPICS
 from tests.clirunner import sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate
@@ -79,9 +80,9 @@ def test_topics_without_records_fail_online_and_recorded_naming_the_prefix(
     recording = _recorded(env, tmp_path / "empty.jsonl")
     result = sigma("validate", "--from-file", str(recording), "-q", env=env)
     assert one_error(result, 2) == (
-        f"sigma: error: {recording} holds no records (recorded from 9 topics under topic prefix {chain_prefix!r}): "
-        "nothing was validated: record topics that hold records: `sigma record --out FILE --to-end` reads the chain "
-        "topics under the topic prefix in effect (`sigma context` shows it)")
+        f"sigma: error: {recording} holds no records (recorded from {len(CHAIN_TOPICS)} topics under topic prefix "
+        f"{chain_prefix!r}): nothing was validated: record topics that hold records: `sigma record --out FILE "
+        "--to-end` reads the chain topics under the topic prefix in effect (`sigma context` shows it)")
 
 
 def test_a_recording_of_two_prefixes_validated_under_a_third_names_all_three(

@@ -23,7 +23,7 @@ from runtime.topics import apply_topics
 from schemas import topics
 from schemas.codec import AvroSerializer, JsonSerializer
 from schemas.envelope import to_record
-from schemas.events import FitToFly
+from schemas.events import FitToFly, Partner
 from schemas.examples import example
 from schemas.topics import ALL_TOPICS, CHAIN_TOPICS
 from tests.agreement import report_checked, truth_checked
@@ -159,7 +159,7 @@ def test_salted_stream_is_fully_accounted_for_and_dead_lettered_with_reasons(
     json_record = to_record(good, JsonSerializer(), prefix=sim.prefix)
     foreign = good.model_construct(**{**dict(good), "partner": "coa"})
     mismatched = to_record(good, AvroSerializer(), prefix=sim.prefix)
-    topic = sim.prefix + topics.FIT_TO_FLY
+    topic = sim.prefix + FitToFly.topic_of(Partner.MEDICAL)
     bad_json = json.dumps({**json.loads(json_record.value), "fit": "yes"}).encode()
     salted: dict[str, tuple[bytes | None, bytes, list[tuple[str, bytes]]]] = {
         "not-avro": (record.key, b"garbage bytes", []),

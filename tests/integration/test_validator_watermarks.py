@@ -146,8 +146,8 @@ def test_live_with_late_partners_every_change_is_a_revision_with_its_reason_and_
     assert report_checked(report) == truth
     assert by_case(published[-1] for published in at_truth_checkpoint(findings, sim.truth).values()) == truth
     late = summary["late_deliveries"]
-    assert late["allowed_lateness_hours"] == 1.0 and set(late["by_partner"]) <= {"ind", "dtv"}
-    assert sum(late["by_partner"].values()) > 50
+    assert late["allowed_lateness_hours"] == 1.0
+    assert late["by_partner"] == {}  # each partner's topics are its own: a batch keeps them in recorded order
     assert report["late_deliveries"] == late["by_partner"]
     revisions = 0
     for case, published in findings.items():

@@ -229,7 +229,7 @@ def _record_lines(draw: st.DrawFn) -> tuple[bytes, bool]:
     def raw_number(value: Any) -> str:
         return value if isinstance(value, str) else json.dumps(value)
 
-    topic = draw(st.one_of(st.just("chain.case"), _JSON_TEXT))
+    topic = draw(st.one_of(st.just("chain.dtv.case"), _JSON_TEXT))
     canonical = st.binary(max_size=9).map(lambda b: base64.b64encode(b).decode())
     odd = draw(st.integers(0, 3))  # which of the many parts may be unusual
     plain = st.integers(-(2**63), 2**63 - 1)

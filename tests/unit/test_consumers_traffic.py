@@ -10,7 +10,7 @@ from pydantic import Field
 
 from consumers.recording import RecordingWriter
 from consumers.records import ConsumedRecord
-from schemas import generate, layout
+from schemas import families, generate, layout
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
 from schemas.events import Belongings, ChainEvent, Partner
@@ -22,7 +22,7 @@ from tests.clirunner import sigma
 def _candidate(root: Path) -> None:  # the class keeps the record name, so v1 resolves into it
     """belongings v1 as released, and a candidate v2: at most 10 bags, and a new field with a default."""
 
-    class Belongings(ChainEvent, subject="belongings", version=2, topic="chain.belongings",
+    class Belongings(ChainEvent, subject="belongings", version=2, family=families.BELONGINGS,
                     producers={Partner.COA, Partner.DJI, Partner.DTV}, readers={Partner.KMAR}):
         """Belongings and baggage registered by the partner holding them."""
 
@@ -56,7 +56,7 @@ def test_a_candidate_that_rejects_recorded_events_is_flagged_with_coordinates(tm
     result = json.loads(run.stdout)
     rejected = [f for f in result["findings"] if f["kind"] == "rejected"]
     assert [(f["topic"], f["partition"], f["offset"], f["path"]) for f in rejected] == [
-        ("chain.belongings", 1, 1, "$.bag_count")]
+        ("chain.coa.belongings", 1, 1, "$.bag_count")]
     assert rejected[0]["detail"].startswith("schema-invalid")
     changed = [f for f in result["findings"] if f["kind"] == "changed"]
     assert [(f["offset"], f["path"]) for f in changed] == [(0, "$.sealed"), (2, "$.sealed")]

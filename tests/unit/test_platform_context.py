@@ -8,14 +8,17 @@ from pathlib import Path
 
 from runtime.errors import MissingTopicError
 from runtime.topics import under_prefixes
-from schemas.topics import ALL_TOPICS, CASE
+from schemas.topics import ALL_TOPICS
 from tests.clirunner import sigma
+
+CASE = "chain.dtv.case"
+"""A planned topic, for the prefix `sigma topics list` shows."""
 
 PLANNED = [t.name for t in ALL_TOPICS]
 
 
 def _listed_prefix(home: Path, env: dict[str, str] | None = None) -> str:
-    """The prefix `sigma topics list` puts before chain.case (it reads the settings, no broker)."""
+    """The prefix `sigma topics list` puts before chain.dtv.case (it reads the settings, no broker)."""
     drop = () if env and "SIGMA_TOPIC_PREFIX" in env else ("SIGMA_TOPIC_PREFIX",)
     result = sigma("topics", "list", env={"SIGMA_HOME": str(home), "COLUMNS": "300", **(env or {})}, drop=drop)
     assert result.returncode == 0, result.stderr
@@ -60,13 +63,14 @@ def test_a_bad_prefix_or_context_file_is_one_line_with_the_fix(tmp_path: Path) -
 
 
 def test_a_missing_topic_names_the_prefixes_that_have_it() -> None:
-    existing = ["demo-1.chain.case", "demo-2.chain.case", "chain.case", "other.topic", "demo-2.chain.case.handover"]
-    error = MissingTopicError("demo-3.chain.case", existing, PLANNED)
+    existing = ["demo-1.chain.dtv.case", "demo-2.chain.dtv.case", "chain.dtv.case", "other.topic",
+                "demo-2.chain.ind.case.handover"]
+    error = MissingTopicError("demo-3.chain.dtv.case", existing, PLANNED)
     assert error.elsewhere == ["", "demo-1.", "demo-2."]
-    assert str(error).startswith("topic demo-3.chain.case does not exist: it exists under the prefixes '', "
+    assert str(error).startswith("topic demo-3.chain.dtv.case does not exist: it exists under the prefixes '', "
                                  "'demo-1.', 'demo-2.': choose one with `sigma context set --topic-prefix P`")
     error.where = "topic prefix 'demo-3.', from SIGMA_TOPIC_PREFIX"
-    assert str(error).startswith("topic demo-3.chain.case does not exist (topic prefix 'demo-3.', from "
+    assert str(error).startswith("topic demo-3.chain.dtv.case does not exist (topic prefix 'demo-3.', from "
                                  "SIGMA_TOPIC_PREFIX): it exists under")
     many = MissingTopicError("x.chain.dlq", [f"r{i}.chain.dlq" for i in range(5)], PLANNED)
     assert "'r2.', 'r3.', 'r4.' and 2 more" in str(many)
@@ -75,13 +79,13 @@ def test_a_missing_topic_names_the_prefixes_that_have_it() -> None:
 
 
 def test_prefix_patterns_select_only_planned_topics() -> None:
-    existing = ["demo-1.chain.case", "demo-1.chain.dlq", "demo-1.orders", "demo-10.chain.case", "chain.case",
-                "demo-2.chain.flight", "sandbox.chain.case"]
-    assert under_prefixes(existing, PLANNED, ["demo-1."]) == {"demo-1.": ["demo-1.chain.case", "demo-1.chain.dlq"]}
+    existing = ["demo-1.chain.dtv.case", "demo-1.chain.dlq", "demo-1.orders", "demo-10.chain.dtv.case",
+                "chain.dtv.case", "demo-2.chain.dtv.flight", "sandbox.chain.dtv.case"]
+    assert under_prefixes(existing, PLANNED, ["demo-1."]) == {"demo-1.": ["demo-1.chain.dlq", "demo-1.chain.dtv.case"]}
     assert under_prefixes(existing, PLANNED, ["demo-*"]) == {
-        "demo-1.": ["demo-1.chain.case", "demo-1.chain.dlq"], "demo-10.": ["demo-10.chain.case"],
-        "demo-2.": ["demo-2.chain.flight"]}
-    assert under_prefixes(existing, PLANNED, [""]) == {"": ["chain.case"]}
+        "demo-1.": ["demo-1.chain.dlq", "demo-1.chain.dtv.case"], "demo-10.": ["demo-10.chain.dtv.case"],
+        "demo-2.": ["demo-2.chain.dtv.flight"]}
+    assert under_prefixes(existing, PLANNED, [""]) == {"": ["chain.dtv.case"]}
     assert under_prefixes(existing, PLANNED, ["nothing."]) == {}
 
 

@@ -37,7 +37,7 @@ def test_the_encoder_envelopes_and_prefixes_and_decodes_back() -> None:
     assert len(events) > 20 and {e.subject for e in events} >= {"case_handed_over", "case_closed"}
     for event in events:
         record = encode(event)
-        assert record.topic == "sandbox." + type(event).topic
+        assert record.topic == f"sandbox.chain.{event.partner.value}.{type(event).family.name}"  # its own topic
         assert record.key == event.case_key.encode()
         assert (record.partner, record.subject) == (event.partner.value, event.subject)
         assert header(record.headers, "ce_type") == f"nl.{event.partner.value}.{event.subject}.v1".encode()

@@ -1,27 +1,55 @@
-"""The ACL plan says what the message book says: readers read, producers write, nobody else."""
+"""The ACL plan says what the message book says: readers read, each partner writes only its own topics, nobody
+else; and every chain topic has one producer and one audience, so a topic grant is exactly the book's."""
 
 from __future__ import annotations
 
-from schemas.access import PRINCIPALS, Grant, plan, wider_than_the_book
+from schemas.access import PRINCIPALS, TOOLS, VALIDATOR, Grant, plan, wider_than_the_book
 from schemas.catalogue import Catalogue
-from schemas.topics import MEDICAL_DETAILS
+from schemas.events import Partner
+from schemas.families import topic_name
+from schemas.topics import CHAIN_PARTITIONS, CHAIN_TOPICS, MEDICAL_DETAILS, PRODUCER
 
 
-def test_each_partner_reads_the_topics_of_its_subjects_and_writes_those_it_produces() -> None:
+def test_every_chain_topic_has_one_producer_and_one_audience() -> None:
+    catalogue = Catalogue()
+    producers: dict[str, set[Partner]] = {}
+    audiences: dict[str, set[frozenset[Partner]]] = {}
+    for subject in catalogue.subjects():
+        for producer, topic in subject.topics.items():
+            assert topic == topic_name(producer.value, subject.model.family.name)  # the documented rule
+            producers.setdefault(topic, set()).add(producer)
+            audiences.setdefault(topic, set()).add(subject.readers)
+    assert set(producers) == {t.name for t in CHAIN_TOPICS}
+    assert all(len(who) == 1 for who in producers.values()), producers
+    assert all(len(readers) == 1 for readers in audiences.values()), audiences
+    assert {topic: who.pop() for topic, who in producers.items()} == PRODUCER
+    assert {t.partitions for t in CHAIN_TOPICS} == {CHAIN_PARTITIONS}  # co-partitioned
+
+
+def test_no_topic_grant_lets_a_partner_read_more_than_the_book() -> None:
+    assert wider_than_the_book(Catalogue()) == {}
+
+
+def test_each_partner_reads_the_topics_of_its_subjects_and_writes_exactly_its_own_topics() -> None:
     catalogue = Catalogue()
     grants = plan(catalogue, "p.")
     for subject in catalogue.subjects():
-        for partner in subject.readers:
-            assert Grant(partner.value, "topic", "p." + subject.topic, "literal", "read") in grants
-        for partner in subject.producers:
-            assert Grant(partner.value, "topic", "p." + subject.topic, "literal", "write") in grants
+        for topic in subject.topics.values():
+            assert {g.principal for g in grants if g.name == "p." + topic and g.operation == "read"} == {
+                p.value for p in subject.readers} | {VALIDATOR, TOOLS}
+    for partner in Partner:
+        written = {g.name for g in grants if g.principal == partner.value and g.operation == "write"}
+        assert written == {"p." + topic for topic, owner in PRODUCER.items() if owner is partner}, partner
     readers = {g.principal for g in grants if g.name == "p." + MEDICAL_DETAILS and g.operation == "read"}
     assert readers == {"ind", "medical", "validator", "tools"}
     assert not any(g.principal == "admin" for g in grants) and {g.principal for g in grants} == set(PRINCIPALS) - {
         "admin"}
 
 
-def test_shared_topics_are_reported_where_they_let_a_partner_read_more_than_the_book() -> None:
-    wider = wider_than_the_book(Catalogue())
-    assert "removability_confirmed" in wider["coa"]  # chain.case mixes audiences today
-    assert all("medical_details" not in names for names in wider.values())
+def test_a_subject_several_partners_produce_is_on_a_topic_of_each() -> None:
+    grants = plan(Catalogue())
+    belongings = {g.name: g.principal for g in grants if g.name.endswith(".belongings") and g.operation == "write"
+                  and g.principal not in (VALIDATOR, TOOLS)}
+    assert belongings == {"chain.coa.belongings": "coa", "chain.dtv.belongings": "dtv", "chain.dji.belongings": "dji"}
+    assert Grant("coa", "topic", "chain.dtv.belongings", "literal", "write") not in grants
+    assert Grant("coa", "topic", "chain.dtv.belongings", "literal", "read") in grants  # coa reads belongings

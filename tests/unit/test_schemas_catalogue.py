@@ -9,16 +9,16 @@ import pytest
 from schemas import catalogue, layout, topics
 from schemas.catalogue import CATALOGUE
 from schemas.errors import UnknownSchemaError
-from schemas.events import EVENT_TYPES, FitToFly, MedicalDetails
+from schemas.events import EVENT_TYPES, FitToFly, MedicalDetails, Partner
 
 
-def test_every_model_is_a_subject_with_a_released_version_and_a_known_topic() -> None:
+def test_every_model_is_a_subject_with_a_released_version_and_a_known_topic_per_producer() -> None:
     names = [s.name for s in catalogue.subjects()]
     assert names == [m.subject for m in EVENT_TYPES]
     chain_topics = {t.name for t in topics.CHAIN_TOPICS}
     for subject in catalogue.subjects():
         assert subject.versions and subject.latest == subject.model.version
-        assert subject.topic in chain_topics
+        assert set(subject.topics) == subject.producers and set(subject.topics.values()) <= chain_topics
         assert subject.producers and subject.readers
         assert subject.description
 
@@ -26,7 +26,7 @@ def test_every_model_is_a_subject_with_a_released_version_and_a_known_topic() ->
 def test_lookups_by_name_model_and_fingerprint_agree() -> None:
     subject = catalogue.subject("fit_to_fly")
     assert catalogue.for_model(FitToFly) is subject
-    assert subject.topic == topics.FIT_TO_FLY
+    assert subject.topics == {Partner.MEDICAL: "chain.medical.fit-to-fly"}
     found = catalogue.by_fingerprint(CATALOGUE.fingerprint("fit_to_fly", 1))
     name, version, schema = found
     assert (name, version) == ("fit_to_fly", 1)
@@ -52,9 +52,9 @@ def test_unknown_lookups_raise_unknown_schema() -> None:
 
 def test_medical_details_have_their_own_topic_and_a_narrow_audience() -> None:
     details = catalogue.for_model(MedicalDetails)
-    assert details.topic == topics.MEDICAL_DETAILS
+    assert list(details.topics.values()) == [topics.MEDICAL_DETAILS]
     assert {p.value for p in details.readers} == {"ind", "medical"}
-    others = [s for s in catalogue.subjects() if s.topic == details.topic and s is not details]
+    others = [s for s in catalogue.subjects() if topics.MEDICAL_DETAILS in s.topics.values() and s is not details]
     assert others == []
 
 

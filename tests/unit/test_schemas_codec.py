@@ -16,7 +16,7 @@ import pytest
 from avro.schema import parse as apache_parse
 from pydantic import Field, ValidationError
 
-from schemas import generate, layout
+from schemas import families, generate, layout
 from schemas.catalogue import CATALOGUE, Catalogue
 from schemas.codec import AVRO, JSON, AvroSerializer, Decoded, Deserializer, JsonSerializer, SerializationContext
 from schemas.envelope import to_record
@@ -156,7 +156,7 @@ def test_confluent_framing_is_read_given_an_id_to_schema_map() -> None:
 
 def _belongings_v2() -> type[ChainEvent]:
     # same record name, one optional field more: a BACKWARD-compatible change
-    class Belongings(ChainEvent, subject="belongings", version=2, topic="chain.belongings",
+    class Belongings(ChainEvent, subject="belongings", version=2, family=families.BELONGINGS,
                      producers={Partner.COA, Partner.DJI, Partner.DTV}, readers={Partner.KMAR}):
         """Belongings and baggage registered by the partner holding them."""
 

@@ -71,16 +71,18 @@ def test_asyncapi_messages_carry_payload_schema_and_cloudevents_headers() -> Non
 def test_asyncapi_has_a_send_operation_per_producing_partner_and_topic() -> None:
     operations = asyncapi()["operations"]
     outputs = {t.name for t in topics.OUTPUT_TOPICS}
-    expected = {f"{p.value}-sends-{s.topic}" for s in catalogue.subjects() for p in s.producers}
+    expected = {f"{p.value}-sends-{t}" for s in catalogue.subjects() for p, t in s.topics.items()}
     expected |= {f"{g.principal}-sends-{g.name}" for g in access.plan(catalogue.CATALOGUE)
                  if g.name in outputs and g.operation == "write"}
     sends = {name for name, op in operations.items() if op["action"] == "send"}
     assert sends == expected
-    dtv_case = operations["dtv-sends-chain.case"]
+    dtv_case = operations["dtv-sends-chain.dtv.case"]
     sent = {ref["$ref"].rsplit("/", 1)[1] for ref in dtv_case["messages"]}
-    assert sent == {s.name for s in catalogue.subjects() if s.topic == "chain.case" and Partner.DTV in s.producers}
-    assert operations["ind-reads-chain.medical.details"]["action"] == "receive"
-    assert "kmar-reads-chain.medical.details" not in operations  # need-to-know
+    assert sent == {s.name for s in catalogue.subjects() if s.topics.get(Partner.DTV) == "chain.dtv.case"}
+    assert "kmar-sends-chain.dtv.case" not in operations  # one producer per topic
+    assert operations["ind-reads-chain.medical.medical.details"]["action"] == "receive"
+    assert "kmar-reads-chain.medical.medical.details" not in operations  # need-to-know
+    assert operations["kmar-reads-chain.coa.medical"]["action"] == "receive"  # the decision in the message book
     assert {"validator-sends-chain.validation.findings", "validator-sends-chain.dlq",
             "tools-reads-chain.validation.findings", "tools-reads-chain.dlq"} <= set(operations)
     assert not [name for name in operations if name.endswith("-reads-chain.validation.findings")
@@ -141,14 +143,22 @@ def test_message_book_describes_every_subject_and_field() -> None:
     assert "ce_dataschema" in book
 
 
+def test_the_message_book_records_why_kmar_and_dji_read_the_medical_situation() -> None:
+    book = render_docs()[MARKDOWN_FILE]
+    section = book[book.index("\n## medical_situation\n"):book.index("\n## medical_details\n")]
+    assert "- Why these readers: Decided: KMar and DJI keep read access." in section
+    assert "- Topics (one per producer): `chain.ind.medical`, `chain.coa.medical`, `chain.medical.medical`" in section
+
+
 def test_cli_lists_subjects_as_a_table_and_as_json() -> None:
     table = sigma("schemas", "list")
     assert table.returncode == 0, table.stderr
-    assert "fit_to_fly" in table.stdout and "chain.medical.details" in table.stdout
+    assert "fit_to_fly" in table.stdout and "chain.medical.medical.details" in table.stdout
     listed = json.loads(sigma("schemas", "list", "--format", "json").stdout)
     row = next(r for r in listed if r["subject"] == "medical_details")
-    assert row == {"subject": "medical_details", "versions": [1], "topic": "chain.medical.details",
-                   "producers": ["medical"], "readers": ["ind", "medical"], "model": "MedicalDetails"}
+    assert row == {"subject": "medical_details", "versions": [1],
+                   "topics": {"medical": "chain.medical.medical.details"}, "producers": ["medical"],
+                   "readers": ["ind", "medical"], "model": "MedicalDetails"}
 
 
 def test_cli_docs_writes_the_documents_and_checks_them(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_headers_are_cloudevents_binary_mode_and_nothing_more() -> None:
     assert headers["ce_dataschema"] == "https://sigma.example/schemas/avro/fit_to_fly/v1.avsc"
     assert headers["content-type"] == "application/avro"
     assert "ce_subject" not in headers
-    assert record.topic == "chain.fit-to-fly"
+    assert record.topic == "chain.medical.fit-to-fly"
     assert record.key == EXAMPLE_CASE_KEY.encode()
 
 
@@ -59,7 +59,7 @@ def test_json_records_point_at_the_json_schema_and_topics_take_a_prefix() -> Non
     assert headers["content-type"] == b"application/json"
     assert headers["ce_dataschema"] == b"https://sigma.example/schemas/jsonschema/fit_to_fly/v1.json"
     assert headers["ce_source"] == b"/nl/medical/medsys"
-    assert record.topic == "sandbox-1.chain.fit-to-fly"
+    assert record.topic == "sandbox-1.chain.medical.fit-to-fly"
 
 
 @pytest.mark.parametrize("model", EVENT_TYPES, ids=IDS)

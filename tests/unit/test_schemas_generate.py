@@ -14,7 +14,7 @@ import pytest
 from avro.schema import parse as apache_parse
 from pydantic import Field
 
-from schemas import findings, generate, layout
+from schemas import families, findings, generate, layout
 from schemas.errors import ImmutableVersionError
 from schemas.events import EVENT_TYPES, ChainEvent, Partner
 from schemas.events.base import Versioned
@@ -130,7 +130,7 @@ def test_the_report_schema_is_one_unversioned_file_that_generate_rewrites(tmp_pa
 
 
 def _changed_fit_to_fly(version: int) -> type[ChainEvent]:
-    class FitToFly(ChainEvent, subject="fit_to_fly", version=version, topic="chain.fit-to-fly",
+    class FitToFly(ChainEvent, subject="fit_to_fly", version=version, family=families.FIT_TO_FLY,
                    producers={Partner.MEDICAL}, readers={Partner.KMAR}):
         """A doctor's fit-to-fly statement."""
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from schemas.events import EVENT_TYPES, ChainEvent, FitToFly, FlightBooking, MedicalSituation, Partner
 from schemas.examples import EXAMPLE_V_NUMBER, example
+from schemas.families import Family
 
 COMMON = {"event_id", "case_key", "partner", "occurred_at", "recorded_at", "schema_version"}
 
@@ -61,12 +62,17 @@ def test_fit_to_fly_has_no_diagnosis_field() -> None:
 
 
 def test_an_event_type_names_its_subject_in_its_class_line_and_none_is_forgotten() -> None:
-    class Stray(ChainEvent, subject="stray", topic="chain.stray", producers=[Partner.DTV], readers=[Partner.KMAR]):
+    class Stray(ChainEvent, subject="stray", family=Family("stray", "Strays"), producers=[Partner.DTV, Partner.KMAR],
+                readers=[Partner.KMAR]):
         """Not in the catalogue."""
 
-    assert (Stray.subject, Stray.version, Stray.topic) == ("stray", 1, "chain.stray")
-    assert Stray.producers == frozenset({Partner.DTV}) and Stray.readers == frozenset({Partner.KMAR})
-    assert not {"subject", "version", "topic", "producers", "readers"} & set(Stray.model_fields)
-    with pytest.raises(TypeError, match="must name its topic, readers in its class line"):
+    assert (Stray.subject, Stray.version, Stray.family.name) == ("stray", 1, "stray")
+    assert Stray.topics == {Partner.DTV: "chain.dtv.stray", Partner.KMAR: "chain.kmar.stray"}  # one per producer
+    assert Stray.topic_of(Partner.KMAR) == "chain.kmar.stray"
+    with pytest.raises(ValueError, match="partner 'coa' may not produce stray"):
+        Stray.topic_of(Partner.COA)
+    assert Stray.producers == frozenset({Partner.DTV, Partner.KMAR}) and Stray.readers == frozenset({Partner.KMAR})
+    assert not {"subject", "version", "family", "topics", "producers", "readers"} & set(Stray.model_fields)
+    with pytest.raises(TypeError, match="must name its family, readers in its class line"):
         class Forgotten(ChainEvent, subject="forgotten", producers=[Partner.DTV]):
             """Says neither where it goes nor who may read it."""

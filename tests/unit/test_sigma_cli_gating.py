@@ -96,7 +96,8 @@ def test_a_validator_that_runs_until_stopped_takes_no_limit(flag: str) -> None:
 def test_an_empty_recording_is_exit_2_with_the_report_written(tmp_path: Path) -> None:
     """Distinct from a limit passed (1): nothing was validated, whatever the limits."""
     empty = tmp_path / "empty.jsonl"
-    with RecordingWriter(empty, {"cluster": "test", "topics": {"run-7.chain.case": 6, "run-7.chain.flight": 6}}):
+    manifest = {"cluster": "test", "topics": {"run-7.chain.dtv.case": 3, "run-7.chain.dtv.flight": 3}}
+    with RecordingWriter(empty, manifest):
         pass
     out = tmp_path / "r.json"
     line = one_error(sigma("validate", "--from-file", str(empty), "--report-json", str(out), "-q",

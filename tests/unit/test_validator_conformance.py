@@ -20,15 +20,18 @@ from schemas.envelope import to_record
 from schemas.events import EVENT_TYPES, Belongings, ChainEvent, FitToFly, Partner
 from schemas.examples import example
 from schemas.placement import kafka_partition
+from schemas.topics import CHAIN_PARTITIONS
 from tests.clirunner import sigma
+from tests.forged import on_topic
 from validator.conformance import FIXES, check_recording
 
 AVRO, JSON = AvroSerializer(), JsonSerializer()
 
 
-def _record(event: ChainEvent, offset: int, codec: Any = AVRO) -> ConsumedRecord:
-    out = to_record(event, codec)
-    return ConsumedRecord(out.topic, kafka_partition(out.key, 6), offset, 0, 0, out.key, out.value, list(out.headers))
+def _record(event: ChainEvent, offset: int, codec: Any = AVRO, topic: str | None = None) -> ConsumedRecord:
+    out = to_record(event, codec) if topic is None else on_topic(topic, event, codec)
+    return ConsumedRecord(out.topic, kafka_partition(out.key, CHAIN_PARTITIONS), offset, 0, 0, out.key, out.value,
+                          list(out.headers))
 
 
 def _broken(model: type[ChainEvent], **changes: Any) -> ChainEvent:
@@ -56,13 +59,16 @@ def _salts(start: int) -> dict[str, ConsumedRecord]:
         "bad-case-key": _record(_broken(FitToFly, case_key="ck_NOT_A_CASE_KEY", event_id=fit.event_id[:-1] + "c"),
                                 0),
         "key-mismatch": good._replace(key=b"ck_000000000000000000000000"),
-        "partner-not-allowed": _record(_broken(Belongings, partner=Partner.KMAR), 0, JSON),
-        "wrong-topic": good._replace(topic="chain.medical"),
+        "partner-not-allowed": _record(_broken(Belongings, partner=Partner.KMAR), 0, JSON, "chain.coa.belongings"),
+        "source-mismatch": _record(_broken(Belongings, partner=Partner.DTV,
+                                           event_id="00000000-0000-4000-8000-0000000000b2"),
+                                   0, AVRO, "chain.coa.belongings"),  # COA's topic, in DT&V's name
+        "wrong-topic": good._replace(topic="chain.medical.medical"),  # the medical service's, not fit_to_fly's
         "missing-header": good._replace(headers=[(k, v) for k, v in headers if k != "ce_source"]),
         "bad-header": good._replace(headers=[*headers, ("ce_subject", b"x")]),
         "header-mismatch": good._replace(headers=[(k, b"nl.medical.fit_to_fly.v7" if k == "ce_type" else v)
                                                   for k, v in headers]),
-        "wrong-partition": good._replace(partition=(good.partition + 1) % 6),
+        "wrong-partition": good._replace(partition=(good.partition + 1) % CHAIN_PARTITIONS),
         "event-id-conflict": _record(_broken(FitToFly, doctor_ref="BIG-other", event_id=example(
             FitToFly, EVENT_TYPES.index(FitToFly)).event_id), 0),  # the id of a clean fit_to_fly, other content
     }
@@ -115,7 +121,8 @@ def test_a_salted_recording_yields_each_seeded_non_conformity_and_nothing_else(t
     text = sigma("conformance", str(path))
     assert text.returncode == 1
     line = next(x for x in text.stdout.splitlines() if " wrong-partition " in x)
-    assert line.startswith(f"chain.fit-to-fly/{salts['wrong-partition'].partition}@{salts['wrong-partition'].offset}")
+    wrong = salts["wrong-partition"]
+    assert line.startswith(f"chain.medical.fit-to-fly/{wrong.partition}@{wrong.offset}")
     assert "fix: leave Kafka's Java partitioner" in line
 
 

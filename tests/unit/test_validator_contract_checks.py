@@ -19,6 +19,8 @@ from schemas.envelope import REQUIRED_HEADERS, Serializer, to_record
 from schemas.events import Belongings, ChainEvent, FitToFly, Partner
 from schemas.examples import example
 from schemas.placement import kafka_partition
+from schemas.topics import CHAIN_PARTITIONS
+from tests.forged import on_topic
 from validator.engine import Engine, Rejection
 
 CODECS: dict[str, Serializer] = {"avro": AvroSerializer(), "json": JsonSerializer()}
@@ -30,9 +32,9 @@ def _event(model: type[ChainEvent], **changes: Any) -> ChainEvent:
 
 
 def _record(event: ChainEvent, codec: str, *, headers: list[tuple[str, bytes]] | None = None,
-            partition: int | None = None) -> ConsumedRecord:
-    out = to_record(event, CODECS[codec])
-    where = kafka_partition(out.key, 6) if partition is None else partition
+            partition: int | None = None, topic: str | None = None) -> ConsumedRecord:
+    out = to_record(event, CODECS[codec]) if topic is None else on_topic(topic, event, CODECS[codec])
+    where = kafka_partition(out.key, CHAIN_PARTITIONS) if partition is None else partition
     return ConsumedRecord(out.topic, where, 0, 0, 0, out.key, out.value, out.headers if headers is None else headers)
 
 
@@ -115,8 +117,43 @@ def test_several_broken_constraints_report_the_first_field_in_schema_order_for_b
 
 def test_a_partner_that_may_not_produce_the_subject_is_partner_not_allowed_in_both_encodings() -> None:
     for codec in CODECS:
-        rejection = _judge(_record(_event(Belongings, partner=Partner.KMAR), codec))
+        rejection = _judge(_record(_event(Belongings, partner=Partner.KMAR), codec, topic="chain.coa.belongings"))
         assert rejection is not None and (rejection.code, rejection.path) == ("partner-not-allowed", "$.partner")
+
+
+# -- authentic sources --------------------------------------------------------------------------------------------
+
+def test_an_event_in_another_partners_name_on_a_partners_topic_is_source_mismatch_and_never_counts() -> None:
+    """COA's topic carries only COA's events: one whose payload names DT&V (a producer of belongings, on its
+    own topic) is dead-lettered, in both encodings, and the dossier never sees it."""
+    for codec in CODECS:
+        engine = Engine()
+        forged = _record(_event(Belongings, partner=Partner.DTV), codec, topic="chain.coa.belongings")
+        rejection = _judge(forged, engine)
+        assert rejection is not None and (rejection.stage, rejection.code, rejection.path) == (
+            "semantic", "source-mismatch", "$.partner")
+        assert "coa" in rejection.reason and "dtv" in rejection.reason
+        assert engine.state.dossiers == {} and engine.state.counters.dead_lettered == 1
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "after-good-headers"])
+def test_a_ce_source_naming_another_partner_is_source_mismatch(warm: bool) -> None:
+    """COA's own event on COA's topic, but ``ce_source`` says DT&V: a forged source, not a malformed header."""
+    engine = Engine()
+    if warm:
+        assert _judge(_record(_event(Belongings, partner=Partner.COA), "avro"), engine) is None
+    event = _event(Belongings, partner=Partner.COA, event_id="00000000-0000-4000-8000-0000000000c1")
+    forged = on_topic("chain.coa.belongings", event, CODECS["avro"], source=b"/nl/dtv/sigma")
+    rejection = _judge(_record(event, "avro", headers=forged.headers), engine)
+    assert rejection is not None and (rejection.code, rejection.header, rejection.path) == (
+        "source-mismatch", "ce_source", "$.partner")
+    assert len(engine.state.dossiers) == int(warm)
+
+
+def test_a_subject_on_a_topic_of_its_own_producer_but_not_its_own_is_wrong_topic() -> None:
+    rejection = _judge(_record(example(FitToFly), "avro", topic="chain.medical.medical"))
+    assert rejection is not None and rejection.code == "wrong-topic"
+    assert rejection.reason == "fit_to_fly from medical belongs on chain.medical.fit-to-fly"
 
 
 def test_an_optional_field_is_checked_only_when_present() -> None:
@@ -173,14 +210,16 @@ def test_headers_in_any_order_with_a_tracing_header_are_processed() -> None:
     (_replace(_headers(), "ce_type", b"nl.medical.medical_details.v1"), "header-mismatch", "ce_type"),
     (_replace(_headers(), "ce_type", b"nl.medical.fit_to_fly.v2"), "header-mismatch", "ce_type"),
     (_replace(_headers(), "ce_id", b"00000000-0000-4000-8000-00000000000f"), "header-mismatch", "ce_id"),
-    (_replace(_headers(), "ce_source", b"/nl/dtv/sigma"), "header-mismatch", "ce_source"),
+    (_replace(_headers(), "ce_source", b"/nl/dtv/sigma"), "source-mismatch", "ce_source"),
+    (_replace(_headers(), "ce_source", b"/nl/airline/sigma"), "header-mismatch", "ce_source"),
     (_replace(_headers(), "ce_source", b"/nl/medical/"), "header-mismatch", "ce_source"),
     (_replace(_headers(), "ce_source", b"/nl/medical/a/b"), "header-mismatch", "ce_source"),
     (_replace(_headers(), "ce_dataschema", _headers("json")[5][1]), "header-mismatch", "ce_dataschema"),
     ([("ce_tim" if k == "ce_time" else k, v) for k, v in _headers()], "missing-header", "ce_time"),
     ([("ce_di" if k == "ce_id" else k, v) for k, v in _headers()], "missing-header", "ce_id"),
 ], ids=["duplicate", "ce_subject", "specversion", "type-partner", "type-subject", "type-version", "id",
-        "source-partner", "source-no-system", "source-two-parts", "dataschema-of-json", "time-renamed", "id-renamed"])
+        "source-partner", "source-not-a-partner",
+        "source-no-system", "source-two-parts", "dataschema-of-json", "time-renamed", "id-renamed"])
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh", "after-good-headers"])
 def test_headers_that_break_the_contract_or_disagree_with_the_payload(
         headers: list[tuple[str, bytes]], code: str, header: str, warm: bool) -> None:
@@ -207,19 +246,22 @@ def test_headers_good_for_one_partner_are_not_taken_as_good_for_another() -> Non
     assert _judge(good, engine) is None
     other = _record(_event(Belongings, partner=Partner.DJI), "avro", headers=good.headers)  # ce_id agrees too
     rejection = _judge(other, engine)
+    assert rejection is not None and (rejection.code, rejection.header) == ("source-mismatch", "ce_source")
+    renamed = [(k, b"/nl/dji/sigma" if k == "ce_source" else v) for k, v in good.headers]  # only ce_type is COA's
+    rejection = _judge(_record(_event(Belongings, partner=Partner.DJI), "avro", headers=renamed), engine)
     assert rejection is not None and (rejection.code, rejection.header) == ("header-mismatch", "ce_type")
 
 
 # -- partitions ---------------------------------------------------------------------------------------------------
 
 def test_a_record_off_its_keys_partition_is_wrong_partition_and_the_count_is_the_clusters() -> None:
-    event = _event(FitToFly, case_key="ck_31064e7b627dc7ae12dc2050")  # on 3 of 6 partitions, on 9 of 12
-    right = kafka_partition(event.case_key.encode(), 6)
+    event = _event(FitToFly, case_key="ck_31064e7b627dc7ae12dc2050")  # on 0 of 3 partitions, on 9 of 12
+    right = kafka_partition(event.case_key.encode(), CHAIN_PARTITIONS)
     assert _judge(_record(event, "avro", partition=right)) is None
     for codec in CODECS:
-        rejection = _judge(_record(event, codec, partition=(right + 1) % 6))
+        rejection = _judge(_record(event, codec, partition=(right + 1) % CHAIN_PARTITIONS))
         assert rejection is not None and (rejection.stage, rejection.code) == ("semantic", "wrong-partition")
-    grown = Engine(partitions={"chain.fit-to-fly": 12})
+    grown = Engine(partitions={"chain.medical.fit-to-fly": 12})
     on_twelve = kafka_partition(event.case_key.encode(), 12)
     assert on_twelve != right  # the key moves when the topic grows, so the count is what judges
     assert _judge(_record(event, "avro", partition=on_twelve), grown) is None

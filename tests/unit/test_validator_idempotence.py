@@ -8,6 +8,7 @@ import pickle
 
 from bench.streams import chain_records
 from consumers.records import ConsumedRecord
+from schemas import topics
 from validator.engine import Engine
 from validator.report.model import build_report
 
@@ -58,9 +59,9 @@ def test_a_duplicate_is_recognised_after_a_snapshot_round_trip() -> None:
 
 def test_events_for_a_case_never_handed_over_are_counted_in_the_report() -> None:
     records = chain_records(20)
-    handed_over = {r.key for r in records if r.topic.endswith("chain.case.handover")}
+    handed_over = {r.key for r in records if r.topic.endswith(topics.HANDOVER)}
     orphan_key = next(r.key for r in records if r.key in handed_over)
-    orphans = [r for r in records if r.key == orphan_key and not r.topic.endswith("chain.case.handover")]
+    orphans = [r for r in records if r.key == orphan_key and not r.topic.endswith(topics.HANDOVER)]
     kept: list[ConsumedRecord] = [r for r in records if r.key != orphan_key] + orphans
     engine = Engine()
     engine.feed(kept)

@@ -101,7 +101,7 @@ def _faulty(tmp_path: Path) -> Path:
             4: [record._replace(headers=[("ce_subject", b"x"), *headers])],
             5: [record._replace(partition=(record.partition + 1) % 6)],
             6: [record._replace(key=out[-1].key if out else None)],
-            7: [record._replace(topic=out[-1].topic if out else "chain.case")],
+            7: [record._replace(topic=out[-1].topic if out else "chain.dtv.case")],
             8: [record, record],
             9: [record._replace(headers=[(k, dict(out[-1].headers).get(k, v) if out else v) for k, v in headers])],
         }.get(kind, [record])

@@ -20,6 +20,7 @@ from producers.profile import load_profile
 from producers.publisher import DeliveryReport
 from producers.runner import RunSummary, SimulationRun, generate
 from schemas.placement import kafka_partition
+from schemas.topics import CHAIN_PARTITIONS
 from tests.clirunner import sigma
 from tests.published import check_report
 
@@ -38,9 +39,8 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
         offset = 0
         for batch in generate(run, None, tally):
             for _, r in batch:
-                writer.write(ConsumedRecord(r.topic, kafka_partition(r.key, 6), offset, 1_700_000_000_000 + offset, 0,
-                                            r.key, r.value,
-                                            r.headers))
+                writer.write(ConsumedRecord(r.topic, kafka_partition(r.key, CHAIN_PARTITIONS), offset,
+                                            1_700_000_000_000 + offset, 0, r.key, r.value, r.headers))
                 offset += 1
     summary = RunSummary(run, DeliveryReport(sent=offset), 1.0, table(tally.tallies(), run.profile), {}).to_json()
     summary_file = out / "summary.json"

@@ -174,8 +174,8 @@ def test_the_index_says_when_from_where_with_which_sigma_and_whether_the_data_is
     on = parse(tmp_path / "on.html").xpath("string(//dl[@class='meta'])")
     off = parse(tmp_path / "off.html").xpath("string(//dl[@class='meta'])")
     assert "2026-03-01 10:15 UTC" in on and "simulated (sigma simulate)" in on and "sigma 0.1.0" in on
-    assert "demo.chain.case" in on and "g1" in on
-    assert "rec.jsonl" in off and "not marked as simulated" in off and "demo.chain.case" not in off
+    assert "demo.chain.dtv.case" in on and "g1" in on
+    assert "rec.jsonl" in off and "not marked as simulated" in off and "demo.chain.dtv.case" not in off
 
 
 def test_a_case_whose_dossier_is_gone_gets_a_page_that_says_how_to_see_it(run: Run, tmp_path: Path) -> None:

@@ -133,9 +133,9 @@ def test_a_case_is_decided_when_event_time_reaches_its_checkpoint_plus_the_allow
 
 def test_record_without_key_is_rejected_and_counted() -> None:
     engine = Engine()
-    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 0, 0, 0, None, b"x", []))
+    _, rejection = engine.process(ConsumedRecord("chain.medical.fit-to-fly", 0, 0, 0, 0, None, b"x", []))
     assert rejection is not None and rejection.code == "no-key"
-    _, rejection = engine.process(ConsumedRecord("chain.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage", []))
+    _, rejection = engine.process(ConsumedRecord("chain.medical.fit-to-fly", 0, 1, 0, 0, b"k", b"garbage", []))
     assert rejection is not None and rejection.stage == "decode" and rejection.code == "not-avro"
     assert engine.state.counters.to_json() == {"consumed": 2, "processed": 0, "duplicates": 0, "dead_lettered": 2}
 

@@ -17,11 +17,11 @@ from validator.dossier import Dossier, Fact
 from validator.engine import EngineState
 from validator.heap import LongLivedHeap
 
-TOPICS = {"p.chain.case": 1}
+TOPICS = {"p.chain.dtv.case": 1}
 
 
 def _snapshot(state: EngineState) -> snapshots.Snapshot:
-    return snapshots.Snapshot("g", "p.", dict(TOPICS), {("p.chain.case", 0): 42}, state, {"ck_1": ()})
+    return snapshots.Snapshot("g", "p.", dict(TOPICS), {("p.chain.dtv.case", 0): 42}, state, {"ck_1": ()})
 
 
 def _load(path: Path, group: str = "g", prefix: str = "p.",
@@ -41,7 +41,7 @@ def test_background_snapshot_holds_the_state_as_it_was_when_started(tmp_path: Pa
     loaded = _load(path)
     assert loaded is not None
     assert loaded.state.counters.consumed == 1 and list(loaded.state.dossiers) == ["ck_1"]
-    assert loaded.offsets == saving.offsets == {("p.chain.case", 0): 42}
+    assert loaded.offsets == saving.offsets == {("p.chain.dtv.case", 0): 42}
     assert [p.name for p in tmp_path.iterdir()] == ["v.snapshot"]  # no temp file left behind
 
 
@@ -90,12 +90,12 @@ def test_a_snapshot_of_another_group_or_prefix_is_refused(tmp_path: Path) -> Non
 def test_a_snapshot_of_other_topics_is_ignored_and_added_partitions_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "v.snapshot"
     snapshots.save(path, _snapshot(EngineState()))
-    for topics in ({"p.chain.other": 1}, {"p.chain.case": 1, "p.chain.new": 3}, {}):
+    for topics in ({"p.chain.other": 1}, {"p.chain.dtv.case": 1, "p.chain.new": 3}, {}):
         with capture_logs() as logs:
             assert _load(path, topics=topics) is None
         assert logs[0]["event"] == "snapshot covers other topics than this validator reads; rebuilding state"
-    grown = _load(path, topics={"p.chain.case": 4})
-    assert grown is not None and grown.offsets == {("p.chain.case", 0): 42}
+    grown = _load(path, topics={"p.chain.dtv.case": 4})
+    assert grown is not None and grown.offsets == {("p.chain.dtv.case", 0): 42}
 
 
 def test_a_failed_background_snapshot_raises_with_its_reason(tmp_path: Path) -> None:

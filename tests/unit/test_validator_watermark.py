@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from validator.watermark import Idleness, advance
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-A, B, C = ("chain.case", 0), ("chain.case", 1), ("chain.flight", 0)
+A, B, C = ("chain.dtv.case", 0), ("chain.dtv.case", 1), ("chain.dtv.flight", 0)
 
 
 def test_the_slowest_holding_partition_is_the_watermark_not_the_fastest() -> None:

@@ -140,7 +140,9 @@ def test_topics_table_names_every_topic_and_subject() -> None:
     for spec in topics.ALL_TOPICS:
         assert f"| {code(spec.name)} |" in text
     for subject in CATALOGUE.subjects():
-        assert re.search(rf"^\| `{re.escape(subject.topic)}` \|.*\b{subject.name}\b", text, flags=re.M), subject.name
+        for producer, topic in subject.topics.items():
+            assert re.search(rf"^\| `{re.escape(topic)}` \| {producer.value} \|.*\b{subject.name}\b", text,
+                             flags=re.M), (topic, subject.name)
 
 
 # -- error codes ---------------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def _codec_codes() -> set[str]:
 
 
 def _record(value: bytes, headers: list[tuple[str, bytes]]) -> ConsumedRecord:
-    return ConsumedRecord("chain.fit-to-fly", 0, 0, 0, 0, EXAMPLE_CASE_KEY.encode(), value, headers)
+    return ConsumedRecord("chain.medical.fit-to-fly", 0, 0, 0, 0, EXAMPLE_CASE_KEY.encode(), value, headers)
 
 
 CODEC_TRIGGERS: dict[str, ConsumedRecord] = {

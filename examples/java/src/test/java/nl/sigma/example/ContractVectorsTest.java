@@ -73,7 +73,7 @@ class ContractVectorsTest {
         JsonNode payload = expected.get("payload");
         List<Object> conditions = new ArrayList<>();
         payload.get("conditions").forEach(c -> conditions.add(c.asText()));
-        ExampleCase.Event event = new ExampleCase.Event("fit_to_fly", "chain.fit-to-fly", 1,
+        ExampleCase.Event event = new ExampleCase.Event("fit_to_fly", "chain.medical.fit-to-fly", 1,
                 payload.get("partner").asText(), Map.of(
                         "fit", payload.get("fit").asBoolean(), "doctor_ref", payload.get("doctor_ref").asText(),
                         "issued_at", Instant.parse(payload.get("issued_at").asText()),
