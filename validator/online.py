@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas import findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
-from validator import revision, watermark
+from validator import catchup, revision, watermark
 from validator import state as snapshots
 from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
@@ -81,6 +82,13 @@ class OnlineValidator:
 
     MAX_RECORDS = 5000
     EVALUATE_EVERY = 0.5
+    BACKLOG_BOUND = 2000
+    """Records a partition may have waiting to be processed before it is paused (``validator.catchup``)."""
+    PATIENCE = 5.0
+    """Seconds a partition run dry though not at its end may hold the others back (``validator.catchup``)."""
+    FETCH_BYTES = 256 * 1024
+    """Bytes fetched per partition at a time (Kafka's default: 1 MiB): each chunk waits whole in the backlog until
+    its turn, and a quarter of the default kept a 10,000-case backlog's memory at what it was before."""
 
     def __init__(self, settings: Settings, options: OnlineOptions) -> None:
         self.settings = settings
@@ -92,6 +100,7 @@ class OnlineValidator:
                              eviction_grace_hours=settings.eviction_grace_hours or None,
                              allowed_lateness_hours=options.allowed_lateness_hours)
         self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
+        self.backlog: catchup.Backlog[Any] = catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE)
         self.published: dict[str, revision.Decided] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
@@ -109,7 +118,8 @@ class OnlineValidator:
         dead letter or finding stops the run before its offsets are committed, anything else is one error.
         """
         # read_committed: records of aborted transactions never happened, so they are neither judged nor counted
-        consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed")
+        consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed",
+                                    max_partition_fetch_bytes=self.FETCH_BYTES)
         # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
         # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
         producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
@@ -140,33 +150,43 @@ class OnlineValidator:
         self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
         last_snapshot = time.monotonic()
         saving: snapshots.Saving | None = None
+        count = 0
         while True:
-            batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
-                                "reading the chain topics", answered=False)
-            self._heartbeat()
+            batch: dict[TopicPartition, list[Any]] = {}
+            if count < self.MAX_RECORDS:  # else the limit left records to process: they come before fetching more
+                batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
+                                    "reading the chain topics", answered=False)
+                self._heartbeat()
+            backlog = self.backlog
+            if over := backlog.add(batch):
+                consumer.pause(*over)
+            self.idleness.delivered(backlog.waiting(), time.monotonic())
+            fetched = self._fetched(consumer, partitions)
+            unfinished = {tp for tp in partitions if not _at_end(consumer, tp, fetched[tp], end)}
             dirty: set[str] = set()
-            count = 0
-            self.idleness.delivered(((tp.topic, tp.partition) for tp in batch), time.monotonic())
-            for records in batch.values():
-                for msg in records:
-                    case, rejection = self.engine.process(msg)
-                    if rejection is not None:
-                        self._dead_letter(msg, rejection, dlq_topic)
-                        self.metrics.dead_lettered_one(msg.topic, rejection.code)
-                    elif case is not None:
-                        dirty.add(case)
-                    count += 1
+            counts: Counter[str] = Counter()
+            for msg in backlog.take(self.engine.state.progress, unfinished, time.monotonic(), self.MAX_RECORDS):
+                case, rejection = self.engine.process(msg)
+                if rejection is not None:
+                    self._dead_letter(msg, rejection, dlq_topic)
+                    self.metrics.dead_lettered_one(msg.topic, rejection.code)
+                elif case is not None:
+                    dirty.add(case)
+                counts[msg.topic] += 1
+            if drained := backlog.resumable():
+                consumer.resume(*drained)
+            count = counts.total()
             if count:
                 self.heap.settle()
                 if tracker is not None:
                     tracker.advance(count)
             self._dirty |= dirty
-            self.metrics.polled(batch, consumer, self.engine, self.published)
-            done = self.options.to_end and outage.call(
-                lambda: all(consumer.position(tp) >= end[tp] for tp in partitions), "reading positions", answered=False)
-            self._advance(consumer, partitions, end, done)
+            positions = {tp: backlog.next_offset(tp, fetched[tp]) for tp in partitions}
+            self.metrics.polled(counts, consumer, positions, self.engine, self.published)
+            done = self.options.to_end and all(positions[tp] >= end[tp] for tp in partitions)
+            self._advance(consumer, positions, end, done)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
-            caught_up = count < self.MAX_RECORDS
+            caught_up = count < self.MAX_RECORDS and not backlog
             if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
                 self._evaluate(self._dirty)
                 self._dirty = set()
@@ -176,8 +196,8 @@ class OnlineValidator:
                 self._commit(consumer, saving)
                 saving = None
             if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
-                self._evict(consumer, partitions)
-                saving = self._snapshot(consumer, partitions)
+                self._evict(consumer, positions)
+                saving = self._snapshot(positions, partitions)
                 last_snapshot = time.monotonic()
                 if done:
                     saving.done(wait=True)
@@ -185,35 +205,30 @@ class OnlineValidator:
                     self._commit(consumer, saving, wait=True)
                     return self.engine
 
-    def _advance(self, consumer: Any, partitions: list[TopicPartition], end: dict[TopicPartition, int],
+    def _advance(self, consumer: Any, positions: dict[TopicPartition, int], end: dict[TopicPartition, int],
                  done: bool) -> None:
         """Move the watermark (``validator.watermark``). At the end of a ``--to-end`` run nothing holds it back:
         every record is read."""
         if done:
             self.engine.advance(())
             return
-        caught_up = set()
-        for tp, at in self._positions(consumer, partitions).items():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                highwater = end.get(tp)
-            if highwater is not None and at >= highwater:
-                caught_up.add((tp.topic, tp.partition))
-        holding = self.idleness.holding(((tp.topic, tp.partition) for tp in partitions), caught_up, time.monotonic())
+        caught_up = {(tp.topic, tp.partition) for tp, at in positions.items() if _at_end(consumer, tp, at, end)}
+        holding = self.idleness.holding(((tp.topic, tp.partition) for tp in positions), caught_up, time.monotonic())
         self.engine.advance(holding)
 
-    def _evict(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+    def _evict(self, consumer: Any, positions: dict[TopicPartition, int]) -> None:
         """Drop closed cases a grace period old (their findings are published: ``_evaluate`` ran just before).
 
         A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
         any case waits there."""
-        pending = {(tp.topic, tp.partition) for tp, at in self._positions(consumer, partitions).items()
+        pending = {(tp.topic, tp.partition) for tp, at in positions.items()
                    if (highwater := consumer.highwater(tp)) is None or at < highwater}
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
 
-    def _positions(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The next offset to read of each partition."""
+    def _fetched(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The consumer's position in each partition: the next offset it fetches (records before it may still
+        wait in the backlog)."""
         positions: dict[TopicPartition, int] = self.outage.call(
             lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions", answered=False)
         return positions
@@ -333,15 +348,15 @@ class OnlineValidator:
                              headers=[("content-type", findings.CONTENT_TYPE.encode())],
                              origin=f"the finding of {verdict.case}")
 
-    def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
+    def _snapshot(self, positions: dict[TopicPartition, int], partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
-        offset past it is saved), then start saving the state with the offsets it covers."""
+        offset past it is saved), then start saving the state with the offsets it covers: the next record to
+        process of each partition, never past one that only waits in the backlog."""
         self.metrics.snapshot_started()
         started = time.perf_counter()
         self.sender.confirm()
         flushed = time.perf_counter()
-        offsets = self.outage.call(lambda: {(tp.topic, tp.partition): consumer.position(tp) for tp in partitions},
-                                   "reading positions", answered=False)
+        offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
         saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
             self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
             self.published))
@@ -366,6 +381,15 @@ class OnlineValidator:
             consumer.commit_async(offsets, callback=self._commit_done)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
+
+
+def _at_end(consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition, int]) -> bool:
+    """Whether ``at`` has reached the partition's last high watermark fetched (or its end offset at the start,
+    before any fetch)."""
+    highwater = consumer.highwater(tp)
+    if highwater is None:
+        highwater = end.get(tp)
+    return highwater is not None and at >= highwater
 
 
 def _exists(consumer: Any, topic: str) -> bool | None:
