@@ -103,25 +103,32 @@ def test_offsets_cover_only_what_was_taken_never_what_waits() -> None:
     assert backlog.next_offset(A, fetched=43) == 43
 
 
-def test_a_partition_over_the_bound_is_paused_once_and_resumed_at_half() -> None:
-    backlog: Backlog[Rec] = Backlog(bound=4, patience=5.0)
-    assert backlog.add({A: records(A, 1, 2, 3), B: records(B, 1)}) == []
-    assert backlog.add({A: records(A, 4, 5, first=3)}) == [A]
-    assert backlog.add({A: records(A, 6, first=5)}) == []  # already paused
-    progress: dict[tuple[str, int], datetime] = {B: T0 + timedelta(hours=100)}
-    drain(backlog, progress, set(), limit=3)
-    assert backlog.resumable() == []  # 3 left: more than half the bound
-    drain(backlog, progress, set(), limit=1)
-    assert backlog.resumable() == [A]
-    assert backlog.resumable() == []
+def test_beyond_the_bound_nothing_holds_back_so_what_waits_shrinks() -> None:
+    backlog: Backlog[Rec] = Backlog(bound=3, patience=5.0)
+    progress = {A: T0, B: T0 + timedelta(hours=20)}
+    backlog.add({B: records(B, 30, 40, 50)})
+    assert drain(backlog, progress, {A, B}) == []  # three wait: A, behind, holds B back
+    backlog.add({B: records(B, 60, first=3)})
+    assert [r.hours for r in drain(backlog, progress, {A, B}, limit=2)] == [30, 40]  # four: beyond the bound
+    assert drain(backlog, progress, {A, B}) == []  # two again
+
+
+def test_a_partition_runs_on_while_within_the_slack_of_the_next() -> None:
+    backlog: Backlog[Rec] = Backlog(bound=100, patience=5.0, slack=timedelta(hours=2))
+    progress = {A: T0, B: T0 + timedelta(hours=1)}
+    backlog.add({A: records(A, 1, 2, 3, 4), B: records(B, 1.5, 2.5)})
+    assert [r.hours for r in drain(backlog, progress, set())] == [1, 2, 3, 4, 1.5, 2.5]  # A stops past 1 + 2 h
+    backlog.add({A: records(A, 5, 6, first=4)})
+    progress[A] = T0 + timedelta(hours=4)
+    assert [r.hours for r in drain(backlog, progress, {B})] == []  # never past a partition behind, slack or not
 
 
 @given(st.lists(st.tuples(st.sampled_from([A, B, C]), st.floats(0, 100), st.integers(1, 5)), max_size=60),
-       st.integers(1, 7))
+       st.integers(1, 7), st.sampled_from([0, 1, 24]))
 def test_whatever_the_event_times_each_partition_is_taken_in_offset_order_and_nothing_is_lost(
-        polls: list[tuple[tuple[str, int], float, int]], limit: int) -> None:
+        polls: list[tuple[tuple[str, int], float, int]], limit: int, slack: int) -> None:
     """Correctness never depends on the order across partitions: within one, records go out as they came."""
-    backlog: Backlog[Rec] = Backlog(bound=3, patience=5.0)
+    backlog: Backlog[Rec] = Backlog(bound=6, patience=5.0, slack=timedelta(hours=slack))
     offsets = {A: 0, B: 0, C: 0}
     taken: list[Rec] = []
     progress: dict[tuple[str, int], datetime] = {}
