@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml $(NATIVE)
 ifneq ($(CARGO),)
 	$(PY) -m pip install -q ./native
 else
-	@echo "$(NO_CARGO) not built: everything works, offline validation at about half the speed; install Rust with rustup (https://rustup.rs) and run make again" >&2
+	@echo "$(NO_CARGO) not built: everything works, offline validation at about 40% of the speed; install Rust with rustup (https://rustup.rs) and run make again" >&2
 	$(PY) -m pip uninstall -qq -y sigma-native
 endif
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat

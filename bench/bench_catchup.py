@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,9 +51,9 @@ class Sampled(ValidatorMetrics):
         self.polls: list[tuple[int, int, dict[Where, float]]] = []
         """(open cases, dossiers held, each partition's event time as Unix seconds) after each poll."""
 
-    def polled(self, processed: Mapping[str, int], consumer: Any, positions: Mapping[Any, int], engine: Engine,
-               published: Mapping[str, object]) -> None:
-        super().polled(processed, consumer, positions, engine, published)
+    def polled(self, processed: Mapping[str, int], positions: Mapping[Any, int],
+               highwater: Callable[[Any], int | None], engine: Engine, published: Mapping[str, object]) -> None:
+        super().polled(processed, positions, highwater, engine, published)
         state = engine.state
         progress = {where: at.timestamp() for where, at in state.progress.items()}
         self.polls.append((len(state.dossiers) - len(published), len(state.dossiers), progress))

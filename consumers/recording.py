@@ -236,18 +236,19 @@ def read_recording(path: str | Path) -> Iterator[ConsumedRecord]:
     if first is None:
         raise RecordingError(f"{path}: empty file, not a sigma recording")
     _manifest(path, *first)
-    parse = LineParser().parse if native.UNUSED is None else _not_native
-    new, record = tuple.__new__, ConsumedRecord
+    parse = LineParser(ConsumedRecord).parse if native.UNUSED is None else _not_native
+    new = tuple.__new__
     count = 0
     number = first[0]
     trailer: Any = None
     for number, line in lines:
-        fields = parse(line)
-        if fields is None:
+        record = parse(line)
+        if record is None:
             fields, trailer = _python_line(path, number, line)
             if fields is None:
                 break
-        yield new(record, fields)
+            record = new(ConsumedRecord, fields)
+        yield record
         count += 1
     else:
         raise RecordingError(f"{path}:{number}: truncated: no trailer after {count} records "

@@ -9,6 +9,7 @@ default and ends the child as SIGTERM always did, since their parent decides how
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 from collections.abc import Iterator
@@ -25,6 +26,12 @@ class Terminated(KeyboardInterrupt):
 
 _terminated = False
 """Whether SIGTERM was received (typer turns any KeyboardInterrupt into exit code 130, losing which)."""
+
+
+def stacks_on_sigusr1() -> None:
+    """``kill -USR1 PID`` prints the stack of every thread to stderr, and the command goes on: how an operator
+    (or a test that timed out) sees where a command that does not answer is waiting."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def stop_on_sigterm() -> None:
@@ -53,6 +60,11 @@ class StopRequest:
     def requested(self) -> bool:
         """Whether a stop was asked for."""
         return self.signal is not None
+
+    def raise_if_requested(self) -> None:
+        """Stop here, as the signal would have, if one was received."""
+        if self.signal is not None:
+            raise Terminated if self.signal == signal.SIGTERM else KeyboardInterrupt
 
 
 @contextmanager

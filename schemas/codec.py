@@ -14,7 +14,6 @@ against the released JSON Schema and then validated into the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from io import BytesIO
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 from schemas import layout
 from schemas.catalogue import CATALOGUE, Catalogue, Subject
 from schemas.constraints import Constraints
-from schemas.context import SerializationContext
+from schemas.context import Headers, SerializationContext
 from schemas.derive import optional_inner
 from schemas.envelope import header, parse_ce_type
 from schemas.errors import (
@@ -173,12 +172,11 @@ class _Plan:
     enums: tuple[_EnumField, ...]
     fast: BodyReader | None
     """The native reader for the common case, a writer of the reader's own version (fastavro resolves the
-    others, and reads everything when the native module is not installed)."""
+    others, and reads everything when the native module is not installed). It checks ``constraints`` itself
+    and declines a value breaking one, which fastavro then reads and ``constraints`` names."""
     constraints: Constraints
     """The reader version's limits that Avro does not express (patterns, lengths, ranges), checked after
     decoding, so that an Avro value gets the verdict its JSON twin gets."""
-    first_broken: Callable[[dict[str, Any]], int]
-    """``constraints.first_broken``, held here to save a lookup per record (the hot path)."""
 
 
 class Deserializer:
@@ -209,10 +207,11 @@ class Deserializer:
         """The event as a model of its subject's current version."""
         if not value:
             raise TruncatedError("the record has no value")
-        plan = self._fast_plan(value, ctx)
+        headers = ctx.headers if ctx is not None else None
+        plan = self._fast_plan(value, headers)
         if plan is None:
-            if self._is_json(value, ctx):
-                return self._json(value, ctx)[2]
+            if self._is_json(value, headers):
+                return self._json(value, headers)[2]
             plan, offset = self._framing(value)
         else:
             offset = SINGLE_OBJECT_HEADER
@@ -232,37 +231,47 @@ class Deserializer:
         return model.model_construct(**data)
 
     def decode(self, value: bytes | None, ctx: SerializationContext | None = None, /) -> Decoded:
-        """Subject, writer version and the data as a dict, without building a model.
+        """Subject, writer version and the data as a dict, without building a model."""
+        return self.decode_record(value, ctx.headers if ctx is not None else None)
+
+    def decode_record(self, value: bytes | None, headers: Headers | None) -> Decoded:
+        """``decode`` of a record's value with its headers (the topic plays no part in decoding).
 
         The validator's hot path, so the common case (single-object value of a known writer, declared Avro
-        or undeclared) is inlined here; everything else, errors included, goes the general way.
+        or undeclared, that the native reader reads) is inlined here; everything else, errors included, goes
+        the general way.
         """
         if not value:
             raise TruncatedError("the record has no value")
-        plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER]) if value[:2] == SINGLE_OBJECT_MARKER else None
-        if plan is not None and (ctx is None or not ctx.headers or _declared_avro(ctx.headers)):
-            return _new_decoded(Decoded, (plan.name, plan.version, self._body(plan, value, SINGLE_OBJECT_HEADER)))
-        if self._is_json(value, ctx):
-            subject, version, event = self._json(value, ctx)
+        if value[:2] == SINGLE_OBJECT_MARKER:
+            plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER])
+            if plan is not None and (not headers or headers[-1] == _AVRO_DECLARED or _declared_avro(headers)):
+                fast = plan.fast
+                data = fast.read(value, SINGLE_OBJECT_HEADER) if fast is not None else None
+                if data is None:
+                    data = self._body(plan, value, SINGLE_OBJECT_HEADER)
+                return _new_decoded(Decoded, (plan.name, plan.version, data))
+        if self._is_json(value, headers):
+            subject, version, event = self._json(value, headers)
             return Decoded(subject.name, version, _plain(event))
         plan, offset = self._framing(value)
         return Decoded(plan.name, plan.version, self._body(plan, value, offset))
 
     # -- framing and content type ---------------------------------------------------------------------------
 
-    def _fast_plan(self, value: bytes, ctx: SerializationContext | None) -> _Plan | None:
+    def _fast_plan(self, value: bytes, headers: Headers | None) -> _Plan | None:
         """The plan of a single-object value from a known writer, declared Avro (or undeclared); else None.
 
         The common case in one dictionary lookup; everything else, errors included, takes the full path.
         """
         plan = self._by_fingerprint.get(value[2:SINGLE_OBJECT_HEADER]) if value[:2] == SINGLE_OBJECT_MARKER else None
-        if plan is not None and ctx is not None and ctx.headers and not _declared_avro(ctx.headers):
+        if plan is not None and headers and not _declared_avro(headers):
             return None
         return plan
 
-    def _is_json(self, value: bytes, ctx: SerializationContext | None) -> bool:
+    def _is_json(self, value: bytes, headers: Headers | None) -> bool:
         """Whether the value is JSON, by content-type header or (without one) by its first byte."""
-        declared = header(ctx.headers, "content-type") if ctx is not None else None
+        declared = header(headers, "content-type")
         if declared is None:
             return value[:1] == b"{"
         media = declared.split(b";", 1)[0].strip().lower()
@@ -298,12 +307,8 @@ class Deserializer:
         """The Avro body from ``offset`` to the end, resolved into the reader schema; all of it, nothing more."""
         if plan.fast is not None:
             fast = plan.fast.read(value, offset)
-            if fast is not None:
-                if plan.first_broken(fast) < 0:
-                    return fast
-                broken = plan.constraints.violation(fast)
-                assert broken is not None  # first_broken found one
-                raise _invalid(plan.name, plan.reader_version, broken.field, broken.path, broken.keyword)
+            if fast is not None:  # a value keeping every constraint
+                return fast
         body = BytesIO(value)
         body.seek(offset)
         try:
@@ -321,10 +326,11 @@ class Deserializer:
         reader_version = self._reader_versions.get(subject.name) or subject.latest
         writer = self._catalogue.avro_schema(subject.name, version)
         reader = None if reader_version == version else self._catalogue.avro_schema(subject.name, reader_version)
-        fast = body_reader(self._catalogue.avro_document(subject.name, version)) if reader is None else None
         constraints = self._catalogue.constraints(subject.name, reader_version)
+        fast = body_reader(self._catalogue.avro_document(subject.name, version), constraints) \
+            if reader is None else None
         return _Plan(subject.name, subject.model, version, reader_version, writer, reader,
-                     _enum_fields(subject.model), fast, constraints, constraints.first_broken)
+                     _enum_fields(subject.model), fast, constraints)
 
     def _plan_fingerprint(self, fingerprint: bytes) -> _Plan:
         found = self._catalogue.by_fingerprint(fingerprint)
@@ -347,8 +353,8 @@ class Deserializer:
 
     # -- JSON -----------------------------------------------------------------------------------------------
 
-    def _json(self, value: bytes, ctx: SerializationContext | None) -> tuple[Subject, int, ChainEvent]:
-        raw_type = header(ctx.headers, "ce_type") if ctx is not None else None
+    def _json(self, value: bytes, headers: Headers | None) -> tuple[Subject, int, ChainEvent]:
+        raw_type = header(headers, "ce_type")
         parsed = parse_ce_type(raw_type.decode("ascii", "replace")) if raw_type is not None else None
         if parsed is None:
             raise UnknownSchemaError("a JSON value needs a ce_type header (nl.<partner>.<subject>.v<N>) "
@@ -393,6 +399,10 @@ def _plain_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain_value(item) for item in value]
     return value
+
+
+_AVRO_DECLARED = ("content-type", AVRO.encode())
+"""The content-type header as the envelope writes it, last, for Avro: ``_declared_avro`` in one comparison."""
 
 
 def _declared_avro(headers: list[tuple[str, bytes]]) -> bool:

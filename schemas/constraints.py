@@ -9,10 +9,11 @@ Why compiled from the released JSON Schema files, not the models: a record is ju
 version it is read into, and the JSON Schema of that version is the message book's word on its limits.
 Each (subject, version) is compiled once into one Python function that checks exactly the keywords Avro
 does not guarantee on the decoded dict, in field order (no pydantic validation per record). Why generated
-source: it runs for every record the validator reads, and one function of inline comparisons costs a third
-of a loop calling a test per field (the offline validation rate of ``make bench`` depends on it). A keyword
-this module does not know fails when the function is compiled (a test compiles every released version), so
-a new kind of constraint can never be silently unchecked.
+source: it runs for every record read without the native reader (and for every value that reader declines),
+and one function of inline comparisons costs a third of a loop calling a test per field. A keyword this
+module does not know fails when the function is compiled (a test compiles every released version), so a new
+kind of constraint can never be silently unchecked. The native reader checks the same constraints itself,
+from ``Constraints.spec`` (``schemas.fastread``); this module stays the reference that names what is broken.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Rule:
 
     keyword: str
     source: str
+    value: str | int | float
+    """The keyword's value as the JSON Schema gives it: the pattern (ECMA 262) or the limit."""
     limit: str | None = None
     """The number of a length or range limit, as source text."""
 
@@ -98,6 +101,12 @@ class Constraints:
         exec(compile("\n".join(lines), f"<constraints of {name} v{version}>", "exec"), self._namespace)
         self.first_broken: Callable[[dict[str, Any]], int] = self._namespace["first_broken"]
         """The index of the first check ``data`` breaks, or -1: the hot path's whole test, one call."""
+
+    def spec(self) -> list[dict[str, Any]]:
+        """Every check as data (field, whether optional, each rule's keyword and JSON Schema value), for a
+        reader that checks them itself (``schemas.fastread``)."""
+        return [{"field": c.field, "optional": c.optional, "rules": [[r.keyword, r.value] for r in c.rules]}
+                for c in self.checks]
 
     def violation(self, data: dict[str, Any]) -> Violation | None:
         """The first constraint ``data`` (a decoded value) breaks, in field order; None when it keeps all."""
@@ -153,9 +162,9 @@ def _field(field: str, schema: dict[str, Any], avro_type: Any, where: str,
             patterns[handle] = _pattern(value, where)
             if field in _REMEMBERED:
                 patterns[handle] = _remembering(patterns[handle])
-            rules.append(Rule("pattern", f"{handle}(v)"))
+            rules.append(Rule("pattern", f"{handle}(v)", value))
         elif keyword in _BOUNDS and isinstance(value, int | float) and not isinstance(value, bool):
-            rules.append(Rule(keyword, _BOUNDS[keyword].format(repr(value)), repr(value)))
+            rules.append(Rule(keyword, _BOUNDS[keyword].format(repr(value)), value, repr(value)))
         elif keyword == "format":
             logical = avro_type.get("logicalType") if isinstance(avro_type, dict) else None
             if logical not in _LOGICAL_FORMATS.get(value, ()):

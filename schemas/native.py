@@ -1,4 +1,4 @@
-"""Whether the native hot paths (``sigma_native``, Rust in ``native/``) are used: one decision for both readers.
+"""Whether the native hot paths (``sigma_native``, Rust in ``native/``) are used: one decision for all of them.
 
 They are optional. Each native reader answers or declines, and the Python readers (fastavro, the recording
 reader) answer everything it declines, so without it every result is the same, only slower. It is not used

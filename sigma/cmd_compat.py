@@ -7,11 +7,14 @@ Exit codes: 0 compatible (or every break accepted by the baseline), 1 incompatib
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
 from sigma import groups
+
+if TYPE_CHECKING:
+    from consumers.traffic import TrafficResult
 
 _DRAFT_HELP = ("JSON Schema draft of schemas without $schema: draft-04, draft-06, draft-07 (as Confluent Schema "
                "Registry), 2019-09 or 2020-12.")
@@ -78,9 +81,15 @@ def check(
 
     if against is None and traffic is None:
         raise UsageError("give --against, --traffic or both", fix="see `sigma schemas check --help`")
+    if traffic is not None and fmt not in ("text", "json"):
+        raise UsageError(f"--traffic reports as text or json, not {fmt}",
+                         fix="give --format text or json, or check --against on its own in that format")
     base = (root or layout.REPO_ROOT).resolve()
-    traffic_failed = traffic is not None and _traffic(traffic, base, fmt)
+    traffic_report = _traffic(traffic, base) if traffic is not None else None
+    traffic_failed = traffic_report is not None and bool(traffic_report.findings)
     if against is None:
+        if traffic_report is not None:
+            typer.echo(_traffic_json(traffic_report) if fmt == "json" else _traffic_text(traffic_report))
         raise typer.Exit(1 if traffic_failed else 0)
     for given, flag in ((baseline, "--baseline"), (config, "--config")):
         if given is not None and not given.is_file():  # only the defaults may be absent
@@ -102,30 +111,41 @@ def check(
                      draft=draft)
     except CompatInputError as exc:
         raise _usage(exc, "see `sigma schemas check --help` and docs/compat.md") from None
-    typer.echo(render(result, fmt), nl=False)
+    if traffic_report is None:
+        typer.echo(render(result, fmt), nl=False)
+    elif fmt == "json":  # one document for a machine: both checks under their names
+        import json
+
+        typer.echo(json.dumps({"catalogue": json.loads(render(result, fmt)),
+                               "traffic": json.loads(_traffic_json(traffic_report))}, indent=2))
+    else:
+        typer.echo(_traffic_text(traffic_report))
+        typer.echo(render(result, fmt), nl=False)
     raise typer.Exit(0 if result.compatible and not traffic_failed else 1)
 
 
-def _traffic(recording: Path, root: Path, fmt: str) -> bool:
-    """Print what the candidate catalogue at ``root`` does to the recorded records; True when it rejects or
-    changes any."""
-    import json
-
+def _traffic(recording: Path, root: Path) -> TrafficResult:
+    """What the candidate catalogue at ``root`` does to the recorded records (``consumers.traffic``)."""
     from consumers.traffic import check_traffic
     from schemas.catalogue import Catalogue
 
-    result = check_traffic(recording, Catalogue(root=root))
-    if fmt == "json":
-        typer.echo(json.dumps({"records": result.records, "already_invalid": result.already_invalid,
-                               "counts": result.counts, "findings": [vars(f) for f in result.findings]}, indent=2))
-    else:
-        for f in result.findings:
-            typer.echo(f"{f.topic}/{f.partition}@{f.offset}  {f.subject}  {f.kind}  {f.path or '-'}  {f.detail}")
-        for what, count in result.counts.items():
-            typer.echo(f"{what}: {count}")
-        typer.echo(f"traffic: {result.records} records, {len(result.findings)} finding(s), "
-                   f"{result.already_invalid} invalid in their own version too")
-    return bool(result.findings)
+    return check_traffic(recording, Catalogue(root=root))
+
+
+def _traffic_json(result: TrafficResult) -> str:
+    import json
+
+    return json.dumps({"records": result.records, "already_invalid": result.already_invalid,
+                       "counts": result.counts, "findings": [vars(f) for f in result.findings]}, indent=2)
+
+
+def _traffic_text(result: TrafficResult) -> str:
+    lines = [f"{f.topic}/{f.partition}@{f.offset}  {f.subject}  {f.kind}  {f.path or '-'}  {f.detail}"
+             for f in result.findings]
+    lines += [f"{what}: {count}" for what, count in result.counts.items()]
+    lines.append(f"traffic: {result.records} records, {len(result.findings)} finding(s), "
+                 f"{result.already_invalid} invalid in their own version too")
+    return "\n".join(lines)
 
 
 def _usage(exc: Exception, fix: str) -> Exception:

@@ -131,6 +131,7 @@ def run() -> None:
 
     _register()
     interrupt.stop_on_sigterm()
+    interrupt.stacks_on_sigusr1()
     try:
         code = app(standalone_mode=False)
     except SigmaError as exc:

@@ -9,17 +9,17 @@ replay in another order across partitions, judges the same.
 from __future__ import annotations
 
 import heapq
-import zlib
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zlib import adler32, crc32
 
 from consumers.records import ConsumedRecord
 from runtime.poison import PoisonHeaders
 from schemas.catalogue import CATALOGUE
-from schemas.codec import Deserializer, SerializationContext
+from schemas.codec import Deserializer
 from schemas.envelope import HeaderCheck
 from schemas.errors import CodecError
 from schemas.placement import Placement
@@ -73,15 +73,12 @@ class Counters:
                 "dead_lettered": self.dead_lettered}
 
 
-_context = tuple.__new__
-"""Builds a ``SerializationContext`` without the named tuple's Python-level ``__new__`` (hot path)."""
-
-
 def event_hash(event_id: str) -> int:
     """A stable 64-bit hash of an event id (CRC-32 and Adler-32 side by side: two C calls, the same in
-    every process, unlike ``hash``, so a snapshot's hashes still match after a restart)."""
+    every process, unlike ``hash``, so a snapshot's hashes still match after a restart). ``Engine.process``
+    computes it in place."""
     raw = event_id.encode()
-    return zlib.crc32(raw) << 32 | zlib.adler32(raw)
+    return crc32(raw) << 32 | adler32(raw)
 
 
 @dataclass
@@ -127,87 +124,91 @@ class Engine:
         self.partitions = {topic_prefix + t.name: t.partitions for t in CHAIN_TOPICS} | dict(partitions or {})
         """Partition count per topic (the plan, unless the cluster or a recording's manifest says otherwise):
         a record must be on its key's partition among them."""
-        self._headers = HeaderCheck()
-        self._placement = Placement()
+        self._decode = self._deserializer.decode_record
+        self._header_problem = HeaderCheck().problem
+        placement = Placement()
+        self._placement = placement.hashes
+        """``toPositive(murmur2(key))`` per key seen (``Placement``), looked up in place on the hot path."""
+        self._place = placement.hash
 
     def process(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
         """Take one record: returns (case key touched, None), (None, rejection to dead-letter), or (None, None)
-        for a duplicate: an event whose id and value this case already holds (re-delivered or re-sent)."""
-        counters = self.state.counters
-        counters.consumed += 1
-        case, rejection = self._apply(record)
-        if rejection is None:
-            if case is None:
-                counters.duplicates += 1
-            else:
-                counters.processed += 1
-        else:
-            counters.dead_lettered += 1
-            self.state.rejections[rejection.code] = self.state.rejections.get(rejection.code, 0) + 1
-        return case, rejection
+        for a duplicate: an event whose id and value this case already holds (re-delivered or re-sent).
 
-    def _apply(self, record: RecordLike) -> tuple[str | None, Rejection | None]:
-        """The checks in order, the first failing one rejecting; then the dossier. The hot path of offline
+        The checks in order, the first failing one rejecting; then the dossier. The hot path of offline
         validation: each record attribute is read once, and the common case costs no extra calls."""
+        state = self.state
+        counters = state.counters
+        counters.consumed += 1
         headers = record.headers
         if headers.__class__ is PoisonHeaders:  # what kafka-python could not read (runtime.poison)
-            return None, Rejection("decode", headers.code, headers.reason)
+            return self._reject(Rejection("decode", headers.code, headers.reason))
         raw_key = record.key
         if not raw_key:
-            return None, Rejection("validate", "no-key", "record has no key (the case key is required)")
+            return self._reject(Rejection("validate", "no-key", "record has no key (the case key is required)"))
         topic, value = record.topic, record.value or b""  # no value: decoding says so (truncated)
         try:
-            decoded = self._deserializer.decode(value, _context(SerializationContext, (topic, headers)))
+            subject, version, data = self._decode(value, headers)
         except CodecError as exc:
-            return None, Rejection(exc.stage, exc.code, str(exc), exc.path)
-        subject, version, data = decoded
+            return self._reject(Rejection(exc.stage, exc.code, str(exc), exc.path))
         case = data["case_key"]  # a case key: decoding checked its pattern (bad-case-key)
         try:
             key = raw_key.decode()
         except UnicodeDecodeError:
-            return None, Rejection("semantic", "bad-key", "key is not a UTF-8 case key")
+            return self._reject(Rejection("semantic", "bad-key", "key is not a UTF-8 case key"))
         if key != case:
-            return None, Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
-                                   "$.case_key")
+            return self._reject(Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
+                                          "$.case_key"))
         partner = data["partner"]  # an enum symbol: a str for every encoding
         producers, home = self._subjects[subject]
         if partner not in producers:
-            return None, Rejection("semantic", "partner-not-allowed",
-                                   f"partner '{partner}' may not produce {subject}", "$.partner")
+            return self._reject(Rejection("semantic", "partner-not-allowed",
+                                          f"partner '{partner}' may not produce {subject}", "$.partner"))
         if topic != home:
-            return None, Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}")
-        wrong = self._headers.problem(headers, subject, version, data)
+            return self._reject(Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}"))
+        wrong = self._header_problem(headers, subject, version, data)
         if wrong is not None:
-            return None, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header)
+            return self._reject(Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header))
         partitions = self.partitions[topic]
-        if self._placement.partition(raw_key, partitions) != record.partition:
-            return None, Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
-                                   f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)")
-        state = self.state
+        hashed = self._placement.get(raw_key)
+        if hashed is None:
+            hashed = self._place(raw_key)
+        if hashed % partitions != record.partition:
+            return self._reject(Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
+                                          f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)"))
         dossiers = state.dossiers
         dossier = dossiers.get(case)
-        event = event_hash(data["event_id"])
-        digest = zlib.crc32(value)
+        raw_id = data["event_id"].encode()
+        event = crc32(raw_id) << 32 | adler32(raw_id)  # event_hash, inlined
+        digest = crc32(value)
         recorded = data["recorded_at"]
         if dossier is None:
             dossier = dossiers[case] = Dossier(case)
             if self.grace is not None:
                 heapq.heappush(state.due, (recorded + self.grace, case))
-        else:
-            kept = dossier.digest_of(event)
-            if kept == digest:
+        elif event in dossier.ids:
+            if dossier.digest_of(event) == digest:
+                counters.duplicates += 1
                 return None, None
-            if kept is not None:
-                return None, Rejection("semantic", "event-id-conflict",
-                                       "an event with this id and other content was processed before", "$.event_id")
+            return self._reject(Rejection("semantic", "event-id-conflict",
+                                          "an event with this id and other content was processed before", "$.event_id"))
         fact = dossier.add(subject, data, event, digest)
         where = (topic, record.partition)  # the partition's event time (the watermark moves in ``advance``)
-        seen = state.progress.get(where)
+        progress = state.progress
+        seen = progress.get(where)
         if seen is None or recorded > seen:
-            state.progress[where] = recorded
+            progress[where] = recorded
         elif seen - recorded > self.lateness:  # maybe a late delivery: see ``late_deliveries``
             dossier.delay(fact, seen)
+        counters.processed += 1
         return case, None
+
+    def _reject(self, rejection: Rejection) -> tuple[None, Rejection]:
+        """Count a rejected record (``process``)."""
+        state = self.state
+        state.counters.dead_lettered += 1
+        state.rejections[rejection.code] = state.rejections.get(rejection.code, 0) + 1
+        return None, rejection
 
     def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
         """Move the watermark as far as the partitions in ``holding`` allow (``validator.watermark``); none

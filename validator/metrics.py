@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kafka import TopicPartition
@@ -78,21 +78,23 @@ class ValidatorMetrics:
         self.dead_lettered.labels(topic, code).inc()
         self._batch_letters[topic] += 1
 
-    def polled(self, processed: Mapping[str, int], consumer: Any, positions: Mapping[TopicPartition, int],
-               engine: Engine, published: Mapping[str, object]) -> None:
-        """After each poll (records or not): records processed per topic, lag per partition (the records after
-        ``positions``, the next to process), watermark, open cases."""
+    def polled(self, processed: Mapping[str, int], positions: Mapping[TopicPartition, int],
+               highwater: Callable[[TopicPartition], int | None], engine: Engine,
+               published: Mapping[str, object]) -> None:
+        """After each turn (records or not): records processed per topic, lag per partition (the records after
+        ``positions``, the next to process, up to the high watermark each partition's last fetch gave),
+        watermark, open cases."""
         for topic, count in processed.items():
             self.consumed.labels(topic).inc(count)
             self.processed.labels(topic).inc(count - self._batch_letters[topic])
         self._batch_letters.clear()
-        for tp, at in positions.items():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
+        for tp, position in positions.items():
+            end = highwater(tp)
+            if end is not None:
                 gauge = self._lag.get(tp)
                 if gauge is None:
                     gauge = self._lag[tp] = self.lag.labels(tp.topic, str(tp.partition))
-                gauge.set(max(highwater - at, 0))
+                gauge.set(max(end - position, 0))
         state = engine.state
         if state.watermark is not None:
             self.watermark.set(state.watermark.timestamp())

@@ -23,7 +23,7 @@ from consumers.bounded import chain_partitions
 from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
-from runtime import __version__, clients
+from runtime import __version__, clients, interrupt
 from runtime.errors import MissingTopicError, SigmaError
 from runtime.outage import Outage, retriable
 from runtime.progress import Tracker
@@ -104,7 +104,7 @@ class OnlineValidator:
                              eviction_grace_hours=settings.eviction_grace_hours or None,
                              allowed_lateness_hours=options.allowed_lateness_hours)
         self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
-        self.backlog: catchup.Backlog[Any] = catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE, self.engine.lateness)
+        self.backlog: catchup.Backlog[Any]
         self.published: dict[str, revision.Decided] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
@@ -129,23 +129,28 @@ class OnlineValidator:
         producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
                                     **clients.patient(self.settings))
         try:
-            return self._run(consumer, producer, tracker)
+            # Ctrl-C and SIGTERM stop the loop between turns: raised wherever the process is, one was once
+            # swallowed by the at-fork handlers of a snapshot's fork, and the validator never stopped
+            with interrupt.deferred() as stop:
+                return self._run(consumer, producer, tracker, stop)
         except KafkaError as exc:
             raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
                              fix="run again (it resumes at the last snapshot); report it if it persists") from exc
         finally:
             self.heap.release()
-            producer.close(timeout=0)
-            consumer.close(autocommit=False)
+            _close(producer.close, timeout=0)
+            _close(consumer.close, autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
 
-    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None) -> Engine:
+    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
+        # records wait there only as long as the consumer that fetched them: a new one starts at the snapshot
+        self.backlog = catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE, self.engine.lateness)
         partitions = outage.call(lambda: self._assign(consumer), "assigning the chain topics")
         end = {}
         if self.options.to_end:
             end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
             if tracker is not None:
-                tracker.total(sum(end[tp] - consumer.position(tp) for tp in partitions))
+                tracker.total(sum(end[tp] - at for tp, at in self._positions(consumer, partitions).items()))
         dlq_topic = self.prefix + topics.DLQ
         outputs = [dlq_topic] + ([self.prefix + topics.FINDINGS] if self.options.publish_findings else [])
         for name in outputs:
@@ -164,10 +169,11 @@ class OnlineValidator:
             if wait or len(backlog) < backlog.bound:
                 batch = outage.call(partial(consumer.poll, timeout_ms=wait, max_records=self.MAX_RECORDS),
                                     "reading the chain topics", answered=False)
-                self._heartbeat()
+            self._heartbeat()
+            stop.raise_if_requested()  # what waits in the backlog is in no snapshot: read again after a restart
             backlog.add(batch)
             self.idleness.delivered(backlog.waiting(), time.monotonic())
-            fetched = self._fetched(consumer, partitions)
+            fetched = self._positions(consumer, partitions)  # once per turn
             unfinished = {tp for tp in partitions if not _at_end(consumer, tp, fetched[tp], end)}
             dirty: set[str] = set()
             counts: Counter[str] = Counter()
@@ -186,7 +192,7 @@ class OnlineValidator:
                     tracker.advance(count)
             self._dirty |= dirty
             positions = {tp: backlog.next_offset(tp, fetched[tp]) for tp in partitions}
-            self.metrics.polled(counts, consumer, positions, self.engine, self.published)
+            self.metrics.polled(counts, positions, consumer.highwater, self.engine, self.published)
             done = self.options.to_end and all(positions[tp] >= end[tp] for tp in partitions)
             self._advance(consumer, positions, end, done)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
@@ -230,11 +236,11 @@ class OnlineValidator:
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
 
-    def _fetched(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The consumer's position in each partition: the next offset it fetches (records before it may still
-        wait in the backlog)."""
+    def _positions(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """The consumer's position in each partition, the next offset it hands out (records before it may still
+        wait in the backlog), all for the cost of one ``position`` call (``runtime.clients.positions``)."""
         positions: dict[TopicPartition, int] = self.outage.call(
-            lambda: {tp: consumer.position(tp) for tp in partitions}, "reading positions", answered=False)
+            partial(clients.positions, consumer, partitions), "reading positions", answered=False)
         return positions
 
     def _commit_done(self, offsets: Any, result: Any) -> None:
@@ -382,7 +388,8 @@ class OnlineValidator:
             self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
             self.metrics.commit_answered()
         else:
-            consumer.commit_async(offsets, callback=self._commit_done)
+            self.outage.call(lambda: consumer.commit_async(offsets, callback=self._commit_done),
+                             "committing offsets", answered=False)
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
@@ -402,3 +409,19 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return topic in consumer.topics()
     except (KafkaError, OSError):
         return None
+
+
+CLOSE_TIMEOUT_MS = 1000
+"""How long closing the consumer may wait for commits in flight (kafka-python waits up to its request timeout,
+30 s): the snapshot on disk is where a restart resumes, so a lost commit costs nothing, and a stopped validator
+should be gone at once."""
+
+
+def _close(close: Callable[..., None], **how: Any) -> None:
+    """Close a client on the way out without hiding why we are leaving: a producer closed with sends pending
+    (Ctrl-C mid-run, or a cluster given up on) raises from its flush; what it still held was never committed,
+    so it is resent after a restart, and the reason the run ends is the one to report."""
+    try:
+        close(**how)
+    except KafkaError as exc:
+        log.debug("client closed with work pending", error=type(exc).__name__)

@@ -19,6 +19,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDate, PyDateTime, PyDict, PyList, PyString, PyTzInfo};
 use serde_json::{Map, Value};
 
+use crate::constraints::Check;
+
 /// One schema node. Named types (records, enums, fixed) are shared through `Arc`, so a reference to a
 /// type defined earlier is a cheap clone.
 #[derive(Clone)]
@@ -40,6 +42,9 @@ enum Node {
     Map(Box<Node>),
     Union(Vec<Node>),
     Record(Arc<Vec<(Py<PyString>, Node)>>),
+    /// A string or number field with constraints that Avro cannot express (`constraints.rs`): a value
+    /// breaking one makes the reader decline.
+    Checked(Arc<(Node, Check)>),
 }
 
 /// Builds nodes from a schema document, keeping the named types seen so far.
@@ -142,6 +147,62 @@ impl<'py> Compiler<'py> {
         }
         Ok(Node::Enum(Arc::new(symbols)))
     }
+}
+
+/// `node` (a record field's type) with the constraints of its JSON Schema: `rules` apply to a string or a
+/// number, or to the one non-null branch of an `optional` field's union with null.
+fn checked(node: &Node, rules: &[Value], optional: bool) -> Compiled {
+    match node {
+        Node::Union(branches) if optional && branches.len() == 2 => {
+            let null = branches
+                .iter()
+                .position(|b| matches!(b, Node::Null))
+                .ok_or("an optional field whose union has no null")?;
+            let mut out = branches.clone();
+            out[1 - null] = checked(&branches[1 - null], rules, false)?;
+            Ok(Node::Union(out))
+        }
+        Node::Str => Ok(Node::Checked(Arc::new((
+            Node::Str,
+            Check::compile(rules, true)?,
+        )))),
+        Node::Int | Node::Long | Node::Float | Node::Double => Ok(Node::Checked(Arc::new((
+            node.clone(),
+            Check::compile(rules, false)?,
+        )))),
+        _ => Err("constraints on a field of a type that is not checked natively".to_owned()),
+    }
+}
+
+/// The root record with the fields named in `checks` (`[{"field", "optional", "rules"}]`) checked.
+fn with_checks(py: Python<'_>, root: &Node, checks: &Value) -> Compiled {
+    let Node::Record(fields) = root else {
+        return Err("constraints on a schema that is not a record".to_owned());
+    };
+    let mut out: Vec<(Py<PyString>, Node)> = fields
+        .iter()
+        .map(|(name, node)| (name.clone_ref(py), node.clone()))
+        .collect();
+    for check in checks.as_array().ok_or("constraints that are not a list")? {
+        let field = check
+            .get("field")
+            .and_then(Value::as_str)
+            .ok_or("a check without a field")?;
+        let optional = check
+            .get("optional")
+            .and_then(Value::as_bool)
+            .ok_or("a check without optional")?;
+        let rules = check
+            .get("rules")
+            .and_then(Value::as_array)
+            .ok_or("a check without rules")?;
+        let slot = fields
+            .iter()
+            .position(|(name, _)| name.bind(py).to_str().is_ok_and(|name| name == field))
+            .ok_or_else(|| format!("constraints on {field}, which the schema does not have"))?;
+        out[slot].1 = checked(&out[slot].1, rules, optional)?;
+    }
+    Ok(Node::Record(Arc::new(out)))
 }
 
 fn fixed(object: &Map<String, Value>) -> Compiled {
@@ -290,6 +351,25 @@ fn civil(days: i64) -> (i64, u8, u8) {
     (year, month, day)
 }
 
+/// A Python string of UTF-8 `raw`; None when it is not valid UTF-8 (Python's decoder checks it, strictly,
+/// as Rust's `from_utf8` would: surrogates and overlong forms are errors).
+fn string<'py>(py: Python<'py>, raw: &[u8]) -> Option<Bound<'py, PyAny>> {
+    // SAFETY: a pointer and length of a live slice; a NULL result (with its error) is taken back below
+    let made = unsafe {
+        pyo3::ffi::PyUnicode_DecodeUTF8(
+            raw.as_ptr().cast(),
+            isize::try_from(raw.len()).ok()?,
+            c"strict".as_ptr(),
+        )
+    };
+    // SAFETY: a new reference or NULL, owned here
+    let made = unsafe { Bound::from_owned_ptr_or_opt(py, made) };
+    if made.is_none() {
+        PyErr::take(py); // the UnicodeDecodeError: declining says it
+    }
+    made
+}
+
 /// Reads values of one compiled schema.
 #[pyclass(frozen, module = "sigma_native")]
 pub struct AvroReader {
@@ -335,7 +415,7 @@ impl AvroReader {
             }
             Node::Str => {
                 let n = c.length()?;
-                PyString::new(py, std::str::from_utf8(c.take(n)?).ok()?).into_any()
+                string(py, c.take(n)?)?
             }
             Node::Fixed(n) => PyBytes::new(py, c.take(*n)?).into_any(),
             Node::Enum(symbols) => symbols[c.index(symbols.len())?].bind(py).clone().into_any(),
@@ -358,7 +438,18 @@ impl AvroReader {
                 dict.into_any()
             }
             Node::Record(fields) => {
-                let dict = PyDict::new(py);
+                // sized for its fields at once (a dict grown one field at a time is rebuilt twice on the way)
+                // SAFETY: a new dict or NULL (the allocation failed: the error is taken back, the reader declines)
+                let dict = unsafe {
+                    let made =
+                        pyo3::ffi::_PyDict_NewPresized(fields.len() as pyo3::ffi::Py_ssize_t);
+                    Bound::from_owned_ptr_or_opt(py, made)
+                        .or_else(|| {
+                            PyErr::take(py);
+                            None
+                        })?
+                        .cast_into_unchecked::<PyDict>()
+                };
                 for (name, field) in fields.iter() {
                     dict.set_item(name.bind(py), self.value(py, field, c)?)
                         .ok()?;
@@ -376,6 +467,36 @@ impl AvroReader {
             }
             Node::TimestampMillis => self.timestamp(py, c.long()?.checked_mul(1000)?)?,
             Node::TimestampMicros => self.timestamp(py, c.long()?)?,
+            Node::Checked(checked) => {
+                let (node, check) = &**checked;
+                match node {
+                    Node::Str => {
+                        let n = c.length()?;
+                        let raw = c.take(n)?;
+                        check.keeps_str(raw).then_some(())?;
+                        string(py, raw)?
+                    }
+                    Node::Int | Node::Long => {
+                        let n = if matches!(node, Node::Int) {
+                            c.int()?
+                        } else {
+                            c.long()?
+                        };
+                        check.keeps_int(n).then_some(())?;
+                        n.into_pyobject(py).ok()?.into_any()
+                    }
+                    Node::Float | Node::Double => {
+                        let x = if matches!(node, Node::Float) {
+                            f64::from(f32::from_le_bytes(c.take(4)?.try_into().ok()?))
+                        } else {
+                            f64::from_le_bytes(c.take(8)?.try_into().ok()?)
+                        };
+                        check.keeps_float(x).then_some(())?;
+                        x.into_pyobject(py).ok()?.into_any()
+                    }
+                    _ => return None,
+                }
+            }
         })
     }
 
@@ -405,18 +526,26 @@ impl AvroReader {
 
 #[pymethods]
 impl AvroReader {
-    /// Compiles `schema` (an Avro schema as JSON text); ValueError for a type this reader does not read.
+    /// Compiles `schema` (an Avro schema as JSON text) and the constraints `checks` of its record's fields
+    /// (JSON text, `[{"field", "optional", "rules": [[keyword, value], ...]}]`, as `schemas.constraints`
+    /// gives them); ValueError for a type or a constraint this reader does not check.
     #[new]
-    fn new(py: Python<'_>, schema: &str) -> PyResult<Self> {
+    #[pyo3(signature = (schema, checks=None, /))]
+    fn new(py: Python<'_>, schema: &str, checks: Option<&str>) -> PyResult<Self> {
         let document: Value = serde_json::from_str(schema)
             .map_err(|e| PyValueError::new_err(format!("schema is not JSON: {e}")))?;
         let mut compiler = Compiler {
             py,
             named: HashMap::new(),
         };
-        let root = compiler
+        let mut root = compiler
             .compile(&document, "")
             .map_err(PyValueError::new_err)?;
+        if let Some(checks) = checks {
+            let checks: Value = serde_json::from_str(checks)
+                .map_err(|e| PyValueError::new_err(format!("constraints are not JSON: {e}")))?;
+            root = with_checks(py, &root, &checks).map_err(PyValueError::new_err)?;
+        }
         let utc = py
             .import("datetime")?
             .getattr("timezone")?

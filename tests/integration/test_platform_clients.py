@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, TopicPartition
+from kafka.errors import IllegalStateError
 
 from runtime import clients
 from runtime.settings import Settings
@@ -113,3 +114,41 @@ def test_topics_apply_reports_configs_that_differ_from_the_plan_and_changes_noth
         ("exists", "has 1 partitions, plan says 2; retention.ms is 2592000000, plan says -1")]
     again = apply_topics(kafka_settings, [TopicSpec(name, 1, "new plan", {"retention.ms": "-1"})])
     assert again[0].note == "retention.ms is 2592000000, plan says -1", "apply must not alter a live topic"
+
+
+def test_positions_read_at_once_are_those_the_consumer_gives_one_by_one(
+        kafka_settings: Settings, topic_factory: Callable[..., str]) -> None:
+    # the validator reads every partition's position each turn through clients.positions; a partition whose last
+    # records are a committed or an aborted transaction ends with a marker no record is read from, and its
+    # position must still reach the end (else it would look behind and hold the watermark back forever)
+    topic = topic_factory(partitions=3)
+    plain = Producer({"bootstrap.servers": kafka_settings.bootstrap})
+    for i in range(4):
+        plain.produce(topic, value=f"plain {i}".encode(), partition=i % 2)
+    assert plain.flush(30) == 0
+    for partition, commit in ((1, True), (2, False)):
+        txn = Producer({"bootstrap.servers": kafka_settings.bootstrap, "transactional.id": f"t-{topic}-{partition}"})
+        txn.init_transactions(30)
+        txn.begin_transaction()
+        txn.produce(topic, value=b"in a transaction", partition=partition)
+        assert txn.flush(30) == 0  # written before the abort (which would drop it unsent otherwise)
+        (txn.commit_transaction if commit else txn.abort_transaction)(30)
+    parts = [TopicPartition(topic, p) for p in range(3)]
+    consumer = clients.consumer(kafka_settings, isolation_level="read_committed")
+    try:
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        assert clients.positions(consumer, parts) == {tp: 0 for tp in parts}  # resolved, as position() would
+        end = consumer.end_offsets(parts)
+        assert end == {parts[0]: 2, parts[1]: 4, parts[2]: 2}  # data, plus one marker per transaction
+        read: list[bytes] = []
+        for _ in range(100):  # a bound, not a timing: each poll waits at most 200 ms
+            read += [m.value for batch in consumer.poll(timeout_ms=200).values() for m in batch]
+            if clients.positions(consumer, parts) == end:
+                break
+        assert clients.positions(consumer, parts) == {tp: consumer.position(tp) for tp in parts} == end
+        assert sorted(read) == [b"in a transaction", *(f"plain {i}".encode() for i in range(4))]
+        with pytest.raises(IllegalStateError):
+            clients.positions(consumer, [*parts, TopicPartition(topic + "-other", 0)])
+    finally:
+        consumer.close()

@@ -100,7 +100,13 @@ def live_run(cluster: KafkaCluster, tmp: Path, speed: int, partners: tuple[str, 
             assert time.monotonic() < deadline, "the live validator did not catch up within 180 s"
             time.sleep(0.5)
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        try:
+            _, stderr = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)  # every thread's stack to stderr (documented for operators)
+            time.sleep(1)
+            process.kill()
+            pytest.fail("the validator did not stop within 120 s of Ctrl-C:\n" + process.communicate()[1][-6000:])
         assert process.returncode == 130, stderr  # stopped by Ctrl-C, as documented
     finally:
         if process.poll() is None:

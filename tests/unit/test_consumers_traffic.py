@@ -68,3 +68,20 @@ def test_the_released_catalogue_against_its_own_traffic_finds_nothing(tmp_path: 
     run = sigma("schemas", "check", "--traffic", str(recording))  # bag_count 15 is within v1's limit of 20
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout == "traffic: 3 records, 0 finding(s), 0 invalid in their own version too\n"
+
+
+def test_with_against_too_json_is_one_document_naming_both_checks(tmp_path: Path) -> None:
+    recording = _recording(tmp_path / "traffic.jsonl")
+    run = sigma("schemas", "check", "--traffic", str(recording), "--against", str(layout.REPO_ROOT), "--format",
+                "json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    document = json.loads(run.stdout)  # one document, not two in a row
+    assert set(document) == {"catalogue", "traffic"}
+    assert document["traffic"]["records"] == 3 and document["traffic"]["findings"] == []
+
+
+def test_traffic_in_a_format_it_does_not_speak_is_a_usage_error(tmp_path: Path) -> None:
+    run = sigma("schemas", "check", "--traffic", str(_recording(tmp_path / "traffic.jsonl")), "--format", "junit")
+    assert run.returncode == 2 and run.stderr.strip().splitlines() == [
+        "sigma: error: --traffic reports as text or json, not junit: give --format text or json, or check "
+        "--against on its own in that format"]

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 from typing import Any
 
 import fastavro
 import pytest
 from fastavro.utils import generate_many
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.catalogue import CATALOGUE
 from schemas.codec import AvroSerializer, Deserializer
+from schemas.constraints import Constraints, compile_constraints
 from schemas.errors import NotAvroError, TruncatedError
 from schemas.events import EVENT_TYPES, ChainEvent
 from schemas.examples import example
@@ -235,3 +239,103 @@ def test_the_codec_reads_what_the_native_reader_declines_with_fastavro() -> None
     expected = _fastavro_whole(lenient, CATALOGUE.avro_schema(model.subject, model.version))
     assert expected is not None
     assert Deserializer().decode(lenient).data == expected
+
+
+# -- the constraints Avro cannot express, checked natively ----------------------------------------------------
+
+def _checked(avro_type: Any, json_schema: dict[str, Any]) -> tuple[BodyReader | None, Constraints, dict[str, Any]]:
+    """A one-field record schema ``s`` with ``json_schema``'s constraints: the native reader, the Python checks,
+    and the Avro schema."""
+    document = {"type": "record", "name": "R", "fields": [{"name": "s", "type": avro_type}]}
+    constraints = compile_constraints("r", 1, {"properties": {"s": json_schema}}, document)
+    return body_reader(document, constraints), constraints, fastavro.parse_schema(document)
+
+
+def _agree(reader: BodyReader, constraints: Constraints, schema: dict[str, Any], value: Any) -> bool:
+    """Whether the native reader took ``value``; it must decline exactly what breaks a constraint."""
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, schema, {"s": value})
+    ours = reader.read(out.getvalue(), 0)
+    broken = constraints.violation({"s": value})
+    assert (ours is None) == (broken is not None), (value, broken)
+    assert ours is None or ours == {"s": value} or value != value  # NaN is never equal
+    return ours is not None
+
+
+def test_every_released_version_is_read_natively_with_its_constraints() -> None:
+    """Every released version's constraints are within what the native reader checks, so no schema falls
+    back to fastavro and Python's checks for every value (a slower validator, not another verdict)."""
+    for subject, version in RELEASED:
+        assert body_reader(CATALOGUE.avro_document(subject, version), CATALOGUE.constraints(subject, version)) \
+            is not None, (subject, version)
+
+
+PATTERNS = sorted({rule.value for subject, version in RELEASED
+                   for check in CATALOGUE.constraints(subject, version).checks
+                   for rule in check.rules if rule.keyword == "pattern"} | {
+    "^a?b*c+$", "^[A-Z0-9]{2}[0-9]{1,4}$", "^x{2,}y{0,3}$", "^[a-]z\\.[+-/]$", "^$", "^[a-c]*[b-d]*c$"})
+"""The message book's patterns and more of the subset the native reader checks (quantifiers of every kind,
+classes with ranges and a dash, an escaped dot, overlapping classes that need more than one way to match)."""
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_patterns_are_matched_natively_as_python_matches_them(pattern: str, data: st.DataObject) -> None:
+    reader, constraints, schema = _checked("string", {"type": "string", "pattern": pattern})
+    assert reader is not None
+    matching = data.draw(st.from_regex(pattern.replace("$", "\\Z"), fullmatch=True).filter(lambda v: len(v) < 128))
+    assert _agree(reader, constraints, schema, matching)
+    for other in (data.draw(st.text(max_size=40)), data.draw(st.text(alphabet="abcxyz-.AZ09", max_size=40)),
+                  matching + "\n", matching + "é", matching[:-1], matching[1:] + matching[:1]):
+        _agree(reader, constraints, schema, other)
+
+
+@pytest.mark.parametrize("pattern", ["^\\d{3}$", "^a+", "a+$", "^(a|b)$", "^.$", "^[^a]$", "^a+?$", "^[\\]]$",
+                                     "^a{,3}$", "^é$", "^[a-é]$", "^\\w$"])
+def test_a_pattern_beyond_the_native_subset_leaves_the_schema_to_python(pattern: str) -> None:
+    """Never a laxer check: the native reader is not built, and fastavro and Python's checks read it all."""
+    reader, _, _ = _checked("string", {"type": "string", "pattern": pattern})
+    assert reader is None
+
+
+def test_long_values_of_a_pattern_of_variable_length_are_left_to_python() -> None:
+    reader, constraints, schema = _checked("string", {"type": "string", "pattern": "^a+$"})
+    assert reader is not None
+    assert _agree(reader, constraints, schema, "a" * 127)
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, schema, {"s": "a" * 128})
+    assert reader.read(out.getvalue(), 0) is None and constraints.violation({"s": "a" * 128}) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12))
+def test_lengths_count_characters_not_bytes(value: str) -> None:
+    reader, constraints, schema = _checked("string", {"type": "string", "minLength": 2, "maxLength": 5})
+    assert reader is not None
+    _agree(reader, constraints, schema, value)
+
+
+NUMBERS = [  # (Avro type, JSON Schema limits, values)
+    ("int", {"minimum": 0, "maximum": 20}, [-1, 0, 20, 21, -(2**31), 2**31 - 1]),
+    ("long", {"exclusiveMinimum": 0, "exclusiveMaximum": 2**53}, [0, 1, 2**53 - 1, 2**53, 2**63 - 1, -(2**63)]),
+    ("long", {"minimum": 0.5, "maximum": 2.5}, [0, 1, 2, 3, 2**53 + 1, -(2**63)]),
+    ("double", {"minimum": 0, "maximum": 500}, [-0.0, 0.0, -1e-300, 500.0, 500.0000001, float("nan"), float("inf")]),
+    ("float", {"exclusiveMinimum": 0.1, "maximum": 1.5}, [0.1, 0.10000000149011612, 1.5, 1.5000001, float("-inf")]),
+    (["null", "double"], {"anyOf": [{"type": "number", "minimum": 1.5}, {"type": "null"}]}, [None, 1.5, 1.4]),
+    (["int", "null"], {"anyOf": [{"type": "null"}, {"type": "integer", "maximum": 3}]}, [None, 3, 4]),
+    (["null", "string"], {"anyOf": [{"type": "string", "maxLength": 2}, {"type": "null"}]}, [None, "ab", "abc"]),
+]
+
+
+@pytest.mark.parametrize(("avro_type", "limits", "values"), NUMBERS, ids=range(len(NUMBERS)))
+def test_ranges_are_checked_natively_as_python_checks_them(avro_type: Any, limits: dict[str, Any],
+                                                           values: list[Any]) -> None:
+    """Integers against integer and fractional limits, doubles and floats (the float's own rounding), NaN and
+    infinities, optional fields (null is not checked): the native reader declines exactly what Python rejects."""
+    reader, constraints, schema = _checked(avro_type, limits if "anyOf" in limits else {"type": "number", **limits})
+    assert reader is not None
+    for value in values:
+        if avro_type == "float" and isinstance(value, float) and value == value:
+            value = struct.unpack("<f", struct.pack("<f", value))[0]  # what the float field holds
+        _agree(reader, constraints, schema, value)

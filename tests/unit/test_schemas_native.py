@@ -1,4 +1,4 @@
-"""The native readers are optional: SIGMA_NATIVE=0 or a missing module leaves every reader to Python, saying why."""
+"""The native hot paths are optional: SIGMA_NATIVE=0 or a missing module leaves every one to Python, saying why."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import sys
 if sys.argv[1] == "absent":
     sys.modules["sigma_native"] = None  # as if it were not installed: importing it raises ImportError
 from consumers import recording
-from schemas import fastread, native
+from schemas import fastread, native, placement
 print(native.UNUSED.why if native.UNUSED else "used")
-print(fastread.body_reader({"type": "string"}) is not None, hasattr(recording, "LineParser"))
+print(fastread.body_reader({"type": "string"}) is not None, hasattr(recording, "LineParser"),
+      placement._murmur2 is not placement.murmur2)
 """
 
 
@@ -35,14 +36,14 @@ def _probe(switch: str | None, module: str = "present") -> list[str]:
 
 @pytest.mark.parametrize("switch", ["0", "false", "Off", "no"])
 def test_the_switch_leaves_every_reader_to_python(switch: str) -> None:
-    assert _probe(switch) == [f"sigma_native is disabled (SIGMA_NATIVE={switch})", "False False"]
+    assert _probe(switch) == [f"sigma_native is disabled (SIGMA_NATIVE={switch})", "False False False"]
 
 
 def test_without_the_module_every_reader_is_python_and_the_reason_says_so() -> None:
-    assert _probe(None, "absent") == ["sigma_native is not installed", "False False"]
+    assert _probe(None, "absent") == ["sigma_native is not installed", "False False False"]
 
 
 @pytest.mark.native
 @pytest.mark.parametrize("switch", [None, "1", ""])
 def test_the_native_readers_are_used_unless_switched_off(switch: str | None) -> None:
-    assert _probe(switch) == ["used", "True True"]
+    assert _probe(switch) == ["used", "True True True"]

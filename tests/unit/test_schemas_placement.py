@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kafka.partitioner.default import murmur2 as reference
@@ -13,6 +14,15 @@ from schemas.placement import Placement, kafka_partition, murmur2
 @given(st.binary(max_size=300))
 def test_murmur2_is_kafka_pythons_for_any_key(key: bytes) -> None:
     assert murmur2(key) == reference(key) & 0xFFFFFFFF
+
+
+@pytest.mark.native
+@settings(max_examples=2000)
+@given(st.binary(max_size=300))
+def test_the_native_murmur2_is_the_python_one_for_any_key(key: bytes) -> None:
+    from sigma_native import murmur2 as native
+
+    assert native(key) == murmur2(key)
 
 
 def test_known_keys_land_where_the_java_client_puts_them() -> None:

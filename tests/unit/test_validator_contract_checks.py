@@ -139,8 +139,13 @@ def _replace(headers: list[tuple[str, bytes]], name: str, value: bytes) -> list[
 
 
 def _header_verdict(headers: list[tuple[str, bytes]], codec: str = "avro",
-                    event: ChainEvent | None = None) -> Rejection | None:
-    return _judge(_record(event or example(FitToFly), codec, headers=headers))
+                    event: ChainEvent | None = None, *, warm: bool = False) -> Rejection | None:
+    """The verdict on ``event`` (the example fit-to-fly) with ``headers``; ``warm``: by an engine that has
+    processed the example with its own headers before (so it remembers them as good, ``HeaderCheck``)."""
+    engine = Engine()
+    if warm:
+        assert _judge(_record(example(FitToFly), codec), engine) is None
+    return _judge(_record(event or example(FitToFly), codec, headers=headers), engine)
 
 
 @pytest.mark.parametrize("codec", list(CODECS))
@@ -172,18 +177,37 @@ def test_headers_in_any_order_with_a_tracing_header_are_processed() -> None:
     (_replace(_headers(), "ce_source", b"/nl/medical/"), "header-mismatch", "ce_source"),
     (_replace(_headers(), "ce_source", b"/nl/medical/a/b"), "header-mismatch", "ce_source"),
     (_replace(_headers(), "ce_dataschema", _headers("json")[5][1]), "header-mismatch", "ce_dataschema"),
+    ([("ce_tim" if k == "ce_time" else k, v) for k, v in _headers()], "missing-header", "ce_time"),
+    ([("ce_di" if k == "ce_id" else k, v) for k, v in _headers()], "missing-header", "ce_id"),
 ], ids=["duplicate", "ce_subject", "specversion", "type-partner", "type-subject", "type-version", "id",
-        "source-partner", "source-no-system", "source-two-parts", "dataschema-of-json"])
+        "source-partner", "source-no-system", "source-two-parts", "dataschema-of-json", "time-renamed", "id-renamed"])
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "after-good-headers"])
 def test_headers_that_break_the_contract_or_disagree_with_the_payload(
-        headers: list[tuple[str, bytes]], code: str, header: str) -> None:
-    rejection = _header_verdict(headers)
+        headers: list[tuple[str, bytes]], code: str, header: str, warm: bool) -> None:
+    """Also after the same headers were good on another record (remembered by ``HeaderCheck``): then a fault
+    in the two headers of each record's own (``ce_id``, ``ce_time``) is found as well."""
+    rejection = _header_verdict(headers, warm=warm)
     assert rejection is not None and (rejection.code, rejection.header) == (code, header)
     assert "a person" not in rejection.reason
 
 
-def test_a_json_ce_type_whose_version_disagrees_with_the_payloads_schema_version() -> None:
-    rejection = _header_verdict(_headers("json"), "json", _event(FitToFly, schema_version=2))
+@pytest.mark.parametrize("warm", [False, True], ids=["fresh", "after-good-headers"])
+def test_a_json_ce_type_whose_version_disagrees_with_the_payloads_schema_version(warm: bool) -> None:
+    rejection = _header_verdict(_headers("json"), "json", _event(FitToFly, schema_version=2), warm=warm)
     assert rejection is not None and (rejection.code, rejection.path) == ("header-mismatch", "$.schema_version")
+
+
+def test_headers_good_for_one_partner_are_not_taken_as_good_for_another() -> None:
+    """The remembered header combinations are per (partner, subject, version): a record of another partner
+    with the very headers another partner's record passed with disagrees with them."""
+    from schemas.events import Belongings
+
+    engine = Engine()
+    good = _record(_event(Belongings, partner=Partner.COA), "avro")
+    assert _judge(good, engine) is None
+    other = _record(_event(Belongings, partner=Partner.DJI), "avro", headers=good.headers)  # ce_id agrees too
+    rejection = _judge(other, engine)
+    assert rejection is not None and (rejection.code, rejection.header) == ("header-mismatch", "ce_type")
 
 
 # -- partitions ---------------------------------------------------------------------------------------------------

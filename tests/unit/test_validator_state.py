@@ -142,3 +142,32 @@ def test_settle_runs_a_full_collection_when_due() -> None:
         assert dead() is None, "a cycle among frozen objects was never collected"
     finally:
         heap.release()
+
+
+def test_settle_only_collects_at_settle_and_gives_the_collector_back_on_release() -> None:
+    """Offline validation's heap: no automatic collection between settles, garbage cycles of the batch
+    collected at the settle, and automatic collection back on afterwards (as it was before)."""
+    class Node:
+        other: object = None
+
+    assert gc.isenabled()
+    heap = LongLivedHeap(settle_only=True)
+    try:
+        assert not gc.isenabled()
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        dead = weakref.ref(a)
+        del a, b
+        kept = [Node() for _ in range(20_000)]  # many times the young generation's threshold: no collection
+        assert dead() is not None and len(kept) == 20_000
+        heap.settle()
+        assert dead() is None, "a garbage cycle of the batch outlived the settle"
+    finally:
+        heap.release()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        LongLivedHeap(settle_only=True).release()
+        assert not gc.isenabled(), "release turned on a collector that was off before"
+    finally:
+        gc.enable()
