@@ -50,10 +50,10 @@ def _getter(names: tuple[str, ...]) -> Getter:
     return lambda data: ()
 
 
-_KEEP: dict[str, tuple[tuple[str, ...], Getter]] = {
+KEEP: dict[str, tuple[tuple[str, ...], Getter]] = {
     subject: (names, _getter(names)) for subject, names in KEPT_FIELDS.items()}
-"""Per subject: its kept names and their getter, in one lookup on the hot path."""
-_KEEP_NOTHING: tuple[tuple[str, ...], Getter] = ((), _getter(()))
+"""Per subject: its kept names and their getter, in one lookup on the hot path (and the changelog's restore)."""
+KEEP_NOTHING: tuple[tuple[str, ...], Getter] = ((), _getter(()))
 
 
 @dataclass(slots=True)
@@ -112,6 +112,9 @@ class Dossier:
     delayed: list[tuple[Fact, datetime]] | None = None
     """Facts delivered more than the allowed lateness behind their partition's event time, each with that
     event time (what late deliveries are counted from, once the case's checkpoint is known)."""
+    partition: int = 0
+    """The input partition its records are read from (the same number on every chain topic: they are
+    co-partitioned), whose changelog partition keeps it (``validator.changelog``)."""
 
     def digest_of(self, event: int) -> int | None:
         """The value digest kept for an event id hash, or None when no such event was kept."""
@@ -122,7 +125,7 @@ class Dossier:
     def add(self, subject: str, data: dict[str, Any], event: int, digest: int) -> Fact:
         """Keep the trimmed event (a field missing from ``data`` is kept as None) and its id hash and digest;
         returns the fact kept."""
-        names, getter = _KEEP.get(subject, _KEEP_NOTHING)
+        names, getter = KEEP.get(subject, KEEP_NOTHING)
         try:
             values = getter(data)
         except KeyError:

@@ -73,6 +73,17 @@ class Counters:
                 "dead_lettered": self.dead_lettered}
 
 
+@dataclass
+class Tally(Counters):
+    """One input partition's share of the counters, dead letters per code, and evicted cases' late deliveries
+    and never handed over cases: what the partition's changelog record carries (``validator.changelog``), so
+    a validator that takes the partition over restores its share. The engine-wide fields are their sums."""
+
+    rejections: dict[str, int] = field(default_factory=dict)
+    late_deliveries: dict[str, int] = field(default_factory=dict)
+    evicted_unknown: dict[str, int] = field(default_factory=lambda: {"cases": 0, "events": 0})
+
+
 def event_hash(event_id: str) -> int:
     """A stable 64-bit hash of an event id (CRC-32 and Adler-32 side by side: two C calls, the same in
     every process, unlike ``hash``, so a snapshot's hashes still match after a restart). ``Engine.process``
@@ -101,6 +112,11 @@ class EngineState:
     """Evicted cases that were never handed over, and their events."""
     late_deliveries: dict[str, int] = field(default_factory=dict)
     """Per partner: the late deliveries of evicted cases (``Engine.late_deliveries``)."""
+    tallies: dict[int, Tally] = field(default_factory=dict)
+    """Per input partition number: its share of the counts above (``Tally``)."""
+    touched: dict[str, int] | None = None
+    """Cases added to, or dropped, since the changelog last took them, with their input partition
+    (``validator.changelog.flush``); None while no changelog is kept (offline), so nothing grows."""
 
 
 class Engine:
@@ -140,42 +156,48 @@ class Engine:
         state = self.state
         counters = state.counters
         counters.consumed += 1
+        partition = record.partition
+        tally = state.tallies.get(partition)
+        if tally is None:
+            tally = state.tallies[partition] = Tally()
+        tally.consumed += 1
         headers = record.headers
         if headers.__class__ is PoisonHeaders:  # what kafka-python could not read (runtime.poison)
-            return self._reject(Rejection("decode", headers.code, headers.reason))
+            return self._reject(tally, Rejection("decode", headers.code, headers.reason))
         raw_key = record.key
         if not raw_key:
-            return self._reject(Rejection("validate", "no-key", "record has no key (the case key is required)"))
+            return self._reject(tally, Rejection("validate", "no-key", "record has no key (the case key is required)"))
         topic, value = record.topic, record.value or b""  # no value: decoding says so (truncated)
         try:
             subject, version, data = self._decode(value, headers)
         except CodecError as exc:
-            return self._reject(Rejection(exc.stage, exc.code, str(exc), exc.path))
+            return self._reject(tally, Rejection(exc.stage, exc.code, str(exc), exc.path))
         case = data["case_key"]  # a case key: decoding checked its pattern (bad-case-key)
         try:
             key = raw_key.decode()
         except UnicodeDecodeError:
-            return self._reject(Rejection("semantic", "bad-key", "key is not a UTF-8 case key"))
+            return self._reject(tally, Rejection("semantic", "bad-key", "key is not a UTF-8 case key"))
         if key != case:
-            return self._reject(Rejection("semantic", "key-mismatch", "Kafka key differs from the payload's case_key",
-                                          "$.case_key"))
+            return self._reject(tally, Rejection("semantic", "key-mismatch",
+                                                 "Kafka key differs from the payload's case_key", "$.case_key"))
         partner = data["partner"]  # an enum symbol: a str for every encoding
         producers, home = self._subjects[subject]
         if partner not in producers:
-            return self._reject(Rejection("semantic", "partner-not-allowed",
-                                          f"partner '{partner}' may not produce {subject}", "$.partner"))
+            return self._reject(tally, Rejection("semantic", "partner-not-allowed",
+                                                 f"partner '{partner}' may not produce {subject}", "$.partner"))
         if topic != home:
-            return self._reject(Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}"))
+            return self._reject(tally, Rejection("semantic", "wrong-topic", f"{subject} belongs on {home}"))
         wrong = self._header_problem(headers, subject, version, data)
         if wrong is not None:
-            return self._reject(Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header))
+            return self._reject(tally, Rejection("semantic", wrong.code, wrong.reason, wrong.path, wrong.header))
         partitions = self.partitions[topic]
         hashed = self._placement.get(raw_key)
         if hashed is None:
             hashed = self._place(raw_key)
-        if hashed % partitions != record.partition:
-            return self._reject(Rejection("semantic", "wrong-partition", f"the case key belongs on another of the "
-                                          f"{partitions} partitions of {topic} (murmur2, as Kafka's Java client)"))
+        if hashed % partitions != partition:
+            return self._reject(tally, Rejection("semantic", "wrong-partition", f"the case key belongs on another of "
+                                                 f"the {partitions} partitions of {topic} (murmur2, as Kafka's Java "
+                                                 "client)"))
         dossiers = state.dossiers
         dossier = dossiers.get(case)
         raw_id = data["event_id"].encode()
@@ -183,17 +205,19 @@ class Engine:
         digest = crc32(value)
         recorded = data["recorded_at"]
         if dossier is None:
-            dossier = dossiers[case] = Dossier(case)
+            dossier = dossiers[case] = Dossier(case, partition=partition)
             if self.grace is not None:
                 heapq.heappush(state.due, (recorded + self.grace, case))
         elif event in dossier.ids:
             if dossier.digest_of(event) == digest:
                 counters.duplicates += 1
+                tally.duplicates += 1
                 return None, None
-            return self._reject(Rejection("semantic", "event-id-conflict",
-                                          "an event with this id and other content was processed before", "$.event_id"))
+            return self._reject(tally, Rejection("semantic", "event-id-conflict",
+                                                 "an event with this id and other content was processed before",
+                                                 "$.event_id"))
         fact = dossier.add(subject, data, event, digest)
-        where = (topic, record.partition)  # the partition's event time (the watermark moves in ``advance``)
+        where = (topic, partition)  # the partition's event time (the watermark moves in ``advance``)
         progress = state.progress
         seen = progress.get(where)
         if seen is None or recorded > seen:
@@ -201,13 +225,19 @@ class Engine:
         elif seen - recorded > self.lateness:  # maybe a late delivery: see ``late_deliveries``
             dossier.delay(fact, seen)
         counters.processed += 1
+        tally.processed += 1
+        touched = state.touched
+        if touched is not None:
+            touched[case] = partition
         return case, None
 
-    def _reject(self, rejection: Rejection) -> tuple[None, Rejection]:
-        """Count a rejected record (``process``)."""
+    def _reject(self, tally: Tally, rejection: Rejection) -> tuple[None, Rejection]:
+        """Count a rejected record, engine-wide and in its partition's ``tally`` (``process``)."""
         state = self.state
         state.counters.dead_lettered += 1
-        state.rejections[rejection.code] = state.rejections.get(rejection.code, 0) + 1
+        tally.dead_lettered += 1
+        for rejections in (state.rejections, tally.rejections):
+            rejections[rejection.code] = rejections.get(rejection.code, 0) + 1
         return None, rejection
 
     def advance(self, holding: Collection[tuple[str, int]]) -> datetime | None:
@@ -291,17 +321,23 @@ class Engine:
         return [fact.partner for fact, seen in dossier.delayed if fact.recorded_at <= s.checkpoint and seen > decided]
 
     def _drop(self, dossier: Dossier) -> None:
-        late = self.state.late_deliveries
+        """Forget a case, keeping what the report needs of it, engine-wide and in its partition's tally."""
+        state = self.state
+        tally = state.tallies.setdefault(dossier.partition, Tally())  # where its records were counted
         for partner in self._late_of(dossier):
-            late[partner] = late.get(partner, 0) + 1
+            for late in (state.late_deliveries, tally.late_deliveries):
+                late[partner] = late.get(partner, 0) + 1
         if not dossier.of("case_handed_over"):
-            self.state.evicted_unknown["cases"] += 1
-            self.state.evicted_unknown["events"] += dossier.count
+            for unknown in (state.evicted_unknown, tally.evicted_unknown):
+                unknown["cases"] += 1
+                unknown["events"] += dossier.count
         else:
             verdict = self.verdict(dossier.case)
             if verdict is not None:
-                self.state.evicted[dossier.case] = verdict
-        del self.state.dossiers[dossier.case]
+                state.evicted[dossier.case] = verdict
+        del state.dossiers[dossier.case]
+        if state.touched is not None:
+            state.touched[dossier.case] = dossier.partition
 
     def verdict(self, case: str) -> Verdict | None:
         """The case's verdict once the watermark has passed its decision time; None when not (yet) decided."""

@@ -34,11 +34,12 @@ from validator.revision import Decided
 
 log = structlog.get_logger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """2: facts keep names and values instead of a dict. 3: the snapshot names the partition count of each topic
 it covers. 4: the watermark is the slowest partition's event time, not the fastest's. 5: dossiers keep the facts
-delivered behind their partition's event time. A snapshot of another
-version is not read (the state is rebuilt from the earliest offsets, see ``validator.online``)."""
+delivered behind their partition's event time. 6: counts per input partition (``Tally``), and each dossier names
+its partition. A snapshot of another version is not read (the state is rebuilt from the earliest offsets, see
+``validator.online``)."""
 
 
 @dataclass
