@@ -403,10 +403,14 @@ def _at_end(consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition
     return highwater is not None and at >= highwater
 
 
+TOPIC_CHECK_MS = 5000
+"""How long asking whether a topic exists may wait (a healthy cluster answers within milliseconds)."""
+
+
 def _exists(consumer: Any, topic: str) -> bool | None:
-    """Whether ``topic`` exists, asking the cluster; None when it does not answer."""
+    """Whether ``topic`` exists, asking the cluster; None when it does not answer within ``TOPIC_CHECK_MS``."""
     try:
-        return topic in consumer.topics()
+        return topic in clients.topics(consumer, TOPIC_CHECK_MS)
     except (KafkaError, OSError):
         return None
 
