@@ -140,6 +140,25 @@ def positions(consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> 
     return found
 
 
+def topics(consumer: KafkaConsumer, timeout_ms: int) -> set[str]:
+    """The cluster's topics, as ``consumer.topics()`` gives them, or ``KafkaTimeoutError`` after ``timeout_ms``.
+
+    Why: kafka-python 3's ``topics()`` waits for the metadata without a time limit, so while the cluster is away
+    it waited until the cluster came back: the validator, asking whether a topic still exists after a finding's
+    send timed out (``consumers.confirmed``), never reached its give-up time. So the same request is made and
+    waited for here with a limit (``_fetch_all_topic_metadata``'s steps, private, like ``positions``'s).
+    """
+    cluster = consumer._cluster
+    stash = cluster.need_all_topic_metadata
+    cluster.need_all_topic_metadata = True
+    try:
+        consumer._net.run(consumer._manager.wait_for, cluster.request_update(), timeout_ms)
+    finally:
+        cluster.need_all_topic_metadata = stash
+    found: set[str] = cluster.topics()
+    return found
+
+
 def admin(settings: Settings) -> KafkaAdminClient:
     """An admin client, or the unreachable-cluster error."""
     try:

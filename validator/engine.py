@@ -298,9 +298,11 @@ class Engine:
         end). "Ago" is measured against the slowest of them: a case is dropped only once every partition that
         may still hold one of its events has moved a grace period past its last event (none is dropped while
         a pending partition has not delivered anything yet). Partitions are written in event-time order, so
-        an event for a dropped case can then only be one recorded more than a grace period late. The verdict
-        of a dropped checked case is kept for the report, so evicting changes no report; memory holds the
-        open cases and one small verdict per checked case.
+        an event for a dropped case can then only be one recorded more than a grace period late. A checked
+        case is dropped only once decided (the watermark may lag ``pending``: a partition at its end that has
+        not been idle for long still holds the watermark back, though no event waits there), and its verdict
+        is kept for the report, so evicting changes no report; memory holds the open cases and one small
+        verdict per checked case.
         """
         if self.grace is None:
             return []
@@ -317,12 +319,18 @@ class Engine:
             assert dossier.last_recorded is not None  # a dossier holds at least one event
             if dossier.last_recorded + self.grace > horizon:  # touched since: look again a grace period later
                 heapq.heappush(state.due, (dossier.last_recorded + self.grace, case))
-            elif dossier.of("case_closed") or not dossier.of("case_handed_over"):
+            elif (dossier.of("case_closed") or not dossier.of("case_handed_over")) and not self._undecided(dossier):
                 dropped.append(case)
                 self._drop(dossier)
-            else:  # open: look again a grace period later
+            else:  # open, or checked but not decided yet: look again a grace period later
                 heapq.heappush(state.due, (horizon + self.grace, case))
         return dropped
+
+    def _undecided(self, dossier: Dossier) -> bool:
+        """Whether the case is checked but the watermark has not passed its decision time yet."""
+        s = situation(dossier, self.checkpoint_before)
+        watermark = self.state.watermark
+        return s is not None and (watermark is None or watermark < self.decision_time(s))
 
     def reschedule(self) -> None:
         """Look at every case for eviction again (after a snapshot was restored, maybe with another grace)."""

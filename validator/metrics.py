@@ -1,10 +1,11 @@
 """What the online validator reports to Prometheus, and its health checks.
 
 Records are counted per batch, not per record (one counter update per topic and poll), and lag is read from
-the consumer's own positions and high watermarks after each poll, so measuring costs the hot path nothing
-worth counting. The case figures follow the findings the validator publishes: a case counts as checked once
-its verdict is published and as defective while its latest verdict has defects, so they equal the report's
-``cases_checked``, ``cases_defective`` and categories (a test scrapes them against it on the real broker).
+the positions of the next records to process and the consumer's high watermarks after each poll, so measuring
+costs the hot path nothing worth counting. The case figures follow the findings the validator publishes: a case
+counts as checked once its verdict is published and as defective while its latest verdict has defects, so they
+equal the report's ``cases_checked``, ``cases_defective`` and categories (a test scrapes them against it on the
+real broker).
 Counters count since the process started (Prometheus's ``rate`` copes with restarts); the case figures are
 restored with the snapshot.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kafka import TopicPartition
@@ -77,15 +78,13 @@ class ValidatorMetrics:
         self.dead_lettered.labels(topic, code).inc()
         self._batch_letters[topic] += 1
 
-    def polled(self, batch: Mapping[TopicPartition, Sequence[Any]], positions: Mapping[TopicPartition, int],
+    def polled(self, processed: Mapping[str, int], positions: Mapping[TopicPartition, int],
                highwater: Callable[[TopicPartition], int | None], engine: Engine,
                published: Mapping[str, object]) -> None:
-        """After each poll (records or not): counts per topic, lag per partition (``positions``, and the high
-        watermark each partition's last fetch gave), watermark, open cases."""
-        per_topic: Tally[str] = Tally()
-        for tp, records in batch.items():
-            per_topic[tp.topic] += len(records)
-        for topic, count in per_topic.items():
+        """After each turn (records or not): records processed per topic, lag per partition (the records after
+        ``positions``, the next to process, up to the high watermark each partition's last fetch gave),
+        watermark, open cases."""
+        for topic, count in processed.items():
             self.consumed.labels(topic).inc(count)
             self.processed.labels(topic).inc(count - self._batch_letters[topic])
         self._batch_letters.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from runtime.progress import Tracker
 from runtime.settings import EventClock, Settings
 from schemas import findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
-from validator import revision, watermark
+from validator import catchup, revision, watermark
 from validator import state as snapshots
 from validator.engine import Engine, Rejection
 from validator.heap import LongLivedHeap
@@ -82,6 +83,17 @@ class OnlineValidator:
 
     MAX_RECORDS = 5000
     EVALUATE_EVERY = 0.5
+    BACKLOG_BOUND = 40_000
+    """Records that may wait their turn (``validator.catchup``): more than one fetch of every chain partition
+    brings (about 33,000 of the simulator's records at ``FETCH_BYTES``) and a poll, so that only a backlog far
+    out of step fills it."""
+    PATIENCE = 5.0
+    """Seconds a partition run dry though not at its end may hold the others back (``validator.catchup``)."""
+    FETCH_BYTES = 256 * 1024
+    """Bytes fetched per partition at a time (Kafka's default: 1 MiB). Every partition's first chunk must have
+    arrived before anything is processed, and each waits whole for its turn: with the default the backlog held
+    about 55,000 records at the start of a 10,000-case backlog (45 MB more memory than before), with a quarter
+    of it 33,000 (no more memory than before); smaller chunks made reading slower (more fetches)."""
 
     def __init__(self, settings: Settings, options: OnlineOptions) -> None:
         self.settings = settings
@@ -93,6 +105,7 @@ class OnlineValidator:
                              eviction_grace_hours=settings.eviction_grace_hours or None,
                              allowed_lateness_hours=options.allowed_lateness_hours, event_clock=options.event_clock)
         self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
+        self.backlog: catchup.Backlog[Any]
         self.published: dict[str, revision.Decided] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
@@ -110,7 +123,8 @@ class OnlineValidator:
         dead letter or finding stops the run before its offsets are committed, anything else is one error.
         """
         # read_committed: records of aborted transactions never happened, so they are neither judged nor counted
-        consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed")
+        consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed",
+                                    max_partition_fetch_bytes=self.FETCH_BYTES)
         # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
         # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
         producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
@@ -130,6 +144,8 @@ class OnlineValidator:
 
     def _run(self, consumer: Any, producer: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
+        # records wait there only as long as the consumer that fetched them: a new one starts at the snapshot
+        self.backlog = catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE, self.engine.lateness)
         partitions = outage.call(lambda: self._assign(consumer), "assigning the chain topics")
         end = {}
         if self.options.to_end:
@@ -144,34 +160,44 @@ class OnlineValidator:
         self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
         last_snapshot = time.monotonic()
         saving: snapshots.Saving | None = None
+        count = 0
         while True:
-            batch = outage.call(lambda: consumer.poll(timeout_ms=200, max_records=self.MAX_RECORDS),
-                                "reading the chain topics", answered=False)
+            backlog = self.backlog
+            batch: dict[TopicPartition, list[Any]] = {}
+            # records the limit left waiting are processed without waiting for more, which are fetched meanwhile
+            # (kafka-python fetches again once what it fetched last is handed out) unless the backlog is full
+            wait = 200 if count < self.MAX_RECORDS else 0
+            if wait or len(backlog) < backlog.bound:
+                batch = outage.call(partial(consumer.poll, timeout_ms=wait, max_records=self.MAX_RECORDS),
+                                    "reading the chain topics", answered=False)
             self._heartbeat()
-            stop.raise_if_requested()
+            stop.raise_if_requested()  # what waits in the backlog is in no snapshot: read again after a restart
+            backlog.add(batch)
+            self.idleness.delivered(backlog.waiting(), time.monotonic())
+            fetched = self._positions(consumer, partitions)  # once per turn
+            unfinished = {tp for tp in partitions if not _at_end(consumer, tp, fetched[tp], end)}
             dirty: set[str] = set()
-            count = 0
-            self.idleness.delivered(((tp.topic, tp.partition) for tp in batch), time.monotonic())
-            for records in batch.values():
-                for msg in records:
-                    case, rejection = self.engine.process(msg)
-                    if rejection is not None:
-                        self._dead_letter(msg, rejection, dlq_topic)
-                        self.metrics.dead_lettered_one(msg.topic, rejection.code)
-                    elif case is not None:
-                        dirty.add(case)
-                    count += 1
+            counts: Counter[str] = Counter()
+            for msg in backlog.take(self.engine.state.progress, unfinished, time.monotonic(), self.MAX_RECORDS):
+                case, rejection = self.engine.process(msg)
+                if rejection is not None:
+                    self._dead_letter(msg, rejection, dlq_topic)
+                    self.metrics.dead_lettered_one(msg.topic, rejection.code)
+                elif case is not None:
+                    dirty.add(case)
+                counts[msg.topic] += 1
+            count = counts.total()
             if count:
                 self.heap.settle()
                 if tracker is not None:
                     tracker.advance(count)
             self._dirty |= dirty
-            positions = self._positions(consumer, partitions)  # once per turn
-            self.metrics.polled(batch, positions, consumer.highwater, self.engine, self.published)
+            positions = {tp: backlog.next_offset(tp, fetched[tp]) for tp in partitions}
+            self.metrics.polled(counts, positions, consumer.highwater, self.engine, self.published)
             done = self.options.to_end and all(positions[tp] >= end[tp] for tp in partitions)
             self._advance(consumer, positions, end, done)
             snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
-            caught_up = count < self.MAX_RECORDS
+            caught_up = count < self.MAX_RECORDS and not backlog
             if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
                 self._evaluate(self._dirty)
                 self._dirty = set()
@@ -182,7 +208,7 @@ class OnlineValidator:
                 saving = None
             if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
                 self._evict(consumer, positions)
-                saving = self._snapshot(consumer, partitions)
+                saving = self._snapshot(positions, partitions)
                 last_snapshot = time.monotonic()
                 if done:
                     saving.done(wait=True)
@@ -197,13 +223,7 @@ class OnlineValidator:
         if done:
             self.engine.advance(())
             return
-        caught_up = set()
-        for tp, at in positions.items():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                highwater = end.get(tp)
-            if highwater is not None and at >= highwater:
-                caught_up.add((tp.topic, tp.partition))
+        caught_up = {(tp.topic, tp.partition) for tp, at in positions.items() if _at_end(consumer, tp, at, end)}
         holding = self.idleness.holding(((tp.topic, tp.partition) for tp in positions), caught_up, time.monotonic())
         self.engine.advance(holding)
 
@@ -218,7 +238,8 @@ class OnlineValidator:
             self.published.pop(case, None)
 
     def _positions(self, consumer: Any, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The next offset to read of each partition (``runtime.clients.positions``: all for the cost of one)."""
+        """The consumer's position in each partition, the next offset it hands out (records before it may still
+        wait in the backlog), all for the cost of one ``position`` call (``runtime.clients.positions``)."""
         positions: dict[TopicPartition, int] = self.outage.call(
             partial(clients.positions, consumer, partitions), "reading positions", answered=False)
         return positions
@@ -338,14 +359,15 @@ class OnlineValidator:
                              headers=[("content-type", findings.CONTENT_TYPE.encode())],
                              origin=f"the finding of {verdict.case}")
 
-    def _snapshot(self, consumer: Any, partitions: list[TopicPartition]) -> snapshots.Saving:
+    def _snapshot(self, positions: dict[TopicPartition, int], partitions: list[TopicPartition]) -> snapshots.Saving:
         """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
-        offset past it is saved), then start saving the state with the offsets it covers."""
+        offset past it is saved), then start saving the state with the offsets it covers: the next record to
+        process of each partition, never past one that only waits in the backlog."""
         self.metrics.snapshot_started()
         started = time.perf_counter()
         self.sender.confirm()
         flushed = time.perf_counter()
-        offsets = {(tp.topic, tp.partition): at for tp, at in self._positions(consumer, partitions).items()}
+        offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
         saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
             self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
             self.published))
@@ -373,10 +395,23 @@ class OnlineValidator:
             self.options.on_snapshot(self.engine)
 
 
+def _at_end(consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition, int]) -> bool:
+    """Whether ``at`` has reached the partition's last high watermark fetched (or its end offset at the start,
+    before any fetch)."""
+    highwater = consumer.highwater(tp)
+    if highwater is None:
+        highwater = end.get(tp)
+    return highwater is not None and at >= highwater
+
+
+TOPIC_CHECK_MS = 5000
+"""How long asking whether a topic exists may wait (a healthy cluster answers within milliseconds)."""
+
+
 def _exists(consumer: Any, topic: str) -> bool | None:
-    """Whether ``topic`` exists, asking the cluster; None when it does not answer."""
+    """Whether ``topic`` exists, asking the cluster; None when it does not answer within ``TOPIC_CHECK_MS``."""
     try:
-        return topic in consumer.topics()
+        return topic in clients.topics(consumer, TOPIC_CHECK_MS)
     except (KafkaError, OSError):
         return None
 

@@ -176,7 +176,7 @@ def test_lag_is_the_distance_from_the_high_watermark(kafka_cluster: KafkaCluster
         batch: dict[TopicPartition, list[Any]] = {}
         while not batch:
             batch = consumer.poll(timeout_ms=1000, max_records=3)
-        metrics.polled(batch, {tp: consumer.position(tp)}, consumer.highwater, Engine(), {})
+        metrics.polled({topic: len(batch[tp])}, {tp: consumer.position(tp)}, consumer.highwater, Engine(), {})
     finally:
         consumer.close()
     assert metrics.registry.get_sample_value("sigma_consumer_lag", {"topic": topic, "partition": "0"}) == 10 - 3

@@ -152,3 +152,17 @@ def test_positions_read_at_once_are_those_the_consumer_gives_one_by_one(
             clients.positions(consumer, [*parts, TopicPartition(topic + "-other", 0)])
     finally:
         consumer.close()
+
+
+def test_topics_asked_with_a_time_limit_are_those_the_consumer_gives(
+        kafka_settings: Settings, topic_factory: Callable[..., str]) -> None:
+    # the validator asks whether a topic still exists through clients.topics (kafka-python's own topics() may
+    # wait for ever while the cluster is away: the give-up test in test_validator_faults stops the broker)
+    topic = topic_factory(partitions=1)
+    consumer = clients.consumer(kafka_settings)
+    try:
+        found = clients.topics(consumer, 10_000)
+        assert topic in found
+        assert topic + "-never-made" not in clients.topics(consumer, 10_000)
+    finally:
+        consumer.close()

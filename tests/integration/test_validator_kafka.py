@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import time
@@ -30,6 +31,8 @@ from tests.agreement import report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.published import check_dead_letter, check_report
+from validator.engine import Engine
+from validator.online import OnlineOptions, OnlineValidator
 
 pytestmark = pytest.mark.kafka
 
@@ -119,6 +122,34 @@ def test_offline_validation_of_a_recording_equals_online(inspectie: Sim, inspect
                    env={"SIGMA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "SIGMA_TOPIC_PREFIX": inspectie.prefix})
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text()) == inspectie_report
+
+
+def test_each_snapshot_covers_exactly_the_records_processed_not_those_waiting_their_turn(
+        kafka_cluster: KafkaCluster, inspectie: Sim, tmp_path: Path) -> None:
+    """While catching up, polled records wait in the backlog until their partition is the furthest behind
+    (``validator.catchup``); a snapshot, and the offsets committed with it, must not cover them, or a restart
+    would skip them. The stream was written without transactions, so its offsets have no gaps: a snapshot's
+    offsets add up to exactly the records its state has consumed."""
+    options = OnlineOptions(group=f"g-snap-{uuid.uuid4().hex[:8]}", to_end=True, state_dir=tmp_path,
+                            snapshot_interval=0.05, publish_findings=False)
+    validator = OnlineValidator(kafka_cluster.settings(topic_prefix=inspectie.prefix), options)
+    seen: list[tuple[int, int, int]] = []
+
+    def covered(engine: Engine) -> None:  # called once the snapshot on disk is committed
+        with validator.snapshot_file.open("rb") as handle:
+            snap = pickle.load(handle)
+        seen.append((sum(snap.offsets.values()), snap.state.counters.consumed, len(validator.backlog)))
+
+    options.on_snapshot = covered
+    engine = validator.run()
+    assert len(seen) > 2 and any(waiting for _, _, waiting in seen)  # records were waiting around snapshots
+    assert [offsets for offsets, _, _ in seen] == [consumed for _, consumed, _ in seen]
+    consumer = clients.consumer(kafka_cluster.settings())
+    try:
+        total = sum(consumer.end_offsets(chain_partitions(consumer, inspectie.prefix)).values())
+    finally:
+        consumer.close()
+    assert seen[-1][:2] == (total, total) and engine.state.counters.consumed == total
 
 
 def test_killed_twice_and_restarted_gives_the_identical_report(inspectie: Sim, inspectie_report: dict[str, Any],

@@ -88,3 +88,23 @@ def test_eviction_keeps_the_report_and_holds_only_open_cases() -> None:
     restored = Engine(eviction_grace_hours=24, state=pickle.loads(pickle.dumps(evicting.state)))
     restored.reschedule()
     assert len(restored.evict(())) > 0 and _report(restored) == _report(kept)
+
+
+def test_eviction_never_drops_a_checked_case_before_it_is_decided() -> None:
+    """A partition at its end but not yet idle still holds the watermark back, though it holds no eviction back
+    (no event waits there): cases closed meanwhile are kept until decided, or their verdicts would be lost."""
+    records = chain_records(400)
+    kept = Engine()
+    kept.feed(records)
+    last = {(r.topic, r.partition): i for i, r in enumerate(records)}
+    evicting, dropped, chunk = Engine(eviction_grace_hours=24), [], 200
+    for start in range(0, len(records), chunk):
+        for record in records[start:start + chunk]:
+            evicting.process(record)
+        pending = {where for where, i in last.items() if i >= start + chunk}
+        not_idle = {where for where, i in last.items() if start - 4 * chunk <= i < start + chunk}
+        evicting.advance(pending | not_idle)
+        dropped += evicting.evict(pending)
+    assert len(dropped) > 100  # closed cases never checked, and those decided, still go
+    evicting.advance(())
+    assert _report(evicting) == _report(kept)
