@@ -308,12 +308,21 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 def _through_restart(broker: EmbeddedBroker, args: list[str], env: dict[str, str],
                      started: Callable[[subprocess.Popen[str]], None]) -> str:
-    """Run ``sigma ARGS``, restart the broker once ``started`` returns, and return its stderr (exit 0 asserted)."""
+    """Run ``sigma ARGS``, restart the broker once ``started`` returns, and return its stderr (exit 0 asserted).
+
+    The run is frozen (SIGSTOP) while the broker stops and thawed into the outage: a short run could otherwise
+    finish during the broker's shutdown and never see the outage (it did, once catch-up got faster)."""
     proc = _start(args, env)
     try:
         started(proc)
-        assert proc.poll() is None, "the run ended before the broker could be stopped"
-        _restart(broker, down=3)
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            assert proc.poll() is None, "the run ended before the broker could be stopped"
+            broker.stop()
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(3)
+        broker.start(timeout=180)
         _, stderr = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
