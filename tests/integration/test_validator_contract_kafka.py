@@ -49,12 +49,14 @@ def _cases(prefix: str) -> dict[str, tuple[Any, str, str | None]]:
     r = record()
     made["specversion 0.3"] = (replace(r, headers=[(k, b"0.3" if k == "ce_specversion" else v) for k, v in r.headers]),
                                "bad-header", None)
-    for header, value in (("ce_type", b"nl.dtv.fit_to_fly.v1"), ("ce_id", str(uuid.uuid4()).encode()),
-                          ("ce_source", b"/nl/dtv/sigma"),
-                          ("ce_dataschema", b"https://sigma.example/schemas/jsonschema/fit_to_fly/v1.json")):
+    for header, value, code in (("ce_type", b"nl.dtv.fit_to_fly.v1", "header-mismatch"),
+                                ("ce_id", str(uuid.uuid4()).encode(), "header-mismatch"),
+                                ("ce_source", b"/nl/dtv/sigma", "source-mismatch"),  # another partner's name
+                                ("ce_dataschema", b"https://sigma.example/schemas/jsonschema/fit_to_fly/v1.json",
+                                 "header-mismatch")):
         r = record()
         made[f"{header} disagrees"] = (replace(r, headers=[(k, value if k == header else v) for k, v in r.headers]),
-                                       "header-mismatch", None)
+                                       code, None)
     r = record()
     made["wrong partition"] = (r, "wrong-partition", "other")
     return made
@@ -69,7 +71,7 @@ def test_header_and_partition_rules_on_the_broker(kafka_cluster: KafkaCluster, t
     sent: dict[str, tuple[int, int]] = {}
     for name, (record, _, force) in cases.items():
         right = kafka_partition(record.key, CHAIN_PARTITIONS)
-        partition = (right + 1) % 6 if force else None
+        partition = (right + 1) % CHAIN_PARTITIONS if force else None
         meta = producer.send(record.topic, key=record.key, value=record.value, headers=record.headers,
                              partition=partition).get(timeout=30)
         assert (meta.partition == right) == (force is None), name  # the client put it where it was told
@@ -90,8 +92,8 @@ def test_header_and_partition_rules_on_the_broker(kafka_cluster: KafkaCluster, t
     expected = {sent[name]: code for name, (_, code, _) in cases.items() if code}
     assert letters == expected
 
-    checked = sigma("conformance", "--topics", f"{prefix.replace('.', '[.]')}chain[.]fit-to-fly", "--format", "json",
-                    env=env)
+    topic = f"{prefix.replace('.', '[.]')}chain[.]medical[.]fit-to-fly"
+    checked = sigma("conformance", "--topics", topic, "--format", "json", env=env)
     assert checked.returncode == 1, checked.stderr
     found = {(f["partition"], f["offset"]): f["rule"] for f in json.loads(checked.stdout)["findings"]}
     assert found == expected
