@@ -39,6 +39,9 @@ class Refusal:
     topic: str
     origin: str
     error: BaseException
+    order: int = 0
+    """Its place among the sends: in a transaction, one refusal fails every send after it, and the first sent
+    is the one to report."""
 
 
 class ConfirmedSender:
@@ -50,20 +53,26 @@ class ConfirmedSender:
         self._exists = topic_exists
         self._pending: list[tuple[Any, str, str]] = []
         self._refused: list[Refusal] = []
+        self._sent = 0
 
     def send(self, topic: str, *, key: bytes | None, value: bytes | None, headers: Headers,
-             timestamp_ms: int | None = None, origin: str) -> None:
-        """Send one record; ``origin`` names what it is about (for the error, never personal data)."""
+             timestamp_ms: int | None = None, partition: int | None = None, origin: str) -> None:
+        """Send one record (to ``partition``, or its key's); ``origin`` names what it is about (for the error,
+        never personal data)."""
         while True:
             try:
-                future = self._producer.send(topic, key=key, value=value, headers=headers, timestamp_ms=timestamp_ms)
+                future = self._producer.send(topic, key=key, value=value, headers=headers, timestamp_ms=timestamp_ms,
+                                             partition=partition)
                 break
             except KafkaTimeoutError as exc:  # no metadata for the topic, or the buffer stayed full
                 self._require(topic, origin, exc)
                 self._outage.failed(exc, f"sending to {topic}")
             except KafkaError as exc:
+                self.confirm()  # in a transaction an earlier refusal fails this send: that one is the news
                 raise self._error(Refusal(topic, origin, exc)) from exc
-        future.add_errback(lambda exc: self._refused.append(Refusal(topic, origin, exc)))
+        self._sent += 1
+        order = self._sent
+        future.add_errback(lambda exc: self._refused.append(Refusal(topic, origin, exc, order)))
         self._pending.append((future, topic, origin))
 
     def confirm(self) -> None:
@@ -73,7 +82,8 @@ class ConfirmedSender:
         acknowledged = bool(self._pending)
         while True:
             if self._refused:
-                raise self._error(self._refused[0]) from self._refused[0].error
+                first = min(self._refused, key=lambda refusal: refusal.order)
+                raise self._error(first) from first.error
             self._pending = [p for p in self._pending if not p[0].is_done]
             if not self._pending:
                 if acknowledged:  # the cluster answered (with nothing sent, there is no news either way)
