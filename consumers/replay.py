@@ -2,7 +2,10 @@
 
 Pacing keeps the original spacing between records, ``speed`` times faster (``None``: as fast as possible).
 Timestamps are the replay's own unless ``preserve_timestamps``; then a warning says when they would fall
-outside the target topic's retention (the broker would delete them at once).
+outside the target topic's retention (the broker would delete them at once), and a target topic that the broker
+stamps with its own append time (``message.timestamp.type=LogAppendTime``, as the chain topics are) is refused
+before anything is sent: the broker would replace every preserved timestamp. The target topics a replay that
+preserves timestamps creates are ``CreateTime``, whatever the broker's default.
 
 A cluster outage is waited out: the producer retries every record (idempotent, so each lands once and in
 order per partition), and a check every :data:`CHECK_EVERY` seconds that the sends so far are acknowledged is
@@ -51,14 +54,27 @@ class ReplaySummary:
     seconds: float = 0.0
 
 
+CREATE_TIME = {"message.timestamp.type": "CreateTime"}
+"""Where preserved timestamps are kept: the producer's timestamp is the record's."""
+
+
 def _retention_warnings(settings: Settings, targets: list[str], oldest_ms: dict[str, int]) -> list[str]:
-    """Topics where the oldest preserved timestamp is already older than the topic keeps records."""
+    """Topics where the oldest preserved timestamp is already older than the topic keeps records; refuses
+    targets that the broker stamps with its append time (nothing is sent)."""
     admin = clients.admin(settings)
     try:
         described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in targets],
                                            config_filter="all")
     finally:
         admin.close()
+    stamped = sorted(name for name, configs in described.get("topic", {}).items()
+                     if configs.get("message.timestamp.type", {}).get("value") == "LogAppendTime")
+    if stamped:
+        more = f" and {len(stamped) - 1} more" if len(stamped) > 1 else ""
+        raise UsageError(f"the broker stamps {stamped[0]}{more} with its append time (message.timestamp.type="
+                         "LogAppendTime), so --preserve-timestamps cannot keep the recorded timestamps; nothing was "
+                         "sent", fix="replay into a new --prefix, whose topics the replay creates with "
+                         "CreateTime, or leave out --preserve-timestamps")
     now = time.time() * 1000
     warnings = []
     for name, configs in sorted(described.get("topic", {}).items()):
@@ -82,10 +98,12 @@ def _oldest_timestamps(path: Path, targets: dict[str, str], keep: Callable[[Cons
     return oldest
 
 
-def _create_targets(settings: Settings, counts: dict[str, int], targets: dict[str, str]) -> None:
-    """Create missing target topics with the recorded partition counts; refuse ones with too few partitions."""
+def _create_targets(settings: Settings, counts: dict[str, int], targets: dict[str, str],
+                    config: dict[str, str]) -> None:
+    """Create missing target topics with the recorded partition counts and ``config``; refuse ones with too
+    few partitions."""
     try:
-        results = apply_topics(settings, [TopicSpec(targets[t], n, "replayed") for t, n in counts.items()])
+        results = apply_topics(settings, [TopicSpec(targets[t], n, "replayed", config) for t, n in counts.items()])
     except SigmaError as exc:
         raise SigmaError(f"cannot create the target topics ({exc.message}); nothing was sent",
                          fix=exc.fix or "check the --prefix and the cluster's permissions") from None
@@ -119,7 +137,7 @@ def replay(settings: Settings, path: Path, *, speed: float | None, preserve_time
     summary = ReplaySummary()
     targets: dict[str, str] = {t: prefix + t for t in counts}
     oldest = _oldest_timestamps(path, targets, keep) if preserve_timestamps else {}
-    _create_targets(settings, counts, targets)
+    _create_targets(settings, counts, targets, CREATE_TIME if preserve_timestamps else {})
     if preserve_timestamps:
         summary.warnings = _retention_warnings(settings, list(targets.values()), oldest)
         for warning in summary.warnings:

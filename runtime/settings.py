@@ -2,7 +2,8 @@
 
 Why one object: every command must agree on which cluster it talks to. When ``bootstrap_servers`` is
 set the project uses that cluster and starts nothing; otherwise it talks to the embedded broker on
-``127.0.0.1:<broker_port>``.
+``127.0.0.1:<broker_port>``, or to every node of the embedded cluster whose state is in that port's data folder
+(``sigma broker start --nodes 3``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 SECURITY_PROTOCOLS: tuple[str, ...] = get_args(SecurityProtocol)
+EventClock = Literal["stream", "wall"]
+"""What the validator judges a record's delivery by: its partition's event time (``stream``), or also the
+broker's append time of the record (``wall``, a live chain; ``validator.arrival``)."""
 
 
 class Settings(BaseSettings):
@@ -42,6 +46,10 @@ class Settings(BaseSettings):
     eviction_grace_hours: float = Field(
         default=168.0, ge=0,
         description="Event-time hours the validator keeps a closed (or never handed over) case; 0 keeps every case.",
+    )
+    event_clock: EventClock = Field(
+        default="stream", description="stream: lateness by each partition's event time (simulations, replays); "
+        "wall: also by the broker's append time (a live chain recording in wall-clock time).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -104,8 +112,13 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap(self) -> str:
-        """The bootstrap servers every client connects to."""
-        return self.bootstrap_servers or f"127.0.0.1:{self.broker_port}"
+        """The bootstrap servers every client connects to: for an embedded cluster every node, so that a client
+        starting while one node is down still finds the others."""
+        from runtime.broker.cluster import cluster_bootstrap
+
+        if self.bootstrap_servers:
+            return self.bootstrap_servers
+        return cluster_bootstrap(self.broker_data_dir()) or f"127.0.0.1:{self.broker_port}"
 
     def broker_data_dir(self, port: int | None = None) -> Path:
         """Default data folder of the embedded broker, one per port so two brokers never share one."""

@@ -3,6 +3,11 @@
 Existing topics are never changed: a partition count or a config that differs from the plan is reported
 in the result's note (an operator decides whether to alter a live topic, e.g. its retention).
 
+New topics are replicated as the cluster allows (``replication``): on one broker once, on three or more
+brokers three times with ``min.insync.replicas=2``, so that with the producers' ``acks=all`` an acknowledged
+record is on two brokers and one broker may fail without losing it or stopping the chain. The same code thus
+serves the single embedded broker, a three-node embedded cluster and an existing cluster.
+
 Kept apart from the topic plan (``schemas.topics``) so the plan stays free of Kafka clients.
 """
 
@@ -34,6 +39,25 @@ class TopicLike(Protocol):
 
 
 @dataclass(frozen=True)
+class Replication:
+    """How a new topic is replicated on a cluster of a given size."""
+
+    factor: int
+    min_insync: int | None
+    """``min.insync.replicas`` set on the topic; None keeps the broker's (Kafka's default: 1)."""
+
+    def configs(self) -> dict[str, str]:
+        """The topic configs this adds to the plan's."""
+        return {} if self.min_insync is None else {"min.insync.replicas": str(self.min_insync)}
+
+
+def replication(brokers: int) -> Replication:
+    """Replication factor min(3, brokers); ``min.insync.replicas=2`` from three brokers on (with two, it would
+    stop every write while one broker is down, which is what replication is meant to survive)."""
+    return Replication(max(1, min(3, brokers)), 2 if brokers >= 3 else None)
+
+
+@dataclass(frozen=True)
 class TopicResult:
     """What happened to one topic."""
 
@@ -53,7 +77,7 @@ def apply_topics(settings: Settings, specs: Iterable[TopicLike], attempts: int =
         missing = [s for s in wanted if s.name not in existing]
         drift = _config_drift(admin, [s for s in wanted if s.name in existing and s.config])
         if missing:
-            _create(admin, missing, attempts)
+            _create(admin, missing, replication(_broker_count(admin)), attempts)
             existing = _await_visible(admin, names, attempts)
     finally:
         admin.close()
@@ -75,13 +99,19 @@ def _note(spec: TopicLike, partitions: int, config_drift: list[str]) -> str:
     return "; ".join(mismatch + config_drift)
 
 
-def _create(admin: KafkaAdminClient, specs: list[TopicLike], attempts: int) -> None:
+def _broker_count(admin: KafkaAdminClient) -> int:
+    """The number of brokers the cluster has now (fenced ones, such as a node still starting, not counted)."""
+    return sum(1 for b in admin.describe_cluster()["brokers"] if not b.get("is_fenced"))
+
+
+def _create(admin: KafkaAdminClient, specs: list[TopicLike], copies: Replication, attempts: int) -> None:
     """Create topics, retrying retriable errors (a broker that has just started may not be ready)."""
     pending = {s.name: s for s in specs}
     last_error = ""
     for _ in range(attempts):
         result = admin.create_topics(
-            [NewTopic(s.name, s.partitions, 1, topic_configs=dict(s.config)) for s in pending.values()],
+            [NewTopic(s.name, s.partitions, copies.factor, topic_configs={**copies.configs(), **s.config})
+             for s in pending.values()],
             raise_errors=False,
         )
         failed: dict[str, TopicLike] = {}
@@ -131,6 +161,26 @@ def _config_drift(admin: KafkaAdminClient, specs: list[TopicLike]) -> dict[str, 
             if value != planned:
                 drift.setdefault(spec.name, []).append(f"{key} is {value}, plan says {planned}")
     return drift
+
+
+def timestamp_types(settings: Settings, names: Iterable[str]) -> dict[str, str | None]:
+    """``message.timestamp.type`` of each existing topic among ``names`` (``CreateTime`` or ``LogAppendTime``);
+    None for one whose configs the cluster would not describe (e.g. no DescribeConfigs permission)."""
+    admin = clients.admin(settings)
+    try:
+        listed = set(admin.list_topics())
+        present = [n for n in names if n in listed]
+        if not present:
+            return {}
+        key = "message.timestamp.type"
+        resources = [ConfigResource(ConfigResourceType.TOPIC, n, configs={key: None}) for n in present]
+        try:
+            described = admin.describe_configs(resources, config_filter="all").get("topic", {})
+        except KafkaError:
+            return dict.fromkeys(present)
+    finally:
+        admin.close()
+    return {n: described.get(n, {}).get(key, {}).get("value") for n in present}
 
 
 def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -45,7 +45,9 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     groups are those named ``<partner>.…``. The validator reads every chain topic and writes findings and
     dead letters; the tools (record, replay, redrive) read everything and write the chain topics and dead
     letters back, and read the configs of what they write (a replay warns when retention would delete the
-    timestamps it preserves). ``admin`` is a super user and needs no grant.
+    timestamps it preserves, and refuses to preserve them into topics the broker stamps); the validator reads
+    the chain topics' configs too (its wall event clock needs topics the broker stamps with its append time).
+    ``admin`` is a super user and needs no grant.
     """
     grants: set[Grant] = set()
     for subject in catalogue.subjects():
@@ -54,7 +56,7 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
         grants |= {Grant(p.value, "topic", topic, "literal", "write") for p in subject.producers}
     grants |= {Grant(p.value, "group", f"{p.value}.", "prefixed", "read") for p in Partner}
     chain = [prefix + t.name for t in CHAIN_TOPICS]
-    grants |= {Grant(VALIDATOR, "topic", t, "literal", "read") for t in chain}
+    grants |= {Grant(VALIDATOR, "topic", t, "literal", op) for t in chain for op in ("read", "describe_configs")}
     grants |= {Grant(VALIDATOR, "topic", prefix + t, "literal", "write") for t in (FINDINGS, DLQ)}
     grants |= {Grant(TOOLS, "topic", t, "literal", op) for t in [*chain, prefix + DLQ] for op in ("read", "write")}
     grants |= {Grant(TOOLS, "topic", t, "literal", "describe_configs") for t in [*chain, prefix + DLQ]}

@@ -138,8 +138,9 @@ class Report(_Strict):
     unknown_cases: UnknownCases
     late_deliveries: dict[Partner, Count] = Field(
         description="Per partner, records recorded by their case's checkpoint but delivered after its decision time "
-                    "(checkpoint + allowed lateness) had passed in their partition: an exchange defect of the "
-                    "partner's own, counted whether or not it changed a finding")
+                    "(checkpoint + allowed lateness) had passed in their partition or, with the wall event clock, "
+                    "at the broker (its append time): an exchange defect of the partner's own, counted whether or "
+                    "not it changed a finding")
     simulation: Simulation | SkipJsonSchema[None] = Field(default=None, description="Present only when the data "
                                                                                     "is simulated")
 

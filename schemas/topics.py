@@ -2,7 +2,9 @@
 
 Why per family: the broker will enforce need-to-know with ACLs per topic, so data with a narrower
 audience (medical details) gets its own topic, apart from what KMar and transport may read.
-Chain topics keep 30 days so that replays with original timestamps stay within retention.
+Chain topics keep 30 days so that replays with original timestamps stay within retention, and stamp every
+record with the broker's append time (``LogAppendTime``): the one arrival time no partner can set, which the
+validator's wall clock judges late deliveries by (``validator.arrival``).
 
 The dead-letter topic has no time-based retention: a dead letter keeps its record's original timestamp
 (redrive sends back exactly what the partner sent), and Kafka counts retention from the record timestamp,
@@ -32,7 +34,9 @@ class TopicSpec:
         return TopicSpec(prefix + self.name, self.partitions, self.description, dict(self.config))
 
 
-_CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete"}
+APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+"""The broker stamps each record with its append time (chain topics; see the module docstring)."""
+_CHAIN = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete", **APPEND_TIME}
 DLQ_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
 """No time-based retention (see the module docstring)."""
 

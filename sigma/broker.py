@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -10,23 +12,35 @@ from rich.table import Table
 
 from sigma.context import settings as get_settings
 
-broker_app = typer.Typer(help="Run the embedded Apache Kafka broker (single KRaft node on 127.0.0.1).",
-                         no_args_is_help=True)
+if TYPE_CHECKING:
+    from runtime.broker.cluster import EmbeddedCluster
+    from runtime.broker.embedded import EmbeddedBroker
+
+broker_app = typer.Typer(help="Run the embedded Apache Kafka broker on 127.0.0.1 (one KRaft node, or a cluster of "
+                         "several with --nodes).", no_args_is_help=True)
 topics_app = typer.Typer(help="Create and inspect the chain's topics.", no_args_is_help=True)
 
 PortOpt = typer.Option(None, "--port", help="Client port of the broker (env SIGMA_BROKER_PORT, default 9092).")
 DataDirOpt = typer.Option(None, "--data-dir", help="Broker data folder (default .sigma/broker-<port>).")
 
 
-def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None) -> object:
+def _broker(ctx: typer.Context, port: int | None, data_dir: Path | None,
+            nodes: int | None = None) -> EmbeddedBroker | EmbeddedCluster:
+    """The cluster when ``--nodes`` asks for more than one or the data folder holds one, else the single broker."""
+    from runtime.broker.cluster import STATE_FILE, EmbeddedCluster
     from runtime.broker.distribution import libs_dir
     from runtime.broker.embedded import EmbeddedBroker
     from schemas.access import PRINCIPALS
 
     s = get_settings(ctx)
     p = port or s.broker_port
-    return EmbeddedBroker(port=p, data_dir=data_dir or s.broker_data_dir(p), libs=libs_dir(s.kafka_dir.resolve()),
-                          heap=s.broker_heap, secured=not s.insecure, principals=PRINCIPALS)
+    folder = data_dir or s.broker_data_dir(p)
+    libs = libs_dir(s.kafka_dir.resolve())
+    if (nodes or 1) > 1 or (folder / STATE_FILE).is_file():
+        return EmbeddedCluster(port=p, nodes=nodes, data_dir=folder, libs=libs, heap=s.broker_heap,
+                               secured=not s.insecure, principals=PRINCIPALS)
+    return EmbeddedBroker(port=p, data_dir=folder, libs=libs, heap=s.broker_heap, secured=not s.insecure,
+                          principals=PRINCIPALS)
 
 
 def _external_note(ctx: typer.Context) -> bool:
@@ -42,26 +56,53 @@ def start(
     port: int | None = PortOpt,
     data_dir: Path | None = DataDirOpt,
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the broker to answer."),
+    nodes: int | None = typer.Option(
+        None, "--nodes", min=1, help="Form a KRaft cluster of this many nodes on consecutive client ports from "
+        "--port (first start only; later starts, status and stop find the nodes in the data folder)."),
 ) -> None:
     """Resolve Kafka if needed, format storage on first use, start the broker and wait until it answers."""
+    from runtime.broker.cluster import EmbeddedCluster
     from runtime.broker.distribution import ensure_resolved
-    from runtime.broker.embedded import EmbeddedBroker
 
     if _external_note(ctx):
         return
-    broker = _broker(ctx, port, data_dir)
-    assert isinstance(broker, EmbeddedBroker)
+    broker = _broker(ctx, port, data_dir, nodes)
+    s = get_settings(ctx)
+    if isinstance(broker, EmbeddedCluster):
+        _start_cluster(broker, timeout or s.broker_start_timeout, lambda: ensure_resolved(s.kafka_dir, s.kafka_pom))
+        return
     before = broker.status()
     if before.running:
         typer.echo(f"already running: {before.bootstrap} (pid {before.pid}, data {before.data_dir})")
         return
     broker.prepare()
-    s = get_settings(ctx)
     ensure_resolved(s.kafka_dir, s.kafka_pom)
-    status = broker.start(timeout=timeout or get_settings(ctx).broker_start_timeout)
-    mode = "SASL_SSL, `sigma credentials PRINCIPAL` for a client" if broker.secured else "plaintext, insecure"
-    typer.echo(f"started: {status.bootstrap} ({mode}; pid {status.pid}, data {status.data_dir}, "
+    status = broker.start(timeout=timeout or s.broker_start_timeout)
+    typer.echo(f"started: {status.bootstrap} ({_mode(broker.secured)}; pid {status.pid}, data {status.data_dir}, "
                f"log {broker.log_file})")
+
+
+def _mode(secured: bool) -> str:
+    return "SASL_SSL, `sigma credentials PRINCIPAL` for a client" if secured else "plaintext, insecure"
+
+
+def _start_cluster(cluster: EmbeddedCluster, timeout: float, resolve: Callable[[], object]) -> None:
+    """Start (forming on first use) every node that does not run, after the checks and ``resolve`` (the jars)."""
+    from runtime.topics import replication
+
+    before = cluster.status()
+    if before.running:
+        typer.echo(f"already {before.describe()}")  # "already running: 3 of 3 nodes …"
+        return
+    state = cluster.prepare()
+    resolve()
+    status = cluster.start(timeout=timeout)
+    copies = replication(len(state.nodes))
+    isr = f", min.insync.replicas={copies.min_insync}" if copies.min_insync else ""
+    typer.echo(f"started: {len(state.nodes)}-node cluster {state.bootstrap} ({_mode(cluster.secured)}; new topics "
+               f"get replication factor {copies.factor}{isr})")
+    for node, node_status in status.nodes:
+        typer.echo(f"  node {node}: {node_status.bootstrap} (pid {node_status.pid}, data {node_status.data_dir})")
 
 
 @broker_app.command()
@@ -75,13 +116,11 @@ def resolve(ctx: typer.Context) -> None:
 
 @broker_app.command()
 def status(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None = DataDirOpt) -> None:
-    """Say whether the broker runs and where. Exit 0 when running, 1 when not."""
-    from runtime.broker.embedded import EmbeddedBroker
-
+    """Say whether the broker (every node of a cluster) runs and where. Exit 0 when it runs, 1 when not (for a
+    cluster: when any node does not)."""
     if _external_note(ctx):
         return
     broker = _broker(ctx, port, data_dir)
-    assert isinstance(broker, EmbeddedBroker)
     result = broker.status()
     typer.echo(result.describe())
     if not result.running:
@@ -90,13 +129,17 @@ def status(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None
 
 @broker_app.command()
 def stop(ctx: typer.Context, port: int | None = PortOpt, data_dir: Path | None = DataDirOpt) -> None:
-    """Stop the broker cleanly; its data and logs stay for the next start."""
-    from runtime.broker.embedded import EmbeddedBroker
+    """Stop the broker (every node of a cluster) cleanly; its data and logs stay for the next start."""
+    from runtime.broker.cluster import EmbeddedCluster
 
     if _external_note(ctx):
         return
     broker = _broker(ctx, port, data_dir)
-    assert isinstance(broker, EmbeddedBroker)
+    if isinstance(broker, EmbeddedCluster):
+        stopped = broker.stop()
+        typer.echo(f"stopped: {stopped} nodes (data kept in {broker.data_dir})" if stopped
+                   else f"not running: the cluster in {broker.data_dir}")
+        return
     if broker.stop():
         typer.echo(f"stopped: {broker.bootstrap} (data kept in {broker.data_dir})")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -13,6 +13,7 @@ from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from sigma.context import settings_as
 
 if TYPE_CHECKING:
+    from runtime.settings import Settings
     from validator.emptiness import Source
     from validator.gate import Limits
 
@@ -76,6 +77,16 @@ def _judge(report: dict[str, Any], source: Source, cases: int, limits: Limits) -
         raise SigmaError("; ".join(p.message for p in passed), fix="; ".join(p.fix for p in passed))
 
 
+def _require_append_time(settings: Settings) -> None:
+    """The wall event clock online: refuse (one line naming the fix) when a chain topic it reads does not stamp
+    records with the broker's append time; a missing topic is the validator's own error, a moment later."""
+    from runtime.topics import timestamp_types
+    from schemas.topics import CHAIN_TOPICS
+    from validator.arrival import require_append_time
+
+    require_append_time(timestamp_types(settings, [settings.topic_prefix + t.name for t in CHAIN_TOPICS]))
+
+
 def _serving(metrics: Any, address: str, port: int | None) -> AbstractContextManager[Any]:
     """The metrics server while the validator runs (nothing without a port)."""
     if port is None:
@@ -102,6 +113,10 @@ def validate(
         DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
         help="Hours of event time a case waits after its checkpoint for evidence "
         "recorded before it (a partner exporting hourly publishes records up to an hour old)."),
+    event_clock: Literal["stream", "wall"] | None = typer.Option(
+        None, "--event-clock", help="stream: a record is late by its partition's event time (simulations, replays); "
+        "wall: also by the broker's append time, which no partner can back-date (a live chain recording in "
+        "wall-clock time; its chain topics must be LogAppendTime). Default: SIGMA_EVENT_CLOCK, else stream."),
     idle_timeout: float = typer.Option(
         1.0, "--idle-timeout", min=0, help="Seconds a caught-up partition may stay quiet before it no longer "
         "holds the event-time watermark back."),
@@ -161,6 +176,7 @@ def validate(
         if path is not None:
             outputs.check(path, what)  # now, not after a run of hours
     simulated = simulated or simulation is not None
+    clock = event_clock or settings.event_clock
     run = offline(from_file, simulated=simulated) if from_file else online(settings.topic_prefix, group,
                                                                                simulated=simulated)
     site = Site(report_html, run) if report_html is not None else None
@@ -173,13 +189,15 @@ def validate(
         source = Source(prefix, context.describe(settings), from_file, recorded, chain_prefixes(recorded))
         engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=prefix,
                         eviction_grace_hours=settings.eviction_grace_hours or None,
-                        allowed_lateness_hours=allowed_lateness)
+                        allowed_lateness_hours=allowed_lateness, event_clock=clock)
         with progress("validating recording", None) as tracker:
             validate_recording(from_file, engine, tracker)
     else:
         from validator.online import OnlineOptions, OnlineValidator
 
         source = Source(settings.topic_prefix, context.describe(settings))
+        if clock == "wall":
+            _require_append_time(settings)
 
         def refresh(current: Any) -> None:
             """Keep the report files current while running (judging every case: only when asked for)."""
@@ -188,7 +206,7 @@ def validate(
 
         options = OnlineOptions(group=group, checkpoint_hours=checkpoint_hours, to_end=to_end, state_dir=state_dir,
                                 snapshot_interval=snapshot_interval, allowed_lateness_hours=allowed_lateness,
-                                idle_timeout=idle_timeout, on_snapshot=refresh)
+                                idle_timeout=idle_timeout, event_clock=clock, on_snapshot=refresh)
         validator = OnlineValidator(settings, options)
         outputs.check_folder(validator.snapshot_file.parent, "--state-dir" if state_dir else "SIGMA_HOME")
         with progress("validating", None) as tracker, _serving(options.metrics, metrics_address, metrics_port):

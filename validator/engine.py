@@ -3,7 +3,9 @@
 Why pure: the same engine runs online (records from a KafkaConsumer) and offline (records read back from
 a recording), so both give the same report. Verdicts depend only on the set of events of a case — lateness
 is judged on ``recorded_at`` against the checkpoint, never on arrival — so a restart from a snapshot, or a
-replay in another order across partitions, judges the same.
+replay in another order across partitions, judges the same. Late deliveries (records delivered after their
+case was decided) are judged on delivery: by the partition's event time, and with the ``wall`` event clock
+also by the broker's append time of the record (``validator.arrival``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zlib import adler32, crc32
 
 from consumers.records import ConsumedRecord
 from runtime.poison import PoisonHeaders
+from runtime.settings import EventClock
 from schemas.catalogue import CATALOGUE
 from schemas.codec import Deserializer
 from schemas.envelope import HeaderCheck
@@ -26,7 +29,8 @@ from schemas.placement import Placement
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from schemas.topics import CHAIN_TOPICS
 from validator import watermark
-from validator.dossier import Dossier
+from validator.arrival import arrival
+from validator.dossier import Dossier, Fact
 from validator.rules import Situation, Verdict, judge, situation
 
 
@@ -44,6 +48,12 @@ class RecordLike(Protocol):
     def value(self) -> bytes | None: ...
     @property
     def headers(self) -> Any: ...
+    @property
+    def timestamp(self) -> int:
+        """Milliseconds since the epoch (read with the ``wall`` event clock only)."""
+    @property
+    def timestamp_type(self) -> int:
+        """0 ``CreateTime``, 1 ``LogAppendTime`` (``validator.arrival``)."""
 
 
 @dataclass(frozen=True)
@@ -125,10 +135,16 @@ class Engine:
     def __init__(self, *, checkpoint_hours: float = 48.0, topic_prefix: str = "",
                  state: EngineState | None = None, eviction_grace_hours: float | None = None,
                  partitions: Mapping[str, int] | None = None,
-                 allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS) -> None:
+                 allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS,
+                 event_clock: EventClock = "stream") -> None:
         self.checkpoint_before = timedelta(hours=checkpoint_hours)
         self.lateness = timedelta(hours=allowed_lateness_hours)
         """Event time a case waits after its checkpoint for evidence recorded before it to arrive."""
+        self.wall = event_clock == "wall"
+        """Whether a record is delivered at its broker append time when that is later than its partition's
+        event time (``validator.arrival``)."""
+        self.unstamped = 0
+        """With the wall clock: records read without a broker append time (judged by their partition alone)."""
         self.grace = timedelta(hours=eviction_grace_hours) if eviction_grace_hours is not None else None
         """Event time a closed (or never handed over) case is kept after its last event; None: never evicted."""
         self.prefix = topic_prefix
@@ -218,18 +234,37 @@ class Engine:
                                                  "$.event_id"))
         fact = dossier.add(subject, data, event, digest)
         where = (topic, partition)  # the partition's event time (the watermark moves in ``advance``)
-        progress = state.progress
-        seen = progress.get(where)
-        if seen is None or recorded > seen:
-            progress[where] = recorded
-        elif seen - recorded > self.lateness:  # maybe a late delivery: see ``late_deliveries``
-            dossier.delay(fact, seen)
+        if self.wall:
+            self._deliver(record, where, dossier, fact)
+        else:
+            progress = state.progress
+            seen = progress.get(where)
+            if seen is None or recorded > seen:
+                progress[where] = recorded
+            elif seen - recorded > self.lateness:  # maybe a late delivery: see ``late_deliveries``
+                dossier.delay(fact, seen)
         counters.processed += 1
         tally.processed += 1
         touched = state.touched
         if touched is not None:
             touched[case] = partition
         return case, None
+
+    def _deliver(self, record: RecordLike, where: tuple[str, int], dossier: Dossier, fact: Fact) -> None:
+        """The wall clock's delivery: a fact is delivered at its partition's event time or at its broker append
+        time, whichever is later, so a fact back-dated by its partner — on a partition of its own, whose event
+        time is the partner's word too — is delayed all the same when it reached the broker late."""
+        progress, recorded = self.state.progress, fact.recorded_at
+        seen = progress.get(where)
+        if seen is None or recorded > seen:
+            progress[where] = seen = recorded
+        arrived = arrival(record)
+        if arrived is None:
+            self.unstamped += 1
+        elif arrived > seen:
+            seen = arrived
+        if seen - recorded > self.lateness:
+            dossier.delay(fact, seen)
 
     def _reject(self, tally: Tally, rejection: Rejection) -> tuple[None, Rejection]:
         """Count a rejected record, engine-wide and in its partition's ``tally`` (``process``)."""
@@ -304,8 +339,10 @@ class Engine:
         passed in their partition (its event time, the largest ``recorded_at`` read from it before, was past
         the checkpoint plus the allowed lateness), as Kafka Streams judges lateness by a partition's stream
         time. It depends on the order partners published in, not on how reads interleave partitions, so a
-        backlog, a live run and a recording count the same. Each such record is an exchange defect of its
-        partner's, whether or not it changed a finding."""
+        backlog, a live run and a recording count the same. With the wall clock a record is also delivered
+        late when the broker appended it after the decision time (``_deliver``), which its partner cannot
+        back-date. Each such record is an exchange defect of its partner's, whether or not it changed a
+        finding."""
         counts = Counter(self.state.late_deliveries)
         for dossier in self.state.dossiers.values():
             if dossier.delayed is not None:

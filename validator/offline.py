@@ -78,6 +78,10 @@ def validate_recording(path: Path, engine: Engine, tracker: Tracker | None = Non
         engine.advance(())  # every record is read: nothing holds the watermark back
     finally:
         heap.release()
+    if engine.unstamped:
+        log.warning(f"{engine.unstamped:,} records carry no broker append time (their topics were not "
+                    "LogAppendTime when recorded): their delivery is judged by their partition's event time alone",
+                    fix="record the chain from topics with message.timestamp.type=LogAppendTime")
     return engine
 
 

@@ -31,7 +31,7 @@ from runtime import __version__, clients, interrupt, transactions
 from runtime.errors import MissingTopicError, SigmaError, UsageError
 from runtime.outage import Outage
 from runtime.progress import Tracker
-from runtime.settings import Settings
+from runtime.settings import EventClock, Settings
 from schemas import findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import catchup, changelog, changelog_kafka, revision, watermark
@@ -60,6 +60,7 @@ class OnlineOptions:
     publish_findings: bool = True
     allowed_lateness_hours: float = DEFAULT_ALLOWED_LATENESS_HOURS
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    event_clock: EventClock = "stream"
     on_snapshot: Callable[[Engine], None] | None = None
     metrics: ValidatorMetrics = field(default_factory=ValidatorMetrics)
 
@@ -117,7 +118,7 @@ class OnlineValidator:
         self.changelog = changelog_kafka.name(self.prefix, options.group)
         self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix,
                              eviction_grace_hours=settings.eviction_grace_hours or None,
-                             allowed_lateness_hours=options.allowed_lateness_hours)
+                             allowed_lateness_hours=options.allowed_lateness_hours, event_clock=options.event_clock)
         self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
         self.backlog: catchup.Backlog[Any] = self._new_backlog()
         self.published: dict[str, revision.Decided] = {}
@@ -444,7 +445,7 @@ class OnlineValidator:
             self.metrics.judged(None, defects)
             self._publish(verdict, 0)
             return
-        news = revision.arrivals(dossier, before.facts)
+        news = revision.arrivals(dossier, before.facts, self.engine.wall)
         if (defects, verdict.checkpoint) == (before.signature, before.checkpoint):
             self.published[case] = revision.Decided(before.revision, defects, dossier.count, before.checkpoint)
             return

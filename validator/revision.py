@@ -39,6 +39,9 @@ class Arrival:
     subject: str
     partner: str
     recorded_at: datetime
+    delivered: datetime | None = None
+    """When it was delivered, if the wall clock says (its broker append time, ``validator.arrival``); None:
+    when the watermark decided the revision."""
 
     def late_delivery(self, checkpoint: datetime) -> bool:
         """Recorded on time for the checkpoint, yet delivered after the decision."""
@@ -57,9 +60,11 @@ def signature(defects: Sequence[Finding]) -> Signature:
     return tuple((d.rule, d.category, d.partner, d.kind) for d in defects)
 
 
-def arrivals(dossier: Dossier, since: int) -> list[Arrival]:
-    """The facts added to ``dossier`` after it held ``since`` facts, in stream order."""
-    found = [(fact.seq, Arrival(subject, fact.partner, fact.recorded_at))
+def arrivals(dossier: Dossier, since: int, wall: bool = False) -> list[Arrival]:
+    """The facts added to ``dossier`` after it held ``since`` facts, in stream order; with the ``wall`` event
+    clock, each delayed one with when it was delivered."""
+    delivered = {fact.seq: at for fact, at in dossier.delayed or ()} if wall else {}
+    found = [(fact.seq, Arrival(subject, fact.partner, fact.recorded_at, delivered.get(fact.seq)))
              for subject, facts in dossier.facts.items() for fact in facts if fact.seq >= since]
     return [arrival for _, arrival in sorted(found, key=lambda pair: pair[0])]
 
@@ -71,7 +76,8 @@ def _hours(delta: timedelta) -> str:
 
 def reason(news: Sequence[Arrival], checkpoint: datetime, watermark: datetime) -> str:
     """Why a finding changed, one clause per arrival: 'late arrival from COA, recorded 2 h before the checkpoint,
-    delivered 9 h after' (delivered: how far event time was past the checkpoint when it was read)."""
+    delivered 9 h after' (delivered: how far its delivery, or else event time when it was read, was past the
+    checkpoint)."""
     clauses = []
     for arrival in news:
         partner = arrival.partner.upper()
@@ -79,7 +85,7 @@ def reason(news: Sequence[Arrival], checkpoint: datetime, watermark: datetime) -
         side = "before" if offset <= timedelta(0) else "after"
         if arrival.late_delivery(checkpoint):
             clauses.append(f"late arrival from {partner} ({arrival.subject}), recorded {_hours(offset)} {side} the "
-                           f"checkpoint, delivered {_hours(watermark - checkpoint)} after")
+                           f"checkpoint, delivered {_hours((arrival.delivered or watermark) - checkpoint)} after")
         else:
             clauses.append(f"{arrival.subject} from {partner} recorded {_hours(offset)} after the checkpoint")
     return "; ".join(clauses) or "no new evidence"

@@ -8,9 +8,12 @@ has delivered nothing for ``idle_timeout`` seconds holds nothing back (a quiet p
 findings); with no partition holding back, everything read is all there is, and the watermark is the largest
 progress. The watermark never goes back.
 
-Reading evenly is not done yet: pausing the partitions read ahead (kafka-python's ``pause``/``resume``) made a
-10,000-case backlog take over 200 s instead of 17 s, as each resume waits for a fetch of its own. Decisions do
-not need it (the watermark is the slowest partition's); memory and decision latency while catching up would.
+Decisions do not need partitions read evenly (the watermark is the slowest partition's); memory and decision
+latency while catching up do, so ``validator.catchup`` processes the partition furthest behind first, without
+pausing any (pausing those read ahead through kafka-python's ``pause``/``resume`` made a 10,000-case backlog
+take over 200 s instead of 17 s, as each resume waits for a fetch of its own). Measured on that backlog
+(``bench_catchup``): the most advanced partition ran a median 57 h ahead of the oldest record not yet processed,
+4,204 h before; the first finding came at 23% of the run instead of 49%.
 """
 
 from __future__ import annotations

@@ -133,19 +133,39 @@ def new_cluster_id() -> str:
         if not cluster_id.startswith("-"):
             return cluster_id
 
+
+@dataclass(frozen=True)
+class QuorumSeat:
+    """One node's place in a multi-node quorum, as the cluster chose it when it was formed
+    (``runtime.broker.cluster``): the node formats with the cluster's id and the static voters instead of
+    ``--standalone``, and listens on the ports the other nodes were told."""
+
+    node_id: int
+    cluster_id: str
+    voters: str
+    """``controller.quorum.voters``: ``id@127.0.0.1:controller_port`` of every node."""
+    controller_port: int
+    internal_port: int | None
+    """The secured inter-broker listener's port; None for a plaintext cluster."""
+
+
 class EmbeddedBroker:
     """Start, stop and inspect one KRaft broker whose state lives in ``data_dir``."""
 
     def __init__(self, *, port: int, data_dir: Path, libs: Path | None, heap: str = "512m",
                  properties: Mapping[str, str] | None = None, secured: bool = True,
-                 principals: Sequence[str] = ()) -> None:
+                 principals: Sequence[str] = (), seat: QuorumSeat | None = None,
+                 secrets: BrokerSecrets | None = None) -> None:
         """``properties`` are broker settings added to (or overriding) ``server.properties`` at each start;
-        ``principals`` get a SCRAM credential (besides ``admin``) when a secured broker's storage is formatted."""
+        ``principals`` get a SCRAM credential (besides ``admin``) when a secured broker's storage is formatted.
+        ``seat`` makes this broker one node of a multi-node cluster, whose nodes share one CA and one set of
+        credentials: ``secrets`` (default: the data folder's own)."""
         self.port = port
         self.data_dir = data_dir.resolve()
         self.secured = secured
         self.principals = tuple(principals)
-        self.secrets = BrokerSecrets.of(self.data_dir)
+        self.seat = seat
+        self.secrets = secrets or BrokerSecrets.of(self.data_dir)
         self.libs = libs
         self.heap = heap
         self.properties = dict(properties or {})
@@ -243,8 +263,9 @@ class EmbeddedBroker:
         return "\n".join(
             [
                 "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.bootstrap.servers=127.0.0.1:{meta['controller_port']}",
+                f"node.id={self.seat.node_id if self.seat else 1}",
+                f"controller.quorum.voters={self.seat.voters}" if self.seat
+                else f"controller.quorum.bootstrap.servers=127.0.0.1:{meta['controller_port']}",
                 *self._listeners(meta),
                 "controller.listener.names=CONTROLLER",
                 f"log.dirs={kraft}",
@@ -265,23 +286,28 @@ class EmbeddedBroker:
         )
 
     def _format(self, java: str) -> dict[str, str | int]:
-        """Format storage once (``kafka-storage.sh format --standalone``) and remember the ids.
+        """Format storage once (``kafka-storage.sh format --standalone``, or with the static voters of a
+        cluster's ``seat``) and remember the ids.
 
         A secured broker's CA, key and passwords are made first; the SCRAM credentials reach the storage tool
         through a java argument file (0600, removed at once), never through the process's arguments.
         """
-        cluster_id = new_cluster_id()
-        meta: dict[str, str | int] = {"cluster_id": cluster_id, "controller_port": free_port()}
+        seat = self.seat
+        cluster_id = seat.cluster_id if seat else new_cluster_id()
+        meta: dict[str, str | int] = {"cluster_id": cluster_id,
+                                      "controller_port": seat.controller_port if seat else free_port()}
         scram: list[str] = []
         if self.secured:
-            meta |= {"internal_port": free_port(), "secured": 1}
+            internal = seat.internal_port if seat else None
+            meta |= {"internal_port": internal or free_port(), "secured": 1}
             if not self.secrets.exists():
                 self.secrets.create(self.principals)
             scram = self.secrets.scram_arguments()
         props = self.data_dir / "server.properties"
         outputs.write_text(props, self._properties(meta))
         argfile = self.data_dir / "format.args"
-        write_private(argfile, "\n".join(["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+        quorum = [] if seat else ["--standalone"]
+        write_private(argfile, "\n".join(["kafka.tools.StorageTool", "format", *quorum, "-t", cluster_id,
                                           "-c", str(props), *scram]))
         try:
             proc = subprocess.run(
@@ -314,6 +340,13 @@ class EmbeddedBroker:
 
         Idempotent: when this data folder's broker already runs, says so and returns its status.
         """
+        current = self.launch()
+        return current if current is not None else self.await_ready(timeout)
+
+    def launch(self) -> BrokerStatus | None:
+        """Start the broker's JVM (formatting on first use) without waiting for it; its status when it already
+        runs. Apart from ``await_ready`` because a node of a multi-node cluster answers only once a majority of
+        the quorum runs: the cluster launches every node before it waits for any."""
         meta = self.prepare()
         current = self.status()
         if current.running:
@@ -344,6 +377,11 @@ class EmbeddedBroker:
         out.close()
         outputs.write_text(self.pid_file, str(self._child.pid))
         log.info("broker starting", bootstrap=self.bootstrap, pid=self._child.pid, data_dir=str(self.data_dir))
+        return None
+
+    def await_ready(self, timeout: float) -> BrokerStatus:
+        """Wait until the launched broker answers; stop it and raise when it exits or does not answer in time."""
+        assert self._child is not None, "await_ready follows launch"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._child.poll() is not None:

@@ -205,6 +205,34 @@ def test_preserved_timestamps_outside_retention_are_warned_about(
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
 
 
+def test_preserving_timestamps_into_topics_the_broker_stamps_is_refused_before_anything_is_sent(
+        kafka_cluster: KafkaCluster, topic_factory: Callable[..., str], tmp_path: Path) -> None:
+    """LogAppendTime (the chain topics') would replace every preserved timestamp: a replay that promises to
+    keep them refuses, naming the fix; a fresh prefix gets topics the replay creates with CreateTime, which keep
+    them, and without the flag the stamped topics take the replay as it is."""
+    settings = kafka_cluster.settings()
+    topic = topic_factory(partitions=1)
+    hour_ago = int(time.time() * 1000) - 3600_000
+    produce(settings, topic, [(0, b"k", b"v", [], hour_ago)])
+    rec = _recorded(kafka_cluster, topic, tmp_path / "stamped.jsonl")
+    apply_topics(settings, [TopicSpec("stamped." + topic, 1, "broker-stamped",
+                                      {"message.timestamp.type": "LogAppendTime"})])
+    refused = sigma("replay", str(rec), "--prefix", "stamped.", "--preserve-timestamps", env=_env(kafka_cluster))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"sigma: error: the broker stamps stamped.{topic} with its append time (message.timestamp.type="
+        "LogAppendTime), so --preserve-timestamps cannot keep the recorded timestamps; nothing was sent: replay "
+        "into a new --prefix, whose topics the replay creates with CreateTime, or leave out --preserve-timestamps")
+    assert read_all(settings, "stamped." + topic) == []
+    fresh = sigma("replay", str(rec), "--prefix", "fresh.", "--preserve-timestamps", env=_env(kafka_cluster))
+    assert fresh.returncode == 0, fresh.stderr
+    assert [(r.timestamp, r.timestamp_type) for r in read_all(settings, "fresh." + topic)] == [(hour_ago, 0)]
+    unpreserved = sigma("replay", str(rec), "--prefix", "stamped.", env=_env(kafka_cluster))
+    assert unpreserved.returncode == 0, unpreserved.stderr
+    [stamped] = read_all(settings, "stamped." + topic)
+    assert stamped.value == b"v" and stamped.timestamp_type == 1 and stamped.timestamp > hour_ago
+
+
 def test_replay_filters_by_topic_and_keeps_partitions(kafka_cluster: KafkaCluster,
                                                       topic_factory: Callable[..., str], tmp_path: Path) -> None:
     settings = kafka_cluster.settings()

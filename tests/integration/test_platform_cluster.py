@@ -1,0 +1,204 @@
+"""A three-node embedded cluster on real Apache Kafka: the chain's records survive a killed node.
+
+Each test starts its own cluster through the CLI (``sigma broker start --nodes 3``) on three consecutive free
+ports and always stops it, so at most one cluster runs at a time; nodes get a small heap (this runs beside the
+session's broker on a small machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from consumers.bounded import chain_partitions
+from runtime import clients
+from runtime.broker.cluster import EmbeddedCluster
+from runtime.broker.embedded import free_port, port_free
+from runtime.settings import Settings, load_settings
+from schemas.topics import CHAIN_TOPICS
+from tests.agreement import report_checked, truth_checked
+from tests.clirunner import SIGMA, sigma
+from tests.published import check_report
+
+pytestmark = pytest.mark.kafka
+NO_CLUSTER = ("SIGMA_BOOTSTRAP_SERVERS",)
+NODE_HEAP = "320m"
+CASES = 1500
+SPEED = "1000000"
+"""Simulated clock at a million times real time: the 1,500 cases take about 13 s to publish (2 s unpaced), so the
+node is killed while the simulator is sending."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster the test started: where the CLI finds it (``SIGMA_HOME`` and ``SIGMA_BROKER_PORT``)."""
+
+    port: int
+    data: Path
+    env: dict[str, str]
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings of a client of this cluster (as the CLI builds them from ``env``)."""
+        return load_settings(home=self.data.parent, broker_port=self.port,
+                             insecure=self.env.get("SIGMA_INSECURE") == "1", **overrides)
+
+    def sigma(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return sigma(*args, env={**self.env, **env}, drop=NO_CLUSTER)
+
+
+def free_port_run(nodes: int) -> int:
+    """A first port such that it and the ``nodes - 1`` after it are free right now."""
+    for _ in range(50):
+        first = free_port()
+        if first + nodes - 1 <= 65535 and all(port_free(first + i) for i in range(1, nodes)):
+            return first
+    pytest.fail(f"no {nodes} consecutive free ports found on 127.0.0.1 in 50 tries")
+
+
+def _cluster(tmp_path: Path, *, secured: bool) -> Iterator[Cluster]:
+    port = free_port_run(3)
+    data = tmp_path / f"broker-{port}"  # the default data folder of SIGMA_HOME=tmp_path, SIGMA_BROKER_PORT=port
+    env = {"SIGMA_HOME": str(tmp_path), "SIGMA_BROKER_PORT": str(port), "SIGMA_BROKER_HEAP": NODE_HEAP,
+           **({} if secured else {"SIGMA_INSECURE": "1"})}
+    try:
+        yield Cluster(port, data, env)
+    finally:  # whatever happened, no node outlives the test
+        EmbeddedCluster(port=port, nodes=None, data_dir=data, libs=None, secured=secured).stop()
+
+
+@pytest.fixture
+def plaintext(tmp_path: Path) -> Iterator[Cluster]:
+    yield from _cluster(tmp_path, secured=False)
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[Cluster]:
+    yield from _cluster(tmp_path, secured=True)
+
+
+def _records(settings: Settings, prefix: str) -> int:
+    """How many records the chain topics under ``prefix`` hold."""
+    consumer = clients.consumer(settings)
+    try:
+        return sum(consumer.end_offsets(chain_partitions(consumer, prefix)).values())
+    finally:
+        consumer.close()
+
+
+def _replication(settings: Settings, names: list[str]) -> dict[str, tuple[set[int], set[int], str]]:
+    """Per topic: the replica counts and in-sync counts of its partitions, and its min.insync.replicas."""
+    admin = clients.admin(settings)
+    try:
+        described = {t["name"]: t for t in admin.describe_topics(names)}
+        configs = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, n, configs={"min.insync.replicas": None}) for n in names],
+            config_filter="all")["topic"]
+    finally:
+        admin.close()
+    return {n: ({len(p["replica_nodes"]) for p in described[n]["partitions"]},
+                {len(p["isr_nodes"]) for p in described[n]["partitions"]},
+                configs[n]["min.insync.replicas"]["value"]) for n in names}
+
+
+def _await_full_isr(settings: Settings, names: list[str], nodes: int = 3) -> None:
+    """Wait (up to a minute) until every partition of ``names`` has all ``nodes`` replicas in sync."""
+    deadline = time.monotonic() + 60
+    while True:
+        isr = {n: counts[1] for n, counts in _replication(settings, names).items()}
+        if all(counts == {nodes} for counts in isr.values()):
+            return
+        assert time.monotonic() < deadline, f"replicas not back in sync: {isr}"
+        time.sleep(1)
+
+
+def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext: Cluster, tmp_path: Path) -> None:
+    started = plaintext.sigma("broker", "start", "--nodes", "3")
+    assert started.returncode == 0, started.stderr
+    ports = [plaintext.port + i for i in range(3)]
+    assert started.stdout.startswith(f"started: 3-node cluster {','.join(f'127.0.0.1:{p}' for p in ports)}")
+    assert "replication factor 3, min.insync.replicas=2" in started.stdout
+    status = plaintext.sigma("broker", "status")
+    assert status.returncode == 0 and status.stdout.startswith("running: 3 of 3 nodes"), status.stdout
+    assert [f"node {i + 1}: running: 127.0.0.1:{p}" in status.stdout for i, p in enumerate(ports)] == [True] * 3
+
+    prefix = f"test-cluster-{uuid.uuid4().hex[:8]}."
+    applied = plaintext.sigma("topics", "apply", SIGMA_TOPIC_PREFIX=prefix)
+    assert applied.returncode == 0, applied.stderr
+    settings = plaintext.settings(topic_prefix=prefix)
+    assert settings.bootstrap == ",".join(f"127.0.0.1:{p}" for p in ports), "clients know every node"
+    names = [prefix + t.name for t in CHAIN_TOPICS]
+    assert {n: (r[0], r[2]) for n, r in _replication(settings, names).items()} == dict.fromkeys(names, ({3}, "2"))
+
+    truth_file = tmp_path / "truth.jsonl"
+    simulate = subprocess.Popen(
+        [SIGMA, "simulate", "--cases", str(CASES), "--seed", "2018", "--speed", SPEED, "--truth", str(truth_file)],
+        env={**{k: v for k, v in os.environ.items() if k not in NO_CLUSTER}, **plaintext.env,
+             "SIGMA_TOPIC_PREFIX": prefix, "SIGMA_LOG_FORMAT": "json"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while _records(settings, prefix) < 2000:  # well under way (about 14,000 records in all)
+            assert simulate.poll() is None, "simulate ended before the node could be killed mid-run"
+            time.sleep(0.2)
+        assert simulate.poll() is None, "simulate ended before the node could be killed mid-run"
+        node = EmbeddedCluster(port=plaintext.port, nodes=None, data_dir=plaintext.data, libs=None,
+                               secured=False).node(1)
+        pid = node.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # the node clients bootstrap from first
+        err = simulate.communicate(timeout=300)[1]
+    finally:
+        if simulate.poll() is None:
+            simulate.kill()
+    assert simulate.returncode == 0, err
+    assert node.pid() is None
+    degraded = plaintext.sigma("broker", "status")
+    assert degraded.returncode == 1 and degraded.stdout.startswith("degraded: 2 of 3 nodes"), degraded.stdout
+
+    report_file = tmp_path / "report.json"  # validated with node 1 still down
+    validated = plaintext.sigma("validate", "--to-end", "--group", f"g-{uuid.uuid4().hex[:8]}", "--report-json",
+                                str(report_file), "--state-dir", str(tmp_path / "state"), SIGMA_TOPIC_PREFIX=prefix)
+    assert validated.returncode == 0, validated.stderr
+    lines = truth_file.read_text().splitlines()
+    truth = truth_checked(json.loads(line) for line in lines)
+    assert len(lines) == CASES and len(truth) > 200
+    assert report_checked(check_report(json.loads(report_file.read_text()))) == truth
+    offsets = _replication(settings, ["__consumer_offsets"])["__consumer_offsets"]  # made by the validator's group
+    assert (offsets[0], offsets[2]) == ({3}, "2"), "Kafka's own topics are replicated like the chain's"
+
+    restarted = plaintext.sigma("broker", "start")  # starts the missing node only
+    assert restarted.returncode == 0, restarted.stderr
+    assert plaintext.sigma("broker", "status").returncode == 0
+    again = plaintext.sigma("broker", "start")
+    assert again.returncode == 0 and again.stdout.startswith("already running: 3 of 3 nodes"), again.stdout
+    _await_full_isr(settings, names)  # the restarted node caught up on what it missed
+
+    stopped = plaintext.sigma("broker", "stop")
+    assert stopped.returncode == 0 and stopped.stdout.startswith("stopped: 3 nodes"), stopped.stdout
+    down = plaintext.sigma("broker", "status")
+    assert down.returncode == 1 and down.stdout.startswith("not running: 0 of 3 nodes")
+
+
+def test_a_secured_cluster_replicates_over_mutual_tls(secured: Cluster) -> None:
+    started = secured.sigma("broker", "start", "--nodes", "3")
+    assert started.returncode == 0, started.stderr
+    assert "(SASL_SSL" in started.stdout
+    applied = secured.sigma("topics", "apply", SIGMA_TOPIC_PREFIX="sec.")  # as admin, over SASL_SSL
+    assert applied.returncode == 0, applied.stderr
+    names = ["sec." + t.name for t in CHAIN_TOPICS]
+    settings = secured.settings()
+    assert settings.bootstrap.count(",") == 2
+    assert {n: (r[0], r[2]) for n, r in _replication(settings, names).items()} == dict.fromkeys(names, ({3}, "2"))
+    _await_full_isr(settings, names)  # followers fetch over the inter-broker listener: mutual TLS works
+    stopped = secured.sigma("broker", "stop")
+    assert stopped.returncode == 0 and stopped.stdout.startswith("stopped: 3 nodes"), stopped.stdout
