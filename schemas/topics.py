@@ -51,6 +51,9 @@ FLIGHT = "chain.flight"
 ESCORT = "chain.escort"
 FINDINGS = "chain.validation.findings"
 DLQ = "chain.dlq"
+CHANGELOGS = "chain.validation.changelog."
+"""The start of every validator group's changelog topic name (``<prefix>chain.validation.changelog.<group>``),
+created by the group's first member (``validator.changelog_kafka``), not by ``sigma topics apply``."""
 
 CHAIN_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CASE, 6, "Case lifecycle: handover, talks, travel document, detention, removability, "

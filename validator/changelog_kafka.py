@@ -26,17 +26,16 @@ from consumers.bounded import batches_until, rewind
 from runtime.errors import SigmaError
 from runtime.settings import Settings
 from runtime.topics import apply_topics
+from schemas import topics
 from schemas.topics import TopicSpec
 from validator.changelog import ChangelogRecord
 
 CONFIG = {"cleanup.policy": "compact"}
-NAME = "chain.validation.changelog."
-"""The changelog's name after the topic prefix and before the group."""
 
 
 def name(prefix: str, group: str) -> str:
     """The changelog topic of validator group ``group`` under topic ``prefix``."""
-    return f"{prefix}{NAME}{group}"
+    return f"{prefix}{topics.CHANGELOGS}{group}"
 
 
 def ensure(settings: Settings, topic: str, partitions: int) -> None:

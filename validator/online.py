@@ -32,7 +32,7 @@ from runtime.errors import MissingTopicError, SigmaError, UsageError
 from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import EventClock, Settings
-from schemas import findings, topics
+from schemas import access, findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import catchup, changelog, changelog_kafka, revision, watermark
 from validator import state as snapshots
@@ -148,7 +148,8 @@ class OnlineValidator:
         transactions (the broker aborts the one it left open at once), and two members never share one unless
         they share a state folder, which the broker then refuses (one fences the other)."""
         where = f"{socket.gethostname()}\0{self.snapshot_file.resolve()}"
-        return f"sigma-validator.{self.prefix}{self.options.group}.{hashlib.sha256(where.encode()).hexdigest()[:12]}"
+        member = hashlib.sha256(where.encode()).hexdigest()[:12]
+        return f"{access.VALIDATOR_TRANSACTIONS}{self.prefix}{self.options.group}.{member}"
 
     def run(self, tracker: Tracker | None = None) -> Engine:
         """Consume until stopped (or, with ``to_end``, until the group has reached the end offsets seen at start).
