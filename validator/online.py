@@ -385,7 +385,7 @@ class OnlineValidator:
         self._requeue_pending()
         self.metrics.resumed([*(d.signature for d in published.values()),
                               *(revision.signature(v.defects) for v in state.evicted.values())])
-        log.info("partitions assigned", group=self.options.group, partitions=sorted({tp.partition for tp in assigned}),
+        log.debug("partitions assigned", group=self.options.group, partitions=sorted({tp.partition for tp in assigned}),
                  restored_from=source, cases=len(state.dossiers), records=state.counters.consumed)
         return set(lost)
 

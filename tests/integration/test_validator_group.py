@@ -1,6 +1,7 @@
 """Several validators in one consumer group on the real broker (issue 18): they share the chain partitions, a
 member killed mid-run is taken over from the group's changelog, one started late joins, and the findings on
-the findings topic (read_committed) are each published once and equal the ground truth, as one validator's are.
+the findings topic (read_committed) are each published once and equal the ground truth, as one validator's are;
+``sigma report --group`` gives the report one validator gives over the same records.
 
 The killed member's open transaction is aborted by the broker at its transaction timeout (the give-up time
 plus a little, ``OnlineValidator._transaction_timeout_ms``); read_committed readers wait for it, so the
@@ -102,6 +103,16 @@ def test_three_members_one_killed_one_late_publish_each_finding_once_and_true(
     assert len(truth) > 800
     assert _latest(findings, sim.truth) == truth
 
+    # the group's report, from what it committed, is the report of one validator over the same records
+    grouped = sigma("report", "--group", group, "--report-json", str(tmp_path / "group.json"), "-q", env=sim.env)
+    assert grouped.returncode == 0, grouped.stderr
+    alone = sigma("validate", "--to-end", "--group", group + "-alone", "--state-dir", str(tmp_path / "alone"),
+                  "--report-json", str(tmp_path / "alone.json"), "-q", env=sim.env)
+    assert alone.returncode == 0, alone.stderr
+    report = json.loads((tmp_path / "group.json").read_text())
+    assert report["records"]["consumed"] > 40_000 and report["cases_checked"] == len(truth)
+    assert report == json.loads((tmp_path / "alone.json").read_text())
+
 
 def test_a_member_without_its_local_snapshot_restores_from_the_changelog(
         kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
@@ -131,3 +142,13 @@ def test_chain_topics_not_co_partitioned_are_refused_in_one_line(kafka_cluster: 
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sigma: error: the chain topics are not co-partitioned"), lines
+
+
+def test_a_report_of_a_group_that_never_ran_is_one_line(kafka_cluster: KafkaCluster) -> None:
+    prefix = f"test-nogroup-{uuid.uuid4().hex[:8]}."
+    apply_topics(kafka_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
+    result = sigma("report", "--group", "g-never", env={**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix})
+    assert result.returncode == 1
+    assert result.stderr == (f"sigma: error: validator group g-never has no changelog topic {prefix}chain.validation."
+                             "changelog.g-never under this prefix: run `sigma validate --group` with that group (and "
+                             "the same SIGMA_TOPIC_PREFIX) first\n")
