@@ -37,6 +37,9 @@ class Grant(NamedTuple):
     operation: Literal["read", "write", "create", "describe_configs"]
 
 
+GRANT_FIX = "grant the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)"
+"""What to do when the cluster refuses a principal what the plan grants it."""
+
 ANY_GROUP = "*"
 """Kafka's wildcard resource name: the validator and the tools choose their consumer group per run."""
 

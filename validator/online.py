@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
-from kafka.errors import KafkaError, ProducerFencedError
+from kafka.errors import AuthorizationError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
@@ -176,6 +176,9 @@ class OnlineValidator:
         except ProducerFencedError as exc:
             raise SigmaError("another validator with the same transactional id took over (same group, host and "
                              "state folder)", fix="give each validator of a group on one host its own --state-dir") \
+                from exc
+        except AuthorizationError as exc:
+            raise SigmaError(f"the cluster refused the validator ({type(exc).__name__})", fix=access.GRANT_FIX) \
                 from exc
         except KafkaError as exc:
             raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
