@@ -30,6 +30,15 @@ TopicCheck = Callable[[str], bool | None]
 
 CHECK_EVERY = 2.0
 """Seconds between topic checks while sends wait."""
+STUCK_AFTER = 30.0
+"""Seconds sends may stay unacknowledged while the cluster answers (it says their topics exist) before the
+producer is taken to be stuck: kafka-python 3.0.12's producer, once in a while, never sends again what it had
+in flight when its broker restarted, and waits for it until the give-up time."""
+
+
+class StuckProducerError(Exception):
+    """The cluster answers, but the producer's sends stay unacknowledged (``STUCK_AFTER``): its owner replaces
+    it with a new producer and sends again."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class ConfirmedSender:
         """Block until every send so far is acknowledged; raise on the first refusal, a deleted topic, or an
         outage past the give-up time (the producer then fails the send itself)."""
         last_check = time.monotonic()
+        answering: float | None = None  # since when the cluster has answered while sends waited
         acknowledged = bool(self._pending)
         while True:
             if self._refused:
@@ -92,19 +102,27 @@ class ConfirmedSender:
             try:
                 self._producer.flush(timeout=CHECK_EVERY)
             except KafkaTimeoutError as exc:
-                if time.monotonic() - last_check >= CHECK_EVERY:
-                    last_check = time.monotonic()
-                    for topic in sorted({t for _, t, _ in self._pending}):
-                        self._require(topic, next(o for _, t, o in self._pending if t == topic), exc)
+                now = time.monotonic()
+                if now - last_check >= CHECK_EVERY:
+                    last_check = now
+                    exist = [self._require(topic, next(o for _, t, o in self._pending if t == topic), exc)
+                             for topic in sorted({t for _, t, _ in self._pending})]
+                    answering = (answering or now) if all(exist) else None
+                    if answering is not None and now - answering >= STUCK_AFTER:
+                        raise StuckProducerError(f"{len(self._pending)} sends unacknowledged for {STUCK_AFTER:g} s "
+                                                 "while the cluster answers") from exc
                     self._outage.failed(exc, "waiting for sends to be acknowledged")
 
-    def _require(self, topic: str, origin: str, cause: BaseException) -> None:
-        """Fail at once when the cluster answers that ``topic`` does not exist."""
-        if self._exists(topic) is False:
+    def _require(self, topic: str, origin: str, cause: BaseException) -> bool | None:
+        """Fail at once when the cluster answers that ``topic`` does not exist; whether it answered that it
+        does (None: no answer)."""
+        exists = self._exists(topic)
+        if exists is False:
             raise SigmaError(f"topic {topic} does not exist (deleted while running?); "
                              f"nothing was committed past {origin}",
                              fix="create it with `sigma topics apply` (same SIGMA_TOPIC_PREFIX) and run again") \
                 from cause
+        return exists
 
     def _error(self, refusal: Refusal) -> SigmaError:
         name = type(refusal.error).__name__

@@ -24,7 +24,7 @@ from kafka.errors import AuthorizationError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
-from consumers.confirmed import ConfirmedSender
+from consumers.confirmed import ConfirmedSender, StuckProducerError
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
 from runtime import __version__, clients, interrupt, transactions
@@ -129,6 +129,8 @@ class OnlineValidator:
         self.metrics = options.metrics
         self.outage = Outage(settings)
         self.sender: ConfirmedSender
+        self.producer: Any = None
+        """The transactional producer; replaced when it is stuck (``_renew``)."""
         self.chain: list[TopicPartition] = []
         """Every partition of every chain topic (the group's, whoever owns them)."""
         self.assigned: list[TopicPartition] = []
@@ -164,15 +166,12 @@ class OnlineValidator:
         reader = clients.consumer(self.settings, isolation_level="read_committed")  # the changelog, no group
         # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
         # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
-        patient = clients.patient(self.settings)
-        producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
-                                    transactional_id=self.transactional_id,
-                                    transaction_timeout_ms=self._transaction_timeout_ms(), **patient)
+        self.producer = self._new_producer()
         try:
             # Ctrl-C and SIGTERM stop the loop between turns: raised wherever the process is, one was once
             # swallowed by the at-fork handlers of a snapshot's fork, and the validator never stopped
             with interrupt.deferred() as stop:
-                return self._run(consumer, reader, producer, tracker, stop)
+                return self._run(consumer, reader, tracker, stop)
         except ProducerFencedError as exc:
             raise SigmaError("another validator with the same transactional id took over (same group, host and "
                              "state folder)", fix="give each validator of a group on one host its own --state-dir") \
@@ -180,15 +179,48 @@ class OnlineValidator:
         except AuthorizationError as exc:
             raise SigmaError(f"the cluster refused the validator ({type(exc).__name__})", fix=access.GRANT_FIX) \
                 from exc
+        except StuckProducerError as exc:
+            raise SigmaError(f"the validator's producer stopped sending ({exc})",
+                             fix="run again (it resumes at the last commit); report it if it persists") from exc
         except KafkaError as exc:
             raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
                              fix="run again (it resumes at the last commit); report it if it persists") from exc
         finally:
             self.heap.release()
-            transactions.abandon(producer)
-            _close(producer.close, timeout=0)
+            transactions.abandon(self.producer)
+            _close(self.producer.close, timeout=0)
             _close(reader.close, autocommit=False)
             _close(consumer.close, autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
+
+    def _new_producer(self) -> Any:
+        """The transactional producer (``init_transactions`` not yet called)."""
+        # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
+        # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
+        return clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
+                                transactional_id=self.transactional_id,
+                                transaction_timeout_ms=self._transaction_timeout_ms(), **clients.patient(self.settings))
+
+    def _renew(self, consumer: Any, reader: Any, why: StuckProducerError) -> None:
+        """Replace a stuck producer (``consumers.confirmed.STUCK_AFTER``) and go back to the last commit: the new
+        producer's ``init_transactions`` (same transactional id) fences the old one and ends its open transaction,
+        so what it still held never counts; the partitions' cases are restored and read again from the group's
+        committed offsets, as after a rebalance."""
+        log.warning("producer stuck; starting a new one and resuming from the last commit", reason=str(why))
+        _close(self.producer.close, timeout=0)
+        self.producer = self._new_producer()
+        self.sender = ConfirmedSender(self.producer, self.outage, partial(_exists, consumer))
+        self.outage.call(self.producer.init_transactions, "starting transactions")
+        self.producer.begin_transaction()
+        assigned, self.assigned = self.assigned, []
+        self._revoked(self.producer)
+        again = self._assigned(consumer, reader, assigned)
+        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
+                                     "reading the group's offsets")
+        for tp in assigned:
+            if tp not in again and committed[tp] is not None:
+                consumer.seek(tp, committed[tp])
+            elif tp not in again:
+                consumer.seek_to_beginning(tp)
 
     def _transaction_timeout_ms(self) -> int:
         """How long the broker lets a transaction stay open: longer than a commit interval plus an outage waited
@@ -198,8 +230,7 @@ class OnlineValidator:
         seconds = self.settings.outage_give_up + 2 * self.options.snapshot_interval + 10
         return int(min(seconds, MAX_TRANSACTION_TIMEOUT_S) * 1000)
 
-    def _run(self, consumer: Any, reader: Any, producer: Any, tracker: Tracker | None,
-             stop: interrupt.StopRequest) -> Engine:
+    def _run(self, consumer: Any, reader: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
         self.chain = outage.call(lambda: chain_partitions(consumer, self.prefix), "looking up the chain topics")
         counts = copartitioned(self.chain)
@@ -212,8 +243,8 @@ class OnlineValidator:
         for name in outputs:
             if not outage.call(partial(consumer.partitions_for_topic, name), f"looking up {name}"):
                 raise MissingTopicError(name, consumer.topics(), [t.name for t in topics.ALL_TOPICS])
-        self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
-        outage.call(producer.init_transactions, "starting transactions")
+        self.sender = ConfirmedSender(self.producer, outage, partial(_exists, consumer))
+        outage.call(self.producer.init_transactions, "starting transactions")
         end: dict[TopicPartition, int] = {}
         if self.options.to_end:
             end = outage.call(partial(consumer.end_offsets, self.chain), "reading end offsets")
@@ -222,7 +253,7 @@ class OnlineValidator:
                 tracker.total(sum(max(end[tp] - start.get(tp, 0), 0) for tp in self.chain))
         rebalance = _Listener()
         consumer.subscribe(topics=sorted(counts), listener=rebalance)
-        producer.begin_transaction()
+        self.producer.begin_transaction()
         last_commit = last_group_check = time.monotonic()
         saving: snapshots.Saving | None = None
         count = 0
@@ -237,7 +268,7 @@ class OnlineValidator:
                                     "reading the chain topics", answered=False)
             if rebalance.revoked:
                 rebalance.revoked = False
-                self._revoked(producer)
+                self._revoked(self.producer)
             if rebalance.assigned is not None:
                 assigned, rebalance.assigned = rebalance.assigned, None
                 again = self._assigned(consumer, reader, assigned)
@@ -282,7 +313,16 @@ class OnlineValidator:
                 self._saved()
                 saving = None
             if commit_due and partitions:
-                self._checkpoint(consumer, producer, positions)
+                try:
+                    self._checkpoint(consumer, self.producer, positions)
+                except StuckProducerError as exc:
+                    if saving is not None:
+                        saving.done(wait=True)  # one write of the local cache at a time
+                        self._saved()
+                        saving = None
+                    self._renew(consumer, reader, exc)
+                    last_commit = time.monotonic()
+                    continue
                 last_commit = time.monotonic()
                 committed_all = done
                 if saving is None:  # the local cache: one write at a time, each of a committed state
