@@ -29,7 +29,7 @@ from runtime.errors import MissingTopicError, UsageError
 from runtime.outage import Outage, Poller
 from runtime.progress import Silent, Tracker
 from runtime.settings import Settings
-from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, OUTPUT_TOPICS
+from schemas.topics import ALL_TOPICS, CHAIN_TOPICS, CHANGELOGS, OUTPUT_TOPICS
 
 log = structlog.get_logger(__name__)
 
@@ -88,7 +88,8 @@ def _caught_up(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> boo
 def _matching(consumer: KafkaConsumer, pattern: str | None, prefix: str, outputs: bool) -> dict[str, int]:
     """Partition counts of the (non-internal) topics whose whole name matches ``pattern``; without a pattern,
     the chain topics under ``prefix``. Sigma's own output topics (findings, dead letters) only with ``outputs``:
-    offline validation would dead-letter them as records of no known schema."""
+    offline validation would dead-letter them as records of no known schema. Validator changelogs never: they are
+    a validator group's internal state, as Kafka's ``__`` topics are the broker's."""
     if pattern is None:
         planned = [prefix + t.name for t in CHAIN_TOPICS + (OUTPUT_TOPICS if outputs else ())]
         existing = consumer.topics()
@@ -100,7 +101,8 @@ def _matching(consumer: KafkaConsumer, pattern: str | None, prefix: str, outputs
         regex = re.compile(pattern)
     except re.error as exc:
         raise UsageError(f"bad --topics pattern {pattern!r}: {exc}", fix="give a regular expression") from None
-    names = sorted(t for t in consumer.topics() if regex.fullmatch(t) and not t.startswith("__"))
+    names = sorted(t for t in consumer.topics() if regex.fullmatch(t) and not t.startswith("__")
+                   and CHANGELOGS not in t)
     left_out = [] if outputs else [t for t in names if t.endswith(tuple(o.name for o in OUTPUT_TOPICS))]
     names = [t for t in names if t not in left_out]
     if not names:

@@ -192,18 +192,20 @@ def _partition_counts(admin: KafkaAdminClient, names: list[str]) -> dict[str, in
     return {d["name"]: len(d["partitions"]) for d in admin.describe_topics(present) if not d["error_code"]}
 
 
-def under_prefixes(existing: Iterable[str], planned: Iterable[str], patterns: Iterable[str]) -> dict[str, list[str]]:
+def under_prefixes(existing: Iterable[str], planned: Iterable[str], patterns: Iterable[str],
+                   stems: Iterable[str] = ()) -> dict[str, list[str]]:
     """Per matching prefix, the planned topics that exist under it (sorted). A pattern is a prefix, or with a
     trailing ``*`` every prefix that starts with what precedes it (``demo-*``); only planned topic names are
-    ever matched, so a topic of another application under the same prefix is never touched."""
+    ever matched, so a topic of another application under the same prefix is never touched. ``stems``: planned
+    name beginnings whose end varies (a validator group's changelog, ``chain.validation.changelog.<group>``)."""
     wanted = list(patterns)
     bases = list(planned)
+    starts = list(stems)
     found: dict[str, list[str]] = {}
     for topic in sorted(existing):
-        for base in bases:
-            if not topic.endswith(base):
-                continue
-            prefix = topic[: -len(base)]
+        prefixes = [topic[: topic.index(stem)] for stem in starts if stem in topic]  # first: a group may end
+        prefixes += [topic[: -len(base)] for base in bases if topic.endswith(base)]  # like a planned name
+        for prefix in prefixes[:1]:
             if any(prefix.startswith(p[:-1]) if p.endswith("*") else prefix == p for p in wanted):
                 found.setdefault(prefix, []).append(topic)
     return found

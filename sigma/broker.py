@@ -177,7 +177,7 @@ def topics_delete(
     ctx: typer.Context,
     prefixes: list[str] = typer.Option(
         ..., "--prefix", help="Delete the chain's topics under this prefix; 'demo-*' matches every prefix starting "
-        "with 'demo-'. Repeatable. Only the planned topic names are ever deleted."),
+        "with 'demo-'. Repeatable. Only the planned topic names (and validator changelogs) are ever deleted."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (needed without a terminal)."),
     force: bool = typer.Option(False, "--force", help="Also delete the unprefixed chain topics (--prefix '')."),
 ) -> None:
@@ -187,13 +187,13 @@ def topics_delete(
     from runtime import context
     from runtime.errors import UsageError
     from runtime.topics import delete_topics, existing_topics, under_prefixes
-    from schemas.topics import ALL_TOPICS
+    from schemas.topics import ALL_TOPICS, CHANGELOGS
 
     s = get_settings(ctx)
     if "" in prefixes and not force:
         raise UsageError("--prefix '' names the unprefixed chain topics, the shared ones",
                          fix="add --force if you really mean to delete them")
-    found = under_prefixes(existing_topics(s), [t.name for t in ALL_TOPICS], prefixes)
+    found = under_prefixes(existing_topics(s), [t.name for t in ALL_TOPICS], prefixes, [CHANGELOGS])
     if "" in found and not force:  # matched by a pattern such as '*'
         typer.echo(f"leaving the {len(found.pop(''))} unprefixed chain topics alone (--force deletes them)")
     if not found:

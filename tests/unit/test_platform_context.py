@@ -89,6 +89,13 @@ def test_prefix_patterns_select_only_planned_topics() -> None:
     assert under_prefixes(existing, PLANNED, ["nothing."]) == {}
 
 
+def test_a_validator_groups_changelog_goes_with_its_prefix_whatever_the_group_is_called() -> None:
+    existing = ["demo-1.chain.dtv.case", "demo-1.chain.validation.changelog.g.chain.dlq", "demo-2.chain.dtv.case",
+                "other.chain.validation.changelogs"]
+    assert under_prefixes(existing, PLANNED, ["demo-1."], ["chain.validation.changelog."]) == {
+        "demo-1.": ["demo-1.chain.dtv.case", "demo-1.chain.validation.changelog.g.chain.dlq"]}
+
+
 def test_deleting_the_unprefixed_topics_needs_force(tmp_path: Path) -> None:
     result = sigma("topics", "delete", "--prefix", "", "--yes", env={"SIGMA_BOOTSTRAP_SERVERS": "127.0.0.1:1"})
     assert result.returncode == 2 and result.stderr == "sigma: error: --prefix '' names the unprefixed chain " \
