@@ -30,6 +30,15 @@ TopicCheck = Callable[[str], bool | None]
 
 CHECK_EVERY = 2.0
 """Seconds between topic checks while sends wait."""
+STUCK_AFTER = 30.0
+"""Seconds sends may stay unacknowledged while the cluster answers (it says their topics exist) before the
+producer is taken to be stuck: kafka-python 3.0.12's producer, once in a while, never sends again what it had
+in flight when its broker restarted, and waits for it until the give-up time."""
+
+
+class StuckProducerError(Exception):
+    """The cluster answers, but the producer's sends stay unacknowledged (``STUCK_AFTER``): its owner replaces
+    it with a new producer and sends again."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class Refusal:
     topic: str
     origin: str
     error: BaseException
+    order: int = 0
+    """Its place among the sends: in a transaction, one refusal fails every send after it, and the first sent
+    is the one to report."""
 
 
 class ConfirmedSender:
@@ -50,30 +62,38 @@ class ConfirmedSender:
         self._exists = topic_exists
         self._pending: list[tuple[Any, str, str]] = []
         self._refused: list[Refusal] = []
+        self._sent = 0
 
     def send(self, topic: str, *, key: bytes | None, value: bytes | None, headers: Headers,
-             timestamp_ms: int | None = None, origin: str) -> None:
-        """Send one record; ``origin`` names what it is about (for the error, never personal data)."""
+             timestamp_ms: int | None = None, partition: int | None = None, origin: str) -> None:
+        """Send one record (to ``partition``, or its key's); ``origin`` names what it is about (for the error,
+        never personal data)."""
         while True:
             try:
-                future = self._producer.send(topic, key=key, value=value, headers=headers, timestamp_ms=timestamp_ms)
+                future = self._producer.send(topic, key=key, value=value, headers=headers, timestamp_ms=timestamp_ms,
+                                             partition=partition)
                 break
             except KafkaTimeoutError as exc:  # no metadata for the topic, or the buffer stayed full
                 self._require(topic, origin, exc)
                 self._outage.failed(exc, f"sending to {topic}")
             except KafkaError as exc:
+                self.confirm()  # in a transaction an earlier refusal fails this send: that one is the news
                 raise self._error(Refusal(topic, origin, exc)) from exc
-        future.add_errback(lambda exc: self._refused.append(Refusal(topic, origin, exc)))
+        self._sent += 1
+        order = self._sent
+        future.add_errback(lambda exc: self._refused.append(Refusal(topic, origin, exc, order)))
         self._pending.append((future, topic, origin))
 
     def confirm(self) -> None:
         """Block until every send so far is acknowledged; raise on the first refusal, a deleted topic, or an
         outage past the give-up time (the producer then fails the send itself)."""
         last_check = time.monotonic()
+        answering: float | None = None  # since when the cluster has answered while sends waited
         acknowledged = bool(self._pending)
         while True:
             if self._refused:
-                raise self._error(self._refused[0]) from self._refused[0].error
+                first = min(self._refused, key=lambda refusal: refusal.order)
+                raise self._error(first) from first.error
             self._pending = [p for p in self._pending if not p[0].is_done]
             if not self._pending:
                 if acknowledged:  # the cluster answered (with nothing sent, there is no news either way)
@@ -82,19 +102,27 @@ class ConfirmedSender:
             try:
                 self._producer.flush(timeout=CHECK_EVERY)
             except KafkaTimeoutError as exc:
-                if time.monotonic() - last_check >= CHECK_EVERY:
-                    last_check = time.monotonic()
-                    for topic in sorted({t for _, t, _ in self._pending}):
-                        self._require(topic, next(o for _, t, o in self._pending if t == topic), exc)
+                now = time.monotonic()
+                if now - last_check >= CHECK_EVERY:
+                    last_check = now
+                    exist = [self._require(topic, next(o for _, t, o in self._pending if t == topic), exc)
+                             for topic in sorted({t for _, t, _ in self._pending})]
+                    answering = (answering or now) if all(exist) else None
+                    if answering is not None and now - answering >= STUCK_AFTER:
+                        raise StuckProducerError(f"{len(self._pending)} sends unacknowledged for {STUCK_AFTER:g} s "
+                                                 "while the cluster answers") from exc
                     self._outage.failed(exc, "waiting for sends to be acknowledged")
 
-    def _require(self, topic: str, origin: str, cause: BaseException) -> None:
-        """Fail at once when the cluster answers that ``topic`` does not exist."""
-        if self._exists(topic) is False:
+    def _require(self, topic: str, origin: str, cause: BaseException) -> bool | None:
+        """Fail at once when the cluster answers that ``topic`` does not exist; whether it answered that it
+        does (None: no answer)."""
+        exists = self._exists(topic)
+        if exists is False:
             raise SigmaError(f"topic {topic} does not exist (deleted while running?); "
                              f"nothing was committed past {origin}",
                              fix="create it with `sigma topics apply` (same SIGMA_TOPIC_PREFIX) and run again") \
                 from cause
+        return exists
 
     def _error(self, refusal: Refusal) -> SigmaError:
         name = type(refusal.error).__name__

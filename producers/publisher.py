@@ -32,6 +32,7 @@ from runtime.errors import SigmaError
 from runtime.outage import Outage
 from runtime.security import acting_as
 from runtime.settings import Settings
+from schemas.access import GRANT_FIX
 from schemas.codec import AvroSerializer
 from schemas.envelope import to_record
 from schemas.events import ChainEvent
@@ -39,10 +40,6 @@ from schemas.events import ChainEvent
 FLUSH_MARGIN_S = 60.0
 """Added to the give-up time (the producer's delivery timeout) for a flush, so every record has failed or
 succeeded by then."""
-
-GRANT_FIX = "grant the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)"
-"""What to do when the cluster refuses a partner's record."""
-
 
 class Outgoing(NamedTuple):
     """One encoded record, ready to send, with what the delivery report counts it under."""

@@ -49,6 +49,7 @@ from producers.publisher import DeliveryReport, Encoder, Outgoing, Publisher
 from producers.simulation import Simulation
 from runtime import clients, outputs
 from runtime.errors import MissingTopicError, SigmaError
+from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import Settings
 from schemas.casekey import case_key
@@ -127,10 +128,11 @@ class RunSummary:
 
 
 def require_topics(settings: Settings, prefix: str) -> None:
-    """Fail fast, with the fix, when the cluster is unreachable or a chain topic does not exist."""
+    """Fail fast, with the fix, when the cluster is unreachable or a chain topic does not exist (a broker
+    restarting meanwhile is waited out, as the run itself waits it out)."""
     admin = clients.admin(settings)
     try:
-        existing = set(admin.list_topics())
+        existing = set(Outage(settings).call(admin.list_topics, "listing the topics"))
     finally:
         admin.close()
     missing = [prefix + t.name for t in CHAIN_TOPICS if prefix + t.name not in existing]

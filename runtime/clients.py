@@ -40,6 +40,9 @@ CONSUMER_DEFAULTS: dict[str, Any] = {
     "auto_offset_reset": "earliest",
     "fetch_max_wait_ms": 500,
     "max_poll_records": 2000,
+    # the validator writes findings, dead letters and its changelog in transactions: what an aborted one held
+    # never happened, and nobody may read it (on topics written without transactions this changes nothing)
+    "isolation_level": "read_committed",
 }
 
 

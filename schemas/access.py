@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 
 from schemas.catalogue import Catalogue
 from schemas.events.base import Partner
-from schemas.topics import CHAIN_TOPICS, DLQ, FINDINGS
+from schemas.topics import CHAIN_TOPICS, CHANGELOGS, DLQ, FINDINGS
 
 VALIDATOR = "validator"
 """The completeness validator: reads every chain topic, writes findings and dead letters."""
@@ -18,6 +18,9 @@ TOOLS = "tools"
 """The record, replay and redrive tools."""
 ADMIN = "admin"
 """The operator: a super user (creates topics, sets ACLs); no ACL names it."""
+VALIDATOR_TRANSACTIONS = "sigma-validator."
+"""The start of every validator's transactional id (``sigma-validator.<prefix><group>.<member>``,
+``validator.online``): the validator commits its findings, state and offsets in Kafka transactions."""
 
 PRINCIPALS: tuple[str, ...] = (*(p.value for p in Partner), VALIDATOR, TOOLS, ADMIN)
 """One principal per partner, the validator, the tools and the admin."""
@@ -28,11 +31,14 @@ class Grant(NamedTuple):
     literal, or every name with that prefix)."""
 
     principal: str
-    resource: Literal["topic", "group"]
+    resource: Literal["topic", "group", "transactional_id"]
     name: str
     pattern: Literal["literal", "prefixed"]
-    operation: Literal["read", "write", "describe_configs"]
+    operation: Literal["read", "write", "create", "describe_configs"]
 
+
+GRANT_FIX = "grant the message book's ACLs with `sigma acl apply` (same SIGMA_TOPIC_PREFIX)"
+"""What to do when the cluster refuses a principal what the plan grants it."""
 
 ANY_GROUP = "*"
 """Kafka's wildcard resource name: the validator and the tools choose their consumer group per run."""
@@ -47,7 +53,10 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     redrive) read everything and write the chain topics and dead letters back, and read the configs of what
     they write (a replay warns when retention would delete the timestamps it preserves, and refuses to preserve
     them into topics the broker stamps); the validator reads the chain topics' configs too (its wall event clock
-    needs topics the broker stamps with its append time). ``admin`` is a super user and needs no grant.
+    needs topics the broker stamps with its append time). The validator also creates, reads and writes its groups'
+    changelog topics (``<prefix>chain.validation.changelog.<group>``, compacted: it reads their configs to check
+    them) and writes in transactions under its transactional ids (``sigma-validator.<prefix>…``; Kafka's write
+    grant includes describe). ``admin`` is a super user and needs no grant.
     """
     grants: set[Grant] = set()
     for subject in catalogue.subjects():
@@ -58,6 +67,9 @@ def plan(catalogue: Catalogue, prefix: str = "") -> frozenset[Grant]:
     chain = [prefix + t.name for t in CHAIN_TOPICS]
     grants |= {Grant(VALIDATOR, "topic", t, "literal", op) for t in chain for op in ("read", "describe_configs")}
     grants |= {Grant(VALIDATOR, "topic", prefix + t, "literal", "write") for t in (FINDINGS, DLQ)}
+    grants |= {Grant(VALIDATOR, "topic", prefix + CHANGELOGS, "prefixed", op)
+               for op in ("create", "read", "write", "describe_configs")}
+    grants |= {Grant(VALIDATOR, "transactional_id", VALIDATOR_TRANSACTIONS + prefix, "prefixed", "write")}
     grants |= {Grant(TOOLS, "topic", t, "literal", op) for t in [*chain, prefix + DLQ] for op in ("read", "write")}
     grants |= {Grant(TOOLS, "topic", t, "literal", "describe_configs") for t in [*chain, prefix + DLQ]}
     grants |= {Grant(TOOLS, "topic", prefix + FINDINGS, "literal", "read")}

@@ -60,6 +60,9 @@ CHAIN_PARTITIONS = 3
 """Partitions of every chain topic (one count for all: the validator's inputs are co-partitioned)."""
 FINDINGS = "chain.validation.findings"
 DLQ = "chain.dlq"
+CHANGELOGS = "chain.validation.changelog."
+"""The start of every validator group's changelog topic name (``<prefix>chain.validation.changelog.<group>``),
+created by the group's first member (``validator.changelog_kafka``), not by ``sigma topics apply``."""
 
 
 def _chain_topics() -> tuple[TopicSpec, ...]:

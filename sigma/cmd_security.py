@@ -95,26 +95,30 @@ def _planned(s: Settings) -> list[AclEntry]:
 
 
 def _in_scope(s: Settings) -> Callable[[AclEntry], bool]:
-    """Live entries the plan speaks for: the sigma principals on groups and on this prefix's chain topics
-    (ACLs of other sandboxes and other principals are left alone)."""
-    from schemas.access import PRINCIPALS
-    from schemas.topics import ALL_TOPICS
+    """Live entries the plan speaks for: the sigma principals on groups, on this prefix's chain topics and
+    changelogs, and on its validator transactional ids (ACLs of other sandboxes and other principals are left
+    alone)."""
+    from schemas.access import PRINCIPALS, VALIDATOR_TRANSACTIONS
+    from schemas.topics import ALL_TOPICS, CHANGELOGS
 
-    topics = {s.topic_prefix + t.name for t in ALL_TOPICS}
-    return lambda e: e.principal in PRINCIPALS and (e.resource == "group" or e.name in topics)
+    topics = {s.topic_prefix + t.name for t in ALL_TOPICS} | {s.topic_prefix + CHANGELOGS}
+    transactional = VALIDATOR_TRANSACTIONS + s.topic_prefix
+    return lambda e: e.principal in PRINCIPALS and (
+        e.resource == "group" or (e.resource == "topic" and e.name in topics)
+        or (e.resource == "transactional_id" and e.name == transactional))
 
 
 @acl_app.command("plan")
 def acl_plan(ctx: typer.Context, output: Literal["table", "json"] = typer.Option("table", "--format")) -> None:
     """Per principal, what it may read and write (admin is a super user and needs no ACL); the JSON also lists
-    the topics whose configs it may read (``describe_configs``)."""
+    the topics it may create and whose configs it may read (``describe_configs``), and its transactional ids."""
     from schemas.access import wider_than_the_book
     from schemas.catalogue import Catalogue
 
     planned = _planned(get_settings(ctx))
     by_principal: dict[str, dict[str, list[str]]] = {}
     for e in planned:
-        key = e.operation if e.resource == "topic" else "groups"
+        key = e.operation if e.resource == "topic" else "groups" if e.resource == "group" else "transactional_ids"
         by_principal.setdefault(e.principal, {"read": [], "write": [], "groups": []}).setdefault(key, []).append(
             e.name + ("*" if e.pattern == "prefixed" else ""))
     if output == "json":

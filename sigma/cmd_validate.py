@@ -1,4 +1,5 @@
-"""``sigma validate`` (online, or offline with ``--from-file``) and ``sigma dossier``."""
+"""``sigma validate`` (online, or offline with ``--from-file``), ``sigma report`` (a validator group's) and
+``sigma dossier``."""
 
 from __future__ import annotations
 
@@ -215,7 +216,7 @@ def validate(
             except KeyboardInterrupt as exc:
                 from runtime.interrupt import exit_code
 
-                typer.echo("stopped; state and offsets are saved up to the last snapshot", err=True)
+                typer.echo("stopped; state and offsets are saved up to the last commit", err=True)
                 raise typer.Exit(exit_code(exc)) from None
     report = _report(engine, simulation)
     if not quiet:
@@ -241,7 +242,51 @@ def dossier(
     render(engine, case, Console())
 
 
+def report(
+    ctx: typer.Context,
+    group: str = typer.Option("sigma-validator", "--group", help="The validator group to report on."),
+    checkpoint_hours: float = typer.Option(48.0, "--checkpoint-hours", min=0,
+                                           help="Checkpoint: hours before scheduled departure (as validated)."),
+    allowed_lateness: float = typer.Option(DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
+                                           help="Hours a case waits after its checkpoint (as validated)."),
+    report_json: Path | None = typer.Option(None, "--report-json", help="Write the report as JSON."),
+    report_html: Path | None = typer.Option(None, "--report-html", help="Write the HTML report here."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table."),
+) -> None:
+    """The report of a whole validator group, from what it committed: the latest finding of each case on the
+    findings topic and the counts in the group's changelog (read_committed)."""
+    from kafka.errors import KafkaError
+    from rich.console import Console
+
+    from runtime import outputs
+    from runtime.errors import SigmaError
+    from schemas.access import VALIDATOR
+    from validator.engine import Engine
+    from validator.group_report import group_report
+    from validator.report import text
+    from validator.report.run import online
+    from validator.report.site import Site
+
+    settings = settings_as(ctx, VALIDATOR)
+    for path, what in ((report_json, "--report-json"), (report_html, "--report-html")):
+        if path is not None:
+            outputs.check(path, what)
+    engine = Engine(checkpoint_hours=checkpoint_hours, topic_prefix=settings.topic_prefix,
+                    eviction_grace_hours=settings.eviction_grace_hours or None,
+                    allowed_lateness_hours=allowed_lateness, event_clock=settings.event_clock)
+    try:
+        found = group_report(settings, group, engine)
+    except KafkaError as exc:
+        raise SigmaError(f"Kafka failed the report: {type(exc).__name__}: {exc}"[:300],
+                         fix="check that the cluster is up and run again") from exc
+    if not quiet:
+        text.render(found, Console())
+    site = Site(report_html, online(settings.topic_prefix, group, simulated=False)) if report_html else None
+    _write_reports(found, report_json, site, engine)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``validate`` and ``dossier``."""
+    """Attach ``validate``, ``report`` and ``dossier``."""
     app.command("validate")(validate)
+    app.command("report")(report)
     app.command("dossier")(dossier)

@@ -9,6 +9,10 @@ reading it from the start gives every open case's latest state. A tombstone (a r
 an evicted case is deleted: compaction removes the case's older records, and the tombstone itself after the
 topic's ``delete.retention.ms`` (Kafka's default: 24 hours), so a restore within that time still sees it.
 It has as many partitions as the chain topics, so that input partition n's cases are on its partition n.
+
+One changelog per validator group and topic prefix: ``<prefix>chain.validation.changelog.<group>`` (``name``),
+created by the first member of the group that starts (``ensure``). It is written only in the group's
+transactions (``validator.online``), so it is read with ``isolation_level=read_committed``.
 """
 
 from __future__ import annotations
@@ -20,10 +24,28 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from consumers.bounded import batches_until, rewind
 from runtime.errors import SigmaError
+from runtime.settings import Settings
+from runtime.topics import apply_topics
+from schemas import topics
 from schemas.topics import TopicSpec
 from validator.changelog import ChangelogRecord
 
 CONFIG = {"cleanup.policy": "compact"}
+
+
+def name(prefix: str, group: str) -> str:
+    """The changelog topic of validator group ``group`` under topic ``prefix``."""
+    return f"{prefix}{topics.CHANGELOGS}{group}"
+
+
+def ensure(settings: Settings, topic: str, partitions: int) -> None:
+    """Create the changelog ``topic`` with ``partitions`` partitions unless it exists; one with another count is
+    an error (its partition n would not hold input partition n's cases)."""
+    [result] = apply_topics(settings, [spec(topic, partitions)])
+    if result.partitions != partitions:
+        raise SigmaError(f"changelog topic {topic} has {result.partitions} partitions, the chain topics "
+                         f"{partitions}", fix=f"delete {topic} (the group's state is rebuilt from the chain topics "
+                         "when the group's offsets are reset too) or give the chain topics as many partitions")
 
 
 def spec(name: str, partitions: int) -> TopicSpec:

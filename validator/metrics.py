@@ -73,6 +73,15 @@ class ValidatorMetrics:
         for signature in published:
             self.judged(None, signature)
 
+    def forgotten(self, published: Iterable[Signature]) -> None:
+        """Take the verdicts of partitions handed to another member of the group out of the case figures."""
+        for signature in published:
+            self.checked.dec()
+            if signature:
+                self.defective.dec()
+            for category in {d[1] for d in signature}:
+                self.by_category.labels(category).dec()
+
     def dead_lettered_one(self, topic: str, code: str) -> None:
         """One record of ``topic`` was dead-lettered with ``code``."""
         self.dead_lettered.labels(topic, code).inc()

@@ -1,10 +1,13 @@
-"""The validator over Kafka: consume every chain topic, dead-letter what cannot be processed, publish one
-finding per checked case, and commit offsets only after a snapshot covers them.
+"""The validator over Kafka, as a member of a consumer group: consume the chain partitions the group gives it,
+dead-letter what cannot be processed, publish one finding per checked case, and commit the state (to the
+group's changelog topic), the findings, the dead letters and the input offsets in one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -15,24 +18,25 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from kafka import TopicPartition
-from kafka.errors import KafkaError
+from kafka import ConsumerRebalanceListener, TopicPartition
+from kafka.coordinator.assignors.range import RangePartitionAssignor
+from kafka.errors import AuthorizationError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
-from consumers.confirmed import ConfirmedSender
+from consumers.confirmed import ConfirmedSender, StuckProducerError
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
-from runtime import __version__, clients, interrupt
-from runtime.errors import MissingTopicError, SigmaError
-from runtime.outage import Outage, retriable
+from runtime import __version__, clients, interrupt, transactions
+from runtime.errors import MissingTopicError, SigmaError, UsageError
+from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import EventClock, Settings
-from schemas import findings, topics
+from schemas import access, findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
-from validator import catchup, revision, watermark
+from validator import catchup, changelog, changelog_kafka, revision, watermark
 from validator import state as snapshots
-from validator.engine import Engine, Rejection
+from validator.engine import Engine, EngineState, Rejection
 from validator.heap import LongLivedHeap
 from validator.metrics import ValidatorMetrics
 from validator.rules import Verdict, latest_booking, situation
@@ -74,7 +78,14 @@ def _finding_value(verdict: Verdict, *, watermark: datetime, revision: int = 0, 
 
 
 class OnlineValidator:
-    """One validator process: all partitions of the chain topics assigned to it.
+    """One member of a validator group: the partitions of the chain topics the group gives it.
+
+    Partition n of every chain topic goes to the same member (range assignment over co-partitioned topics), so a
+    case's events all reach one member. Its state is kept in the group's changelog topic
+    (``validator.changelog``); on assignment a member restores its partitions' cases from there (or from its
+    local snapshot, a cache used only when it holds exactly what the group committed last), and on revocation it
+    commits what it processed and forgets them. Findings, dead letters, changelog records and the input offsets
+    of each commit interval go in one Kafka transaction: all of them count, or none (exactly once).
 
     Cases touched by a batch are judged right after it while the validator keeps up with the stream (low
     latency); while catching up on a backlog they are judged at most every ``EVALUATE_EVERY`` seconds, so a
@@ -94,6 +105,9 @@ class OnlineValidator:
     arrived before anything is processed, and each waits whole for its turn: with the default the backlog held
     about 55,000 records at the start of a 10,000-case backlog (45 MB more memory than before), with a quarter
     of it 33,000 (no more memory than before); smaller chunks made reading slower (more fetches)."""
+    GROUP_CHECK_EVERY = 1.0
+    """Seconds between looks at the group's committed offsets once this member's partitions are at their end
+    (``--to-end``: the run ends when the whole group is)."""
 
     def __init__(self, settings: Settings, options: OnlineOptions) -> None:
         self.settings = settings
@@ -101,11 +115,12 @@ class OnlineValidator:
         self.prefix = settings.topic_prefix
         state_dir = options.state_dir or settings.home / "validator"
         self.snapshot_file = snapshots.snapshot_path(state_dir, options.group, self.prefix)
+        self.changelog = changelog_kafka.name(self.prefix, options.group)
         self.engine = Engine(checkpoint_hours=options.checkpoint_hours, topic_prefix=self.prefix,
                              eviction_grace_hours=settings.eviction_grace_hours or None,
                              allowed_lateness_hours=options.allowed_lateness_hours, event_clock=options.event_clock)
         self.idleness = watermark.Idleness(options.idle_timeout, time.monotonic())
-        self.backlog: catchup.Backlog[Any]
+        self.backlog: catchup.Backlog[Any] = self._new_backlog()
         self.published: dict[str, revision.Decided] = {}
         self._pending: list[tuple[datetime, str]] = []
         self._dirty: set[str] = set()
@@ -113,71 +128,159 @@ class OnlineValidator:
         self.heap = LongLivedHeap()
         self.metrics = options.metrics
         self.outage = Outage(settings)
-        self._commit_result: Any = None
         self.sender: ConfirmedSender
+        self.producer: Any = None
+        """The transactional producer; replaced when it is stuck (``_renew``)."""
+        self.chain: list[TopicPartition] = []
+        """Every partition of every chain topic (the group's, whoever owns them)."""
+        self.assigned: list[TopicPartition] = []
+        """The partitions the group gives this member now."""
+        self._sent = False
+        """Whether the open transaction holds findings or dead letters (committed soon once caught up)."""
+        self._joined = False
+        """Whether the group has given this member its partitions (maybe none) at least once."""
+
+    def _new_backlog(self) -> catchup.Backlog[Any]:
+        """Records wait there only as long as the consumer that fetched them owns their partition."""
+        return catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE, self.engine.lateness)
+
+    @property
+    def transactional_id(self) -> str:
+        """Stable per group, topic prefix, host and state folder: a member restarted where it ran resumes its own
+        transactions (the broker aborts the one it left open at once), and two members never share one unless
+        they share a state folder, which the broker then refuses (one fences the other)."""
+        where = f"{socket.gethostname()}\0{self.snapshot_file.resolve()}"
+        member = hashlib.sha256(where.encode()).hexdigest()[:12]
+        return f"{access.VALIDATOR_TRANSACTIONS}{self.prefix}{self.options.group}.{member}"
 
     def run(self, tracker: Tracker | None = None) -> Engine:
-        """Consume until stopped (or, with ``to_end``, until caught up with the end offsets seen at start).
+        """Consume until stopped (or, with ``to_end``, until the group has reached the end offsets seen at start).
 
         Kafka errors never escape as tracebacks: an outage is waited out (``runtime.outage``), a refused
-        dead letter or finding stops the run before its offsets are committed, anything else is one error.
+        dead letter or finding stops the run before its transaction commits, anything else is one error.
         """
         # read_committed: records of aborted transactions never happened, so they are neither judged nor counted
         consumer = clients.consumer(self.settings, group_id=self.options.group, isolation_level="read_committed",
-                                    max_partition_fetch_bytes=self.FETCH_BYTES)
+                                    max_partition_fetch_bytes=self.FETCH_BYTES,
+                                    partition_assignment_strategy=(RangePartitionAssignor,))
+        reader = clients.consumer(self.settings, isolation_level="read_committed")  # the changelog, no group
         # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
         # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
-        producer = clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
-                                    **clients.patient(self.settings))
+        self.producer = self._new_producer()
         try:
             # Ctrl-C and SIGTERM stop the loop between turns: raised wherever the process is, one was once
             # swallowed by the at-fork handlers of a snapshot's fork, and the validator never stopped
             with interrupt.deferred() as stop:
-                return self._run(consumer, producer, tracker, stop)
+                return self._run(consumer, reader, tracker, stop)
+        except ProducerFencedError as exc:
+            raise SigmaError("another validator with the same transactional id took over (same group, host and "
+                             "state folder)", fix="give each validator of a group on one host its own --state-dir") \
+                from exc
+        except AuthorizationError as exc:
+            raise SigmaError(f"the cluster refused the validator ({type(exc).__name__})", fix=access.GRANT_FIX) \
+                from exc
+        except StuckProducerError as exc:
+            raise SigmaError(f"the validator's producer stopped sending ({exc})",
+                             fix="run again (it resumes at the last commit); report it if it persists") from exc
         except KafkaError as exc:
             raise SigmaError(f"Kafka failed the validator: {type(exc).__name__}: {exc}"[:300],
-                             fix="run again (it resumes at the last snapshot); report it if it persists") from exc
+                             fix="run again (it resumes at the last commit); report it if it persists") from exc
         finally:
             self.heap.release()
-            _close(producer.close, timeout=0)
+            transactions.abandon(self.producer)
+            _close(self.producer.close, timeout=0)
+            _close(reader.close, autocommit=False)
             _close(consumer.close, autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
 
-    def _run(self, consumer: Any, producer: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
+    def _new_producer(self) -> Any:
+        """The transactional producer (``init_transactions`` not yet called)."""
+        # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
+        # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
+        return clients.producer(self.settings, linger_ms=0, allow_auto_create_topics=False,
+                                transactional_id=self.transactional_id,
+                                transaction_timeout_ms=self._transaction_timeout_ms(), **clients.patient(self.settings))
+
+    def _renew(self, consumer: Any, reader: Any, why: StuckProducerError) -> None:
+        """Replace a stuck producer (``consumers.confirmed.STUCK_AFTER``) and go back to the last commit: the new
+        producer's ``init_transactions`` (same transactional id) fences the old one and ends its open transaction,
+        so what it still held never counts; the partitions' cases are restored and read again from the group's
+        committed offsets, as after a rebalance."""
+        log.warning("producer stuck; starting a new one and resuming from the last commit", reason=str(why))
+        _close(self.producer.close, timeout=0)
+        self.producer = self._new_producer()
+        self.sender = ConfirmedSender(self.producer, self.outage, partial(_exists, consumer))
+        self.outage.call(self.producer.init_transactions, "starting transactions")
+        self.producer.begin_transaction()
+        assigned, self.assigned = self.assigned, []
+        self._revoked(self.producer)
+        again = self._assigned(consumer, reader, assigned)
+        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
+                                     "reading the group's offsets")
+        for tp in assigned:
+            if tp not in again and committed[tp] is not None:
+                consumer.seek(tp, committed[tp])
+            elif tp not in again:
+                consumer.seek_to_beginning(tp)
+
+    def _transaction_timeout_ms(self) -> int:
+        """How long the broker lets a transaction stay open: longer than a commit interval plus an outage waited
+        out, or the broker would abort the transaction of a validator riding out an outage. It is also how long
+        the transaction a killed validator left open holds read_committed readers back (the group's next owner
+        of its partitions restores the state committed before it)."""
+        seconds = self.settings.outage_give_up + 2 * self.options.snapshot_interval + 10
+        return int(min(seconds, MAX_TRANSACTION_TIMEOUT_S) * 1000)
+
+    def _run(self, consumer: Any, reader: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
-        # records wait there only as long as the consumer that fetched them: a new one starts at the snapshot
-        self.backlog = catchup.Backlog(self.BACKLOG_BOUND, self.PATIENCE, self.engine.lateness)
-        partitions = outage.call(lambda: self._assign(consumer), "assigning the chain topics")
-        end = {}
-        if self.options.to_end:
-            end = outage.call(partial(consumer.end_offsets, partitions), "reading end offsets")
-            if tracker is not None:
-                tracker.total(sum(end[tp] - at for tp, at in self._positions(consumer, partitions).items()))
+        self.chain = outage.call(lambda: chain_partitions(consumer, self.prefix), "looking up the chain topics")
+        counts = copartitioned(self.chain)
+        self.engine.partitions.update(counts)  # the cluster's, not the plan's
+        partitions_each = next(iter(counts.values()))
+        outage.call(lambda: changelog_kafka.ensure(self.settings, self.changelog, partitions_each),
+                    "creating the changelog topic")
         dlq_topic = self.prefix + topics.DLQ
         outputs = [dlq_topic] + ([self.prefix + topics.FINDINGS] if self.options.publish_findings else [])
         for name in outputs:
             if not outage.call(partial(consumer.partitions_for_topic, name), f"looking up {name}"):
                 raise MissingTopicError(name, consumer.topics(), [t.name for t in topics.ALL_TOPICS])
-        self.sender = ConfirmedSender(producer, outage, partial(_exists, consumer))
-        last_snapshot = time.monotonic()
+        self.sender = ConfirmedSender(self.producer, outage, partial(_exists, consumer))
+        outage.call(self.producer.init_transactions, "starting transactions")
+        end: dict[TopicPartition, int] = {}
+        if self.options.to_end:
+            end = outage.call(partial(consumer.end_offsets, self.chain), "reading end offsets")
+            if tracker is not None:
+                start = outage.call(lambda: self._group_offsets(consumer), "reading the group's offsets")
+                tracker.total(sum(max(end[tp] - start.get(tp, 0), 0) for tp in self.chain))
+        rebalance = _Listener()
+        consumer.subscribe(topics=sorted(counts), listener=rebalance)
+        self.producer.begin_transaction()
+        last_commit = last_group_check = time.monotonic()
         saving: snapshots.Saving | None = None
         count = 0
+        committed_all = False
         while True:
-            backlog = self.backlog
             batch: dict[TopicPartition, list[Any]] = {}
             # records the limit left waiting are processed without waiting for more, which are fetched meanwhile
             # (kafka-python fetches again once what it fetched last is handed out) unless the backlog is full
             wait = 200 if count < self.MAX_RECORDS else 0
-            if wait or len(backlog) < backlog.bound:
+            if wait or len(self.backlog) < self.backlog.bound:
                 batch = outage.call(partial(consumer.poll, timeout_ms=wait, max_records=self.MAX_RECORDS),
                                     "reading the chain topics", answered=False)
-            self._heartbeat()
-            stop.raise_if_requested()  # what waits in the backlog is in no snapshot: read again after a restart
+            if rebalance.revoked:
+                rebalance.revoked = False
+                self._revoked(self.producer)
+            if rebalance.assigned is not None:
+                assigned, rebalance.assigned = rebalance.assigned, None
+                again = self._assigned(consumer, reader, assigned)
+                batch = {tp: records for tp, records in batch.items() if tp not in again}
+            stop.raise_if_requested()  # what waits in the backlog is in no commit: read again after a restart
+            backlog, partitions = self.backlog, self.assigned  # a rebalance in the poll may have changed them
             backlog.add(batch)
             self.idleness.delivered(backlog.waiting(), time.monotonic())
             fetched = self._positions(consumer, partitions)  # once per turn
             unfinished = {tp for tp in partitions if not _at_end(consumer, tp, fetched[tp], end)}
             dirty: set[str] = set()
-            counts: Counter[str] = Counter()
+            counts_now: Counter[str] = Counter()
             for msg in backlog.take(self.engine.state.progress, unfinished, time.monotonic(), self.MAX_RECORDS):
                 case, rejection = self.engine.process(msg)
                 if rejection is not None:
@@ -185,36 +288,72 @@ class OnlineValidator:
                     self.metrics.dead_lettered_one(msg.topic, rejection.code)
                 elif case is not None:
                     dirty.add(case)
-                counts[msg.topic] += 1
-            count = counts.total()
+                counts_now[msg.topic] += 1
+            count = counts_now.total()
             if count:
+                committed_all = False
                 self.heap.settle()
                 if tracker is not None:
                     tracker.advance(count)
             self._dirty |= dirty
             positions = {tp: backlog.next_offset(tp, fetched[tp]) for tp in partitions}
-            self.metrics.polled(counts, positions, consumer.highwater, self.engine, self.published)
-            done = self.options.to_end and all(positions[tp] >= end[tp] for tp in partitions)
+            self.metrics.polled(counts_now, positions, consumer.highwater, self.engine, self.published)
+            # this member's partitions all read (``--to-end``): nothing of its cases is still to come
+            done = self.options.to_end and self._joined and all(positions[tp] >= end[tp] for tp in partitions)
             self._advance(consumer, positions, end, done)
-            snapshot_due = done or time.monotonic() - last_snapshot >= self.options.snapshot_interval
+            now = time.monotonic()
             caught_up = count < self.MAX_RECORDS and not backlog
-            if snapshot_due or caught_up or time.monotonic() - self._last_eval >= self.EVALUATE_EVERY:
+            commit_due = now - last_commit >= self.options.snapshot_interval or (done and not committed_all) or \
+                (caught_up and self._sent)
+            if commit_due or caught_up or now - self._last_eval >= self.EVALUATE_EVERY:
                 self._evaluate(self._dirty)
                 self._dirty = set()
-                self._last_eval = time.monotonic()
+                self._last_eval = now
             if saving is not None and saving.done(wait=done):
-                self.metrics.snapshot_written()
-                self._commit(consumer, saving)
+                self._saved()
                 saving = None
-            if snapshot_due and saving is None:  # at the end, the one in flight was waited for above
-                self._evict(consumer, positions)
-                saving = self._snapshot(positions, partitions)
-                last_snapshot = time.monotonic()
-                if done:
-                    saving.done(wait=True)
-                    self.metrics.snapshot_written()
-                    self._commit(consumer, saving, wait=True)
+            if commit_due and partitions:
+                try:
+                    self._checkpoint(consumer, self.producer, positions)
+                except StuckProducerError as exc:
+                    if saving is not None:
+                        saving.done(wait=True)  # one write of the local cache at a time
+                        self._saved()
+                        saving = None
+                    self._renew(consumer, reader, exc)
+                    last_commit = time.monotonic()
+                    continue
+                last_commit = time.monotonic()
+                committed_all = done
+                if saving is None:  # the local cache: one write at a time, each of a committed state
+                    saving = self._snapshot(positions)
+                    if done:
+                        saving.done(wait=True)
+                        self._saved()
+                        saving = None
+            if done and not partitions:  # a member the group gave nothing to has nothing to commit
+                committed_all = True
+            if done and committed_all and time.monotonic() - last_group_check >= (
+                    0 if len(self.chain) == len(partitions) else self.GROUP_CHECK_EVERY):
+                last_group_check = time.monotonic()
+                if self._group_done(consumer, end):
                     return self.engine
+
+    def _saved(self) -> None:
+        """The local snapshot begun last is on disk."""
+        self.metrics.snapshot_written()
+        if self.options.on_snapshot is not None:
+            self.options.on_snapshot(self.engine)
+
+    def _group_offsets(self, consumer: Any) -> dict[TopicPartition, int]:
+        """The group's committed offset of every chain partition (those never committed left out)."""
+        found = {tp: consumer.committed(tp) for tp in self.chain}
+        return {tp: at for tp, at in found.items() if at is not None}
+
+    def _group_done(self, consumer: Any, end: dict[TopicPartition, int]) -> bool:
+        """Whether the group has committed every chain partition up to the end offsets seen at start."""
+        committed = self.outage.call(lambda: self._group_offsets(consumer), "reading the group's offsets")
+        return all(committed.get(tp, 0) >= at for tp, at in end.items())
 
     def _advance(self, consumer: Any, positions: dict[TopicPartition, int], end: dict[TopicPartition, int],
                  done: bool) -> None:
@@ -244,28 +383,6 @@ class OnlineValidator:
             partial(clients.positions, consumer, partitions), "reading positions", answered=False)
         return positions
 
-    def _commit_done(self, offsets: Any, result: Any) -> None:
-        """kafka-python calls this from ``poll`` with the response, or the exception when the commit failed.
-
-        The periodic commits are how an idle validator notices an outage (``poll`` itself just returns nothing
-        while the cluster is away): the loop hands their outcome to the outage tracker, which logs it once and
-        gives up after the give-up time."""
-        self.metrics.commit_answered()
-        self._commit_result = result
-
-    def _heartbeat(self) -> None:
-        """Account the last asynchronous commit's outcome to the outage (a refusal only warns: the next snapshot
-        commits again, and a restart seeks to the snapshot's own offsets)."""
-        result, self._commit_result = self._commit_result, None
-        if result is None:
-            return
-        if not isinstance(result, Exception):
-            self.outage.recovered()
-        elif retriable(result):
-            self.outage.failed(result, "committing offsets")
-        else:
-            log.warning("offset commit failed; the next snapshot commits again", error=type(result).__name__)
-
     def _dead_letter(self, msg: Any, rejection: Rejection, topic: str) -> None:
         """Send the record's dead letter (cut to fit, ``consumers.dlq``); confirmed before the next commit."""
         letter = dead_letter(ConsumedRecord.from_kafka(msg), stage=rejection.stage, code=rejection.code,
@@ -273,31 +390,63 @@ class OnlineValidator:
         self.sender.send(topic, key=letter.key, value=letter.value, headers=letter.headers,
                          timestamp_ms=letter.timestamp_ms,
                          origin=f"the dead letter of {msg.topic}/{msg.partition}@{msg.offset}")
+        self._sent = True
 
-    def _assign(self, consumer: Any) -> list[TopicPartition]:
-        """Assign every partition of every chain topic; resume from the snapshot or start at the beginning."""
-        partitions = chain_partitions(consumer, self.prefix)
-        consumer.assign(partitions)
-        self.engine.partitions.update(snapshots.partition_counts(partitions))  # the cluster's, not the plan's
+    def _assigned(self, consumer: Any, reader: Any, assigned: list[TopicPartition]) -> set[TopicPartition]:
+        """The group gave this member ``assigned``: restore their cases, from the local snapshot when it holds
+        exactly what the group committed last, else from the changelog; the consumer goes on from the group's
+        committed offsets (the changelog's state covers exactly the records before them: both are written in
+        one transaction). Returns the partitions sent back to their beginning (their state was not found)."""
+        self._joined = True
+        self.assigned = sorted(assigned, key=lambda tp: (tp.topic, tp.partition))
+        self.backlog = self._new_backlog()
+        if not assigned:
+            return set()
+        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
+                                     "reading the group's offsets")
         snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
-                              topics=snapshots.partition_counts(partitions))
-        if snap is not None:
-            self.engine.state = snap.state
-            self.engine.reschedule()
-            self.published = snap.published
-            for tp in partitions:
-                consumer.seek(tp, snap.offsets.get((tp.topic, tp.partition), 0))
-            self._requeue_pending()
-            self.metrics.resumed([*(d.signature for d in self.published.values()),
-                                  *(revision.signature(v.defects) for v in snap.state.evicted.values())])
-            log.info("resumed from snapshot", group=self.options.group, records=snap.state.counters.consumed)
+                              topics=snapshots.partition_counts(assigned))
+        lost: list[TopicPartition] = []
+        if snap is not None and snap.offsets == {(tp.topic, tp.partition): committed[tp] for tp in assigned}:
+            state, published, source = snap.state, snap.published, "snapshot"
         else:
-            committed = [tp for tp in partitions if consumer.committed(tp) is not None]
-            if committed:
-                log.warning("group has committed offsets but no snapshot here; rebuilding state from the start",
-                            group=self.options.group, snapshot=str(self.snapshot_file))
-            consumer.seek_to_beginning(*partitions)
-        return partitions
+            numbers = sorted({tp.partition for tp in assigned})
+            restored = self.outage.call(lambda: changelog.restore(changelog_kafka.read(
+                reader, [TopicPartition(self.changelog, n) for n in numbers])), "restoring from the changelog")
+            state, published, source = restored.state, restored.published, "changelog"
+            lost = sorted({tp for tp in assigned if committed[tp] is not None and tp.partition not in state.tallies},
+                          key=lambda tp: (tp.topic, tp.partition))
+            if lost:  # offsets committed by a validator without a changelog (an older sigma): read them again
+                log.warning("group has committed offsets but no state in its changelog for these partitions; "
+                            "rebuilding them from the start", group=self.options.group, changelog=self.changelog,
+                            partitions=sorted({tp.partition for tp in lost}))
+                consumer.seek_to_beginning(*lost)
+        state.touched = {}
+        self.engine.state = state
+        self.engine.reschedule()
+        self.published = published
+        self._requeue_pending()
+        self.metrics.resumed([*(d.signature for d in published.values()),
+                              *(revision.signature(v.defects) for v in state.evicted.values())])
+        log.debug("partitions assigned", group=self.options.group, partitions=sorted({tp.partition for tp in assigned}),
+                 restored_from=source, cases=len(state.dossiers), records=state.counters.consumed)
+        return set(lost)
+
+    def _revoked(self, producer: Any) -> None:
+        """The group took this member's partitions back (to share them anew): abort the open transaction and
+        forget their cases. Their next owner restores them from the changelog and redoes what this member did
+        since its last commit (a commit now would carry the group's new generation, and could land after the
+        next owner had read the offsets: kafka-python runs the rebalance callbacks on its network thread, which
+        may not block on a commit)."""
+        if self.assigned:
+            transactions.abort(producer, self.outage)
+            producer.begin_transaction()
+            self._sent = False
+        self.metrics.forgotten([*(d.signature for d in self.published.values()),
+                                *(revision.signature(v.defects) for v in self.engine.state.evicted.values())])
+        self.engine.state = EngineState(touched={})
+        self.published, self._pending, self._dirty, self.assigned = {}, [], set(), []
+        self.backlog = self._new_backlog()
 
     def _requeue_pending(self) -> None:
         for case in self.engine.state.dossiers:
@@ -333,6 +482,8 @@ class OnlineValidator:
         dossier = state.dossiers[case]
         defects = revision.signature(verdict.defects)
         before = self.published.get(case)
+        if state.touched is not None:  # what was published of it goes to the changelog with the case
+            state.touched[case] = dossier.partition
         if before is None or revision.new_departure(before, latest_booking(dossier), self.engine.lateness):
             self.published[case] = revision.Decided(0, defects, dossier.count, verdict.checkpoint)
             self.metrics.judged(None, defects)
@@ -358,41 +509,61 @@ class OnlineValidator:
             self.sender.send(self.prefix + topics.FINDINGS, key=verdict.case.encode(), value=value,
                              headers=[("content-type", findings.CONTENT_TYPE.encode())],
                              origin=f"the finding of {verdict.case}")
+            self._sent = True
 
-    def _snapshot(self, positions: dict[TopicPartition, int], partitions: list[TopicPartition]) -> snapshots.Saving:
-        """Make findings and dead letters durable (each one acknowledged, or the run stops here, before any
-        offset past it is saved), then start saving the state with the offsets it covers: the next record to
-        process of each partition, never past one that only waits in the backlog."""
-        self.metrics.snapshot_started()
-        started = time.perf_counter()
+    def _checkpoint(self, consumer: Any, producer: Any, positions: dict[TopicPartition, int]) -> None:
+        """Commit the open transaction: the findings and dead letters sent in it, the changelog records of what
+        changed since the last commit (cases evicted first: ``_evaluate`` ran just before), and the offsets
+        ``positions`` (the next record to process of each partition, never past one that only waits in the
+        backlog); then open the next. Every send is acknowledged first, or the run stops here."""
+        self._evict(consumer, positions)
+        numbers = sorted({tp.partition for tp in positions})
+        for record in changelog.flush(self.engine.state, self.published, numbers):
+            self.sender.send(self.changelog, key=record.key, value=record.value, headers=[],
+                             partition=record.partition, origin=f"a changelog record of partition {record.partition}")
         self.sender.confirm()
-        flushed = time.perf_counter()
-        offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
-        saving = snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
-            self.options.group, self.prefix, snapshots.partition_counts(partitions), offsets, self.engine.state,
-            self.published))
-        log.debug("snapshot started", flush_ms=round((flushed - started) * 1000, 1),
-                  fork_ms=round((time.perf_counter() - flushed) * 1000, 1), cases=len(self.engine.state.dossiers))
-        return saving
-
-    def _commit(self, consumer: Any, saving: snapshots.Saving, wait: bool = False) -> None:
-        """The snapshot is on disk: now, and only now, commit the offsets it covers.
-
-        Asynchronously while running (a restart seeks to the snapshot's own offsets; the group's committed
-        offsets tell lag monitors how far the validator is, so a lost commit costs nothing), synchronously
-        at the end of a ``--to-end`` run.
-        """
-        offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-                   for (topic, partition), offset in saving.offsets.items()}
+        offsets = {tp: OffsetAndMetadata(at, "", -1) for tp, at in positions.items()}
         self.metrics.commit_started()
-        if wait:
-            self.outage.call(lambda: consumer.commit(offsets), "committing offsets")
-            self.metrics.commit_answered()
-        else:
-            self.outage.call(lambda: consumer.commit_async(offsets, callback=self._commit_done),
-                             "committing offsets", answered=False)
-        if self.options.on_snapshot is not None:
-            self.options.on_snapshot(self.engine)
+        transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage)
+        transactions.commit(producer, self.outage)
+        self.metrics.commit_answered()
+        self._sent = False
+        producer.begin_transaction()
+
+    def _snapshot(self, positions: dict[TopicPartition, int]) -> snapshots.Saving:
+        """Start writing the local cache of the state just committed, with the offsets it covers."""
+        self.metrics.snapshot_started()
+        offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
+        return snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
+            self.options.group, self.prefix, snapshots.partition_counts(positions), offsets, self.engine.state,
+            self.published))
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Notes the group's rebalances for the loop, which handles them after the poll: kafka-python calls these on
+    its network thread, where reading offsets or the changelog would block it."""
+
+    def __init__(self) -> None:
+        self.revoked = False
+        self.assigned: list[TopicPartition] | None = None
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.revoked, self.assigned = True, None
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.assigned = list(assigned)
+
+
+def copartitioned(partitions: list[TopicPartition]) -> dict[str, int]:
+    """Partitions per chain topic, when every chain topic has as many (what the group's range assignment needs
+    to give partition n of every topic, so every event of a case, to one member); else a one-line error."""
+    counts = snapshots.partition_counts(partitions)
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{topic}: {n}" for topic, n in sorted(counts.items()))
+        raise UsageError(f"the chain topics are not co-partitioned ({listed})",
+                         fix="create the chain topics with one partition count (sigma topics apply, under a new "
+                             "SIGMA_TOPIC_PREFIX): adding partitions would move keys off their partitions")
+    return counts
 
 
 def _at_end(consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition, int]) -> bool:
@@ -416,10 +587,11 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return None
 
 
+MAX_TRANSACTION_TIMEOUT_S = 900
+"""Kafka's default ``transaction.max.timeout.ms`` (15 minutes): a broker refuses a longer transaction timeout."""
 CLOSE_TIMEOUT_MS = 1000
-"""How long closing the consumer may wait for commits in flight (kafka-python waits up to its request timeout,
-30 s): the snapshot on disk is where a restart resumes, so a lost commit costs nothing, and a stopped validator
-should be gone at once."""
+"""How long closing the consumer may wait (kafka-python waits up to its request timeout, 30 s): a stopped
+validator should be gone at once, and what it did not commit its partitions' next owner does again."""
 
 
 def _close(close: Callable[..., None], **how: Any) -> None:

@@ -148,7 +148,7 @@ def test_metrics_match_the_report_and_health_follows_the_loop(kafka_cluster: Kaf
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr  # docker stop / systemd: stopped cleanly, as on Ctrl-C
-    assert "stopped; state and offsets are saved up to the last snapshot" in stderr
+    assert "stopped; state and offsets are saved up to the last commit" in stderr
     assert "Traceback" not in stderr
 
 

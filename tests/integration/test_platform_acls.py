@@ -20,7 +20,7 @@ from confluent_kafka.admin import (
 )
 
 from runtime.topics import apply_topics
-from schemas.access import plan
+from schemas.access import GRANT_FIX, VALIDATOR_TRANSACTIONS, plan
 from schemas.catalogue import Catalogue
 from schemas.codec import AvroSerializer
 from schemas.envelope import Record, to_record
@@ -90,7 +90,8 @@ def test_the_demo_acts_as_each_principal_so_the_plan_alone_decides(
     secured_cluster: KafkaCluster, unique_name: Callable[[str], str]
 ) -> None:
     """Under the plan alone, simulate (each partner as itself) delivers everything and validate (as the
-    validator) processes it; without IND's write grant on the handover topic exactly its 20 handovers are
+    validator) processes it; without its transactional ids' grant the validator stops with one line naming
+    `sigma acl apply`; without IND's write grant on the handover topic exactly its 20 handovers are
     refused, which would not happen if the simulator sent as admin."""
     prefix, env = _granted(secured_cluster, unique_name("acting") + ".")
     simulated = sigma("simulate", "--cases", "20", "--seed", "7", env=env, drop=NO_CLUSTER)
@@ -103,6 +104,15 @@ def test_the_demo_acts_as_each_principal_so_the_plan_alone_decides(
     assert wall.returncode == 0, wall.stderr
 
     admin = AdminClient(secured_cluster.librdkafka())
+    transactions = AclBindingFilter(ResourceType.TRANSACTIONAL_ID, VALIDATOR_TRANSACTIONS + prefix,
+                                    ResourcePatternType.PREFIXED, "User:validator", "*", AclOperation.WRITE,
+                                    AclPermissionType.ALLOW)
+    for future in admin.delete_acls([transactions]).values():
+        assert len(future.result(30)) == 1
+    unauthorized = sigma("validate", "--to-end", "--group", unique_name("group"), env=env, drop=NO_CLUSTER)
+    assert unauthorized.returncode == 1
+    assert unauthorized.stderr == ("sigma: error: the cluster refused the validator (TransactionalIdAuthorization"
+                                   f"FailedError): {GRANT_FIX}\n")
     binding = AclBindingFilter(ResourceType.TOPIC, prefix + HANDOVER, ResourcePatternType.LITERAL, "User:ind", "*",
                                AclOperation.WRITE, AclPermissionType.ALLOW)
     for future in admin.delete_acls([binding]).values():

@@ -38,6 +38,7 @@ from kafka import TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from bench.streams import chain_records
+from consumers.bounded import chain_partitions
 from runtime import clients
 from runtime.broker.embedded import EmbeddedBroker
 from runtime.poison import RawHeaderKey
@@ -407,6 +408,21 @@ def test_an_outage_past_the_give_up_time_ends_the_run_with_one_line(
 
 
 
+def _await_first_event(cluster: KafkaCluster, prefix: str, proc: subprocess.Popen[str]) -> None:
+    """Until ``sigma simulate`` has delivered an event (past its start, which may take seconds on a loaded
+    machine: the restart is meant to fall mid-run)."""
+    consumer = clients.consumer(cluster.settings())
+    try:
+        partitions = chain_partitions(consumer, prefix)
+        deadline = time.monotonic() + 120
+        while not any(consumer.end_offsets(partitions).values()):
+            assert proc.poll() is None, "the simulation ended before it delivered an event"
+            assert time.monotonic() < deadline, "no event delivered within 120 s"
+            time.sleep(0.1)
+    finally:
+        consumer.close()
+
+
 def test_a_simulation_through_a_broker_restart_delivers_every_event(own_broker: EmbeddedBroker,
                                                                       tmp_path: Path) -> None:
     """``sigma simulate`` (paced, so the restart falls mid-run) waits the outage out: every event is delivered
@@ -418,7 +434,7 @@ def test_a_simulation_through_a_broker_restart_delivers_every_event(own_broker: 
     truth_file, summary = tmp_path / "truth.jsonl", tmp_path / "summary.json"
     _through_restart(own_broker, ["simulate", "--cases", "1000", "--seed", "7", "--profile", "inspectie-2018",
                                   "--truth", str(truth_file), "--speed", "400000", "--summary-json", str(summary)],
-                     env, lambda _: time.sleep(4))
+                     env, lambda proc: _await_first_event(cluster, prefix, proc))
     sent = json.loads(summary.read_text())
     assert sent["failed"] == 0 and sent["delivered"] == sent["events"]
     assert _validate(env, tmp_path, "g-sim").returncode == 0

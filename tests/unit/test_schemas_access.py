@@ -3,11 +3,13 @@ else; and every chain topic has one producer and one audience, so a topic grant 
 
 from __future__ import annotations
 
-from schemas.access import PRINCIPALS, TOOLS, VALIDATOR, Grant, plan, wider_than_the_book
+from pathlib import Path
+
+from schemas.access import PRINCIPALS, TOOLS, VALIDATOR, VALIDATOR_TRANSACTIONS, Grant, plan, wider_than_the_book
 from schemas.catalogue import Catalogue
 from schemas.events import Partner
 from schemas.families import topic_name
-from schemas.topics import CHAIN_PARTITIONS, CHAIN_TOPICS, MEDICAL_DETAILS, PRODUCER
+from schemas.topics import CHAIN_PARTITIONS, CHAIN_TOPICS, CHANGELOGS, MEDICAL_DETAILS, PRODUCER
 
 
 def test_every_chain_topic_has_one_producer_and_one_audience() -> None:
@@ -53,3 +55,20 @@ def test_a_subject_several_partners_produce_is_on_a_topic_of_each() -> None:
     assert belongings == {"chain.coa.belongings": "coa", "chain.dtv.belongings": "dtv", "chain.dji.belongings": "dji"}
     assert Grant("coa", "topic", "chain.dtv.belongings", "literal", "write") not in grants
     assert Grant("coa", "topic", "chain.dtv.belongings", "literal", "read") in grants  # coa reads belongings
+
+
+def test_the_validator_may_keep_its_changelogs_and_commit_in_transactions_under_its_own_ids(tmp_path: Path) -> None:
+    from runtime.settings import Settings
+    from validator import changelog_kafka
+    from validator.online import OnlineOptions, OnlineValidator
+
+    grants = plan(Catalogue(), "p.")
+    changelogs = {g.operation for g in grants if (g.principal, g.resource, g.name, g.pattern) == (
+        "validator", "topic", "p." + CHANGELOGS, "prefixed")}
+    assert changelogs == {"create", "read", "write", "describe_configs"}
+    [transactions] = [g for g in grants if g.resource == "transactional_id"]
+    assert transactions == Grant("validator", "transactional_id", VALIDATOR_TRANSACTIONS + "p.", "prefixed",
+                                 "write")
+    member = OnlineValidator(Settings(topic_prefix="p."), OnlineOptions(group="g", state_dir=tmp_path))
+    assert member.transactional_id.startswith(transactions.name)
+    assert changelog_kafka.name("p.", "g").startswith("p." + CHANGELOGS)
