@@ -1,9 +1,12 @@
 """Shared fixtures: a real Apache Kafka for the whole session, and per-test topics and groups.
 
 "Use a given cluster or start one" (as Karapace's tests do): with ``SIGMA_BOOTSTRAP_SERVERS`` set the
-tests use that cluster; otherwise one embedded broker is started on a free port in a temporary folder
-and always stopped at the end, whatever happened. A test that needs Kafka never skips: if the broker
-cannot be had, the fixture fails with the reason.
+tests use that cluster, with the security settings of the usual ``SIGMA_*`` environment; otherwise one
+embedded broker is started on a free port in a temporary folder and always stopped at the end, whatever
+happened. That broker is secured (TLS, SCRAM, deny by default; the tests log in as ``admin`` unless they act
+as another principal), as ``make demo``'s is; ``SIGMA_TEST_INSECURE=1`` starts it in plaintext for local
+experiments. A test that needs Kafka never skips: if the broker cannot be had, the fixture fails with the
+reason.
 """
 
 from __future__ import annotations
@@ -75,6 +78,11 @@ def new_broker(folder: Path, *, secured: bool) -> EmbeddedBroker:
                           properties=TEST_BROKER_PROPERTIES, secured=secured, principals=PRINCIPALS)
 
 
+def brokers_secured() -> bool:
+    """Whether the tests' own brokers are secured: yes, unless ``SIGMA_TEST_INSECURE=1`` asks for plaintext."""
+    return os.environ.get("SIGMA_TEST_INSECURE", "").strip().lower() not in ("1", "true", "yes", "on")
+
+
 TEST_BROKER_PROPERTIES = {"log.retention.check.interval.ms": "1000"}
 """Retention checks every second instead of every 5 minutes: data that retention would delete (records with
 old timestamps) is deleted at once, not in one test run out of many (CI once failed that way)."""
@@ -87,7 +95,7 @@ def kafka_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaClu
     if external:
         yield KafkaCluster(external, None)
         return
-    yield from running(new_broker(tmp_path_factory.mktemp("kafka"), secured=False))
+    yield from running(new_broker(tmp_path_factory.mktemp("kafka"), secured=brokers_secured()))
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +110,9 @@ def secured_cluster(kafka_cluster: KafkaCluster, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
     """A broker only the outage tests stop and start (never the shared one), one for the session however many
-    modules use it; a test that stops it starts it again, and it is always stopped at the end."""
-    settings = Settings()
-    broker = EmbeddedBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("own-kafka"),
-                            libs=ensure_resolved(settings.kafka_dir, settings.kafka_pom),
-                            properties=TEST_BROKER_PROPERTIES)
+    modules use it; a test that stops it starts it again (a secured one with the same secrets), and it is always
+    stopped at the end."""
+    broker = new_broker(tmp_path_factory.mktemp("own-kafka"), secured=brokers_secured())
     try:
         broker.start(timeout=180)
         yield broker

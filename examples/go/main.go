@@ -2,6 +2,7 @@
 // to the chain topics the way docs/wire-contract.md says, with franz-go and hamba/avro.
 //
 //	SIGMA_CASE_KEY_SECRET=... go run . -bootstrap 127.0.0.1:9092 -v-number 1234567890 [-prefix P] [-schemas DIR]
+//	    [-config FILE]
 //
 // It prints one JSON line with the case key, then one per record with where it landed.
 package main
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -28,7 +30,10 @@ func main() {
 }
 
 func run() error {
-	bootstrap := flag.String("bootstrap", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)")
+	bootstrap := flag.String("bootstrap", "", "Kafka bootstrap servers (host:port,...; default: the -config "+
+		"file's bootstrap.servers, else 127.0.0.1:9092)")
+	config := flag.String("config", "", "client properties as `sigma credentials PRINCIPAL` prints them "+
+		"(TLS and SCRAM login; default: plaintext)")
 	prefix := flag.String("prefix", "", "topic prefix, joined verbatim before each chain topic (sandboxes)")
 	vNumber := flag.String("v-number", "", "the person's ten-digit V-number")
 	schemas := flag.String("schemas", "../../schemas/avro", "folder of the released Avro schemas")
@@ -51,12 +56,31 @@ func run() error {
 		start = parsed.UTC()
 	}
 
-	client, err := kgo.NewClient(
-		kgo.SeedBrokers(*bootstrap),
+	props := map[string]string{}
+	if *config != "" {
+		read, err := ReadClientConfig(*config)
+		if err != nil {
+			return err
+		}
+		props = read
+	}
+	security, err := SecurityOptions(props)
+	if err != nil {
+		return err
+	}
+	seeds := *bootstrap
+	if seeds == "" {
+		seeds = props["bootstrap.servers"]
+	}
+	if seeds == "" {
+		seeds = "127.0.0.1:9092"
+	}
+	client, err := kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(strings.Split(seeds, ",")...),
 		// murmur2 of the key, masked to 31 bits, modulo the partition count: Java's placement (the contract)
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes (the default) need acks from all replicas
-	)
+	}, security...)...)
 	if err != nil {
 		return err
 	}

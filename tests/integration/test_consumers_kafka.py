@@ -47,7 +47,7 @@ def produce(settings: Settings, topic: str, records: list[tuple[int, bytes | Non
 
 
 def _env(cluster: KafkaCluster) -> dict[str, str]:
-    return {"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap}
+    return cluster.env()
 
 
 def _shape(records: list[ConsumedRecord], topic: str | None = None) -> list[tuple[object, ...]]:

@@ -103,8 +103,18 @@ class Sandbox:
     dead_letters: list[ConsumedRecord]
 
 
-def run_partner(command: list[str], cwd: Path, name: str, cluster: KafkaCluster, prefix: str) -> PartnerRun:
-    proc = run([*command, "-bootstrap", cluster.bootstrap, "-prefix", prefix, "-v-number", V_NUMBERS[name],
+def client_config(cluster: KafkaCluster, folder: Path) -> Path:
+    """The cluster's client properties in a file only its owner reads, as ``sigma credentials admin`` prints
+    them: how a partner system gets its address, TLS trust and login (one example sends every partner's
+    events, so it acts as ``admin``)."""
+    path = folder / "client.properties"
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{key}={value}\n" for key, value in cluster.librdkafka().items()))
+    return path
+
+
+def run_partner(command: list[str], cwd: Path, name: str, config: Path, prefix: str) -> PartnerRun:
+    proc = run([*command, "-config", str(config), "-prefix", prefix, "-v-number", V_NUMBERS[name],
                 "-schemas", str(SCHEMAS)], cwd, f"the {name} example", env={"SIGMA_CASE_KEY_SECRET": SECRET},
                timeout=300)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -128,12 +138,13 @@ def sandbox(kafka_cluster: KafkaCluster, java_example: list[str], go_example: li
     settings = kafka_cluster.settings()
     prefix = f"test-partners-{uuid.uuid4().hex[:8]}."
     apply_topics(settings, [t.prefixed(prefix) for t in topics.ALL_TOPICS])
-    runs = {"java": run_partner(java_example, EXAMPLES / "java", "java", kafka_cluster, prefix),
-            "go": run_partner(go_example, EXAMPLES / "go", "go", kafka_cluster, prefix)}
     tmp = tmp_path_factory.mktemp("partners")
+    config = client_config(kafka_cluster, tmp)
+    runs = {"java": run_partner(java_example, EXAMPLES / "java", "java", config, prefix),
+            "go": run_partner(go_example, EXAMPLES / "go", "go", config, prefix)}
     result = sigma("validate", "--to-end", "--group", f"g-{uuid.uuid4().hex[:8]}", "--report-json",
                    str(tmp / "report.json"), "--state-dir", str(tmp / "state"),
-                   env={"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix})
+                   env={**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix})
     assert result.returncode == 0, result.stderr
     return Sandbox(prefix, runs, read_all(settings, [prefix + t.name for t in topics.CHAIN_TOPICS]),
                    json.loads((tmp / "report.json").read_text()),
@@ -214,8 +225,8 @@ def test_go_example_computes_the_contracts_test_vectors() -> None:
     assert proc.stdout.count("--- PASS") >= 4 and "--- FAIL" not in proc.stdout
 
 
-def _librdkafka_partitions(bootstrap: str, topic: str, keys: list[bytes], **config: str) -> list[int]:
-    producer = Producer({"bootstrap.servers": bootstrap, **config})
+def _librdkafka_partitions(cluster: KafkaCluster, topic: str, keys: list[bytes], **config: str) -> list[int]:
+    producer = Producer({**cluster.librdkafka(), **config})
     placed: dict[bytes, int] = {}
 
     def delivered(err: Any, msg: Any) -> None:
@@ -233,7 +244,7 @@ def test_librdkafka_places_case_keys_as_java_only_with_murmur2_random(
     topic = topic_factory(partitions=6)
     keys = [case_key(f"{n:010d}", EXAMPLE_SECRET).encode() for n in range(1, 41)]
     java = [kafka_partition(key, 6) for key in keys]
-    assert _librdkafka_partitions(kafka_cluster.bootstrap, topic, keys, partitioner="murmur2_random") == java
-    default = _librdkafka_partitions(kafka_cluster.bootstrap, topic, keys)
+    assert _librdkafka_partitions(kafka_cluster, topic, keys, partitioner="murmur2_random") == java
+    default = _librdkafka_partitions(kafka_cluster, topic, keys)
     assert default == [crc32_partition(key, 6) for key in keys]
     assert sum(d != j for d, j in zip(default, java, strict=True)) > len(keys) // 2

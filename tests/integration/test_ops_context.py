@@ -33,7 +33,7 @@ def _ok(*args: str, env: dict[str, str], **kw: Any) -> str:
 def test_follow_up_commands_use_the_demo_prefix_and_delete_removes_its_topics(
         kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
     prefix = f"demo-{uuid.uuid4().hex[:10]}."
-    home = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_HOME": str(tmp_path / "home")}
+    home = {**kafka_cluster.env(), "SIGMA_HOME": str(tmp_path / "home")}
     run = {**home, "SIGMA_TOPIC_PREFIX": prefix}
     no_prefix = ("SIGMA_TOPIC_PREFIX",)
     # make demo: topics, context, simulate, validate (the Makefile passes the prefix to these itself)

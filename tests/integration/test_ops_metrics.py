@@ -76,7 +76,7 @@ def end_offsets(cluster: KafkaCluster, prefix: str) -> dict[TopicPartition, int]
 def test_metrics_match_the_report_and_health_follows_the_loop(kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
     prefix = f"test-metrics-{uuid.uuid4().hex[:8]}."
     apply_topics(kafka_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     simulated = sigma("simulate", "--cases", "400", "--seed", "11", env=env)
     assert simulated.returncode == 0, simulated.stderr
     producer = clients.producer(kafka_cluster.settings())
@@ -187,7 +187,7 @@ def test_case_figures_come_back_with_the_snapshot(kafka_cluster: KafkaCluster, t
     """A restarted validator (closed cases evicted, as by default) reports the same case figures as the report."""
     prefix = f"test-metrics-{uuid.uuid4().hex[:8]}."
     apply_topics(kafka_cluster.settings(), [t.prefixed(prefix) for t in ALL_TOPICS])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     assert sigma("simulate", "--cases", "300", "--seed", "5", env=env).returncode == 0
     group, state, report_file = f"g-{uuid.uuid4().hex[:8]}", tmp_path / "state", tmp_path / "report.json"
     first = sigma("validate", "--to-end", "--group", group, "--state-dir", str(state), "--report-json",

@@ -37,7 +37,7 @@ def test_an_existing_recording_is_replaced_only_with_force(kafka_cluster: KafkaC
     _produce(kafka_cluster, topic, [b"a", b"b"])
     out = tmp_path / "rec.jsonl"
     out.write_text("hours of an earlier capture")
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap}
+    env = kafka_cluster.env()
     refused = sigma("record", "--topics", topic, "--out", str(out), "--to-end", env=env)
     assert refused.returncode == 2
     assert refused.stderr == f"sigma: error: --out {out} exists: add --force to replace it, or choose another path\n"
@@ -61,7 +61,7 @@ def test_sigterm_closes_a_live_capture_that_says_when_it_waits(kafka_cluster: Ka
     topic = topic_factory(partitions=1)
     _produce(kafka_cluster, topic, [b"1", b"2", b"3"])
     out = tmp_path / "live.jsonl.gz"
-    env = {**os.environ, "SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_LOG_FORMAT": "json", "CI": "1"}
+    env = {**os.environ, **kafka_cluster.env(), "SIGMA_LOG_FORMAT": "json", "CI": "1"}
     proc = subprocess.Popen([SIGMA, "record", "--topics", topic, "--out", str(out)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
@@ -108,7 +108,7 @@ def _on_a_terminal(*args: str, env: dict[str, str]) -> tuple[int, str]:
 
 
 def test_bars_count_against_the_known_total(kafka_cluster: KafkaCluster, chain_prefix: str, tmp_path: Path) -> None:
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": chain_prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": chain_prefix}
     simulated = sigma("simulate", "--cases", "40", "--summary-json", str(tmp_path / "s.json"), env=env)
     assert simulated.returncode == 0, simulated.stderr
     events = json.loads((tmp_path / "s.json").read_text())["events"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer
-from kafka import KafkaAdminClient, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import IllegalStateError
 
 from runtime import clients
@@ -45,7 +45,8 @@ def test_broker_process_is_apache_kafka_4(kafka_cluster: KafkaCluster, kafka_set
 
 
 def test_kafka_python_and_confluent_kafka_both_produce_and_consume(
-    kafka_settings: Settings, topic_factory: Callable[..., str], unique_name: Callable[[str], str]
+    kafka_cluster: KafkaCluster, kafka_settings: Settings, topic_factory: Callable[..., str],
+    unique_name: Callable[[str], str]
 ) -> None:
     topic = topic_factory(partitions=2)
 
@@ -55,7 +56,7 @@ def test_kafka_python_and_confluent_kafka_both_produce_and_consume(
     kp.flush()
     kp.close()
 
-    cp = Producer({"bootstrap.servers": kafka_settings.bootstrap, "enable.idempotence": True})
+    cp = Producer({**kafka_cluster.librdkafka(), "enable.idempotence": True})
     for i in range(5):
         cp.produce(topic, key=b"k", value=f"librdkafka {i}".encode())
     assert cp.flush(30) == 0
@@ -64,7 +65,7 @@ def test_kafka_python_and_confluent_kafka_both_produce_and_consume(
     seen_by_kafka_python = sorted(m.value.decode() for m in kc)
     kc.close()
 
-    cc = Consumer({"bootstrap.servers": kafka_settings.bootstrap, "group.id": unique_name("group"),
+    cc = Consumer({**kafka_cluster.librdkafka(), "group.id": unique_name("group"),
                    "auto.offset.reset": "earliest"})
     cc.subscribe([topic])
     seen_by_librdkafka: list[str] = []
@@ -91,7 +92,7 @@ def test_topics_apply_is_idempotent(kafka_settings: Settings, unique_name: Calla
     second = apply_topics(kafka_settings, specs)
     assert {r.action for r in first} == {"created"}
     assert {r.action for r in second} == {"exists"}
-    admin = KafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap)
+    admin = clients.admin(kafka_settings)
     try:
         described = {d["name"]: len(d["partitions"]) for d in admin.describe_topics([s.name for s in specs])}
     finally:
@@ -117,17 +118,17 @@ def test_topics_apply_reports_configs_that_differ_from_the_plan_and_changes_noth
 
 
 def test_positions_read_at_once_are_those_the_consumer_gives_one_by_one(
-        kafka_settings: Settings, topic_factory: Callable[..., str]) -> None:
+        kafka_cluster: KafkaCluster, kafka_settings: Settings, topic_factory: Callable[..., str]) -> None:
     # the validator reads every partition's position each turn through clients.positions; a partition whose last
     # records are a committed or an aborted transaction ends with a marker no record is read from, and its
     # position must still reach the end (else it would look behind and hold the watermark back forever)
     topic = topic_factory(partitions=3)
-    plain = Producer({"bootstrap.servers": kafka_settings.bootstrap})
+    plain = Producer(kafka_cluster.librdkafka())
     for i in range(4):
         plain.produce(topic, value=f"plain {i}".encode(), partition=i % 2)
     assert plain.flush(30) == 0
     for partition, commit in ((1, True), (2, False)):
-        txn = Producer({"bootstrap.servers": kafka_settings.bootstrap, "transactional.id": f"t-{topic}-{partition}"})
+        txn = Producer({**kafka_cluster.librdkafka(), "transactional.id": f"t-{topic}-{partition}"})
         txn.init_transactions(30)
         txn.begin_transaction()
         txn.produce(topic, value=b"in a transaction", partition=partition)

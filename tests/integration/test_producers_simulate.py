@@ -76,8 +76,7 @@ def read_back(settings: Settings, prefix: str) -> list[Received]:
 
 def run_simulate(cluster: KafkaCluster, prefix: str, *args: str) -> Any:
     """``sigma simulate`` on a terminal wide enough for the fidelity table's rows to stay on one line each."""
-    return sigma("simulate", *args, env={"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix,
-                                         "COLUMNS": "400"})
+    return sigma("simulate", *args, env={**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix, "COLUMNS": "400"})
 
 
 @dataclass(frozen=True)

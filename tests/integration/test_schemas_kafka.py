@@ -14,6 +14,7 @@ from schemas.codec import AvroSerializer, Deserializer, JsonSerializer, Serializ
 from schemas.envelope import to_record
 from schemas.events import EVENT_TYPES, ChainEvent
 from schemas.examples import example
+from tests.conftest import KafkaCluster
 
 pytestmark = pytest.mark.kafka
 
@@ -57,11 +58,12 @@ def test_every_event_type_survives_the_broker_with_key_and_headers(
 
 
 def test_librdkafka_reads_records_the_codec_wrote(
-    kafka_settings: Settings, topic_factory: Callable[..., str], unique_name: Callable[[str], str]
+    kafka_cluster: KafkaCluster, kafka_settings: Settings, topic_factory: Callable[..., str],
+    unique_name: Callable[[str], str]
 ) -> None:
     topic = topic_factory()
     sent = _send_all(kafka_settings, topic)
-    consumer = Consumer({"bootstrap.servers": kafka_settings.bootstrap, "group.id": unique_name("group"),
+    consumer = Consumer({**kafka_cluster.librdkafka(), "group.id": unique_name("group"),
                          "auto.offset.reset": "earliest"})
     consumer.subscribe([topic])
     decoded: list[ChainEvent] = []

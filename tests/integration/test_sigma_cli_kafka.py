@@ -20,7 +20,7 @@ pytestmark = pytest.mark.kafka
 
 
 def _env(cluster: KafkaCluster, prefix: str) -> dict[str, str]:
-    return {"SIGMA_BOOTSTRAP_SERVERS": cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    return {**cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
 
 
 def test_simulate_and_record_replace_existing_files_whole(kafka_cluster: KafkaCluster, chain_prefix: str,

@@ -110,14 +110,14 @@ def test_every_poison_kind_is_dead_lettered_and_the_validator_finishes(kafka_clu
     producer.flush()
     producer.close()
     for codec, records in (("lz4", valid[2:4]), ("snappy", valid[4:6])):
-        compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,  # Java's partitioner,
+        compressed = confluent_kafka.Producer({**kafka_cluster.librdkafka(),  # Java's partitioner,
                                                "partitioner": "murmur2_random",  # as the wire contract asks
                                                "compression.type": codec, "linger.ms": 50})
         for r in records:
             compressed.produce(topic, key=r.key, value=r.value, headers=r.headers)
         assert compressed.flush(30) == 0
     for commit, records in ((True, valid[6:8]), (False, valid[8:10])):
-        txn = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap, "partitioner": "murmur2_random",
+        txn = confluent_kafka.Producer({**kafka_cluster.librdkafka(), "partitioner": "murmur2_random",
                                         "transactional.id": f"t-{uuid.uuid4().hex[:8]}"})
         txn.init_transactions(30)
         txn.begin_transaction()
@@ -150,7 +150,7 @@ def test_a_batch_whose_codec_is_missing_is_one_unreadable_dead_letter(
 
     settings = kafka_cluster.settings(topic_prefix=chain_prefix)
     topic = chain_prefix + FitToFly.topic_of(Partner.MEDICAL)
-    compressed = confluent_kafka.Producer({"bootstrap.servers": kafka_cluster.bootstrap,
+    compressed = confluent_kafka.Producer({**kafka_cluster.librdkafka(),
                                            "compression.type": "lz4", "linger.ms": 200})
     for r in _fit_to_fly(chain_prefix, 3):
         compressed.produce(topic, key=r.key, value=r.value, headers=r.headers, partition=0)
@@ -172,7 +172,7 @@ def test_a_dead_letter_topic_that_refuses_letters_stops_the_validator_without_co
     settings = kafka_cluster.settings(topic_prefix=prefix)
     small = [TopicSpec(prefix + topics.DLQ, 3, "refuses letters over 2000 bytes", {"max.message.bytes": "2000"})]
     apply_topics(settings, [t.prefixed(prefix) for t in (*CHAIN_TOPICS, OUTPUT_TOPICS[0])] + small)
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     topic = prefix + FitToFly.topic_of(Partner.MEDICAL)
     valid = _fit_to_fly(prefix, 2)
     producer = clients.producer(settings)  # each record on its key's partition (the validator checks it)
@@ -212,7 +212,7 @@ def test_a_dead_letter_topic_that_refuses_letters_stops_the_validator_without_co
 def test_a_missing_dead_letter_topic_is_one_line(kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
     prefix = f"test-nodlq-{uuid.uuid4().hex[:8]}."
     apply_topics(kafka_cluster.settings(), [t.prefixed(prefix) for t in (*CHAIN_TOPICS, OUTPUT_TOPICS[0])])
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     result = _validate(env, tmp_path, "g-nodlq")
     assert result.returncode == 1
     assert f"topic {prefix}chain.dlq does not exist" in _one_line_error(result)
@@ -267,7 +267,7 @@ def test_fuzzed_records_over_the_broker_are_all_accounted_for_and_every_letter_i
         producer.send(r.topic, key=r.key, value=r.value, headers=r.headers)
     producer.flush()
     producer.close()
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": chain_prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": chain_prefix}
     result = _validate(env, tmp_path, "g-fuzz")
     assert result.returncode == 0, result.stderr
     report = _report(tmp_path, "g-fuzz")

@@ -249,7 +249,7 @@ def test_dossier_shows_what_each_partner_shared_and_what_is_wrong(inspectie: Sim
 def test_validate_and_dossier_refuse_a_prefix_without_chain_topics(kafka_cluster: KafkaCluster,
                                                                     tmp_path: Path) -> None:
     prefix = f"test-none-{uuid.uuid4().hex[:8]}."
-    env = {"SIGMA_BOOTSTRAP_SERVERS": kafka_cluster.bootstrap, "SIGMA_TOPIC_PREFIX": prefix}
+    env = {**kafka_cluster.env(), "SIGMA_TOPIC_PREFIX": prefix}
     missing = (f"sigma: error: topic {prefix}{CHAIN_TOPICS[0].name} does not exist (topic prefix {prefix!r}, from "
                "SIGMA_TOPIC_PREFIX): ")
     for args in (("validate", "--to-end", "--state-dir", str(tmp_path)), ("dossier", "ck_" + "f" * 24)):

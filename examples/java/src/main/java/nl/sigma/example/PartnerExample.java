@@ -25,7 +25,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * landed.
  *
  * <pre>SIGMA_CASE_KEY_SECRET=... java -jar target/partner-example.jar -bootstrap HOST:PORT -v-number NNNNNNNNNN
- *     [-prefix P] [-schemas DIR] [-system NAME] [-start RFC3339]</pre>
+ *     [-prefix P] [-schemas DIR] [-system NAME] [-start RFC3339] [-config FILE]</pre>
+ *
+ * <p>{@code -config FILE}: client properties as {@code sigma credentials PRINCIPAL} prints them (TLS and SCRAM
+ * login; its bootstrap.servers unless -bootstrap is given); without it the client talks plaintext.
  */
 public final class PartnerExample {
     private PartnerExample() {
@@ -47,8 +50,9 @@ public final class PartnerExample {
     }
 
     private static Map<String, String> options(String[] args) {
-        Map<String, String> options = new HashMap<>(Map.of("-bootstrap", "127.0.0.1:9092", "-prefix", "",
-                "-schemas", "../../schemas/avro", "-system", "java-example", "-v-number", "", "-start", ""));
+        Map<String, String> options = new HashMap<>(Map.of("-bootstrap", "", "-prefix", "",
+                "-schemas", "../../schemas/avro", "-system", "java-example", "-v-number", "", "-start", "",
+                "-config", ""));
         for (int i = 0; i < args.length; i += 2) {
             if (!options.containsKey(args[i]) || i + 1 == args.length) {
                 throw new IllegalArgumentException("unknown option or missing value: " + args[i]
@@ -79,8 +83,13 @@ public final class PartnerExample {
         ChainRecords records = new ChainRecords(Path.of(options.get("-schemas")), options.get("-prefix"),
                 options.get("-system"));
 
+        Map<String, String> props = options.get("-config").isEmpty() ? Map.of()
+                : ClientConfig.read(Path.of(options.get("-config")));
+        String bootstrap = options.get("-bootstrap").isEmpty()
+                ? props.getOrDefault("bootstrap.servers", "127.0.0.1:9092") : options.get("-bootstrap");
         Properties config = new Properties();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.get("-bootstrap"));
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        ClientConfig.applySecurity(props, config);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()); // UTF-8
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
