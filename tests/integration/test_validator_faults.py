@@ -309,21 +309,12 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 def _through_restart(broker: EmbeddedBroker, args: list[str], env: dict[str, str],
                      started: Callable[[subprocess.Popen[str]], None]) -> str:
-    """Run ``sigma ARGS``, restart the broker once ``started`` returns, and return its stderr (exit 0 asserted).
-
-    The run is frozen (SIGSTOP) while the broker stops and thawed into the outage: a short run could otherwise
-    finish during the broker's shutdown and never see the outage (it did, once catch-up got faster)."""
+    """Run ``sigma ARGS``, restart the broker under it once ``started`` returns, and return its stderr (exit 0
+    asserted)."""
     proc = _start(args, env)
     try:
         started(proc)
-        proc.send_signal(signal.SIGSTOP)
-        try:
-            assert proc.poll() is None, "the run ended before the broker could be stopped"
-            broker.stop()
-        finally:
-            proc.send_signal(signal.SIGCONT)
-        time.sleep(3)
-        broker.start(timeout=180)
+        _restart_under(broker, proc)
         _, stderr = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
@@ -332,9 +323,17 @@ def _through_restart(broker: EmbeddedBroker, args: list[str], env: dict[str, str
     return stderr
 
 
-def _restart(broker: EmbeddedBroker, down: float) -> None:
-    broker.stop()
-    time.sleep(down)
+def _restart_under(broker: EmbeddedBroker, proc: subprocess.Popen[str]) -> None:
+    """Stop the broker for 3 s under the running ``proc``, frozen (SIGSTOP) while the broker stops and thawed into
+    the outage, with records still to read: a run that catches up during the shutdown may finish, or poll idle
+    and never meet the outage (both happened once catch-up got faster)."""
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        assert proc.poll() is None, "the run ended before the broker could be stopped"
+        broker.stop()
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    time.sleep(3)
     broker.start(timeout=180)
 
 
@@ -366,7 +365,7 @@ def test_a_broker_restart_during_an_online_run_gives_the_undisturbed_report(
                    "--snapshot-interval", "0.2", "--report-json", str(out), "-q"], sim.env)
     try:
         _wait_for_snapshot(tmp_path / "state", proc)
-        _restart(own_broker, down=3)
+        _restart_under(own_broker, proc)
         deadline = time.monotonic() + 240
         while not (out.is_file() and _complete(out, calm)):
             assert proc.poll() is None, proc.communicate()[1]
