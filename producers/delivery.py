@@ -4,7 +4,10 @@ Why publication delays: real partner systems do not publish the moment they reco
 daily batch sends records up to a day old, all at once, and nothing in between. A delay per partner moves each
 of its events later in the stream, a batch period holds them to the next export (publication time:
 ``recorded_at`` plus the delay, rounded up to the period), so a stream tests what the validator does with
-evidence that arrives after other partners' later records, and with a partner that is quiet for hours.
+evidence that arrives after other partners' later records, and with a partner that is quiet for hours. An
+office delay splits a partner in two offices, the second publishing hours after the first (one region
+exporting a day behind the other): the partner's own topics then get records recorded before records already
+on them, which is what a reader of one partition can tell is late.
 
 Why the simulator counts late deliveries itself: the report counts, per partner, records recorded on time
 for their case's checkpoint that were delivered only after the case's decision time (checkpoint plus the
@@ -17,6 +20,7 @@ alone knows, not on how a reader interleaves partitions; so its count is a truth
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -27,16 +31,18 @@ from schemas.placement import Placement
 
 
 def published(events: Iterable[tuple[int, ChainEvent]], delays: Mapping[str, int],
-              batches: Mapping[str, int] | None = None) -> Iterator[tuple[int, ChainEvent]]:
+              batches: Mapping[str, int] | None = None,
+              offices: Mapping[str, int] | None = None) -> Iterator[tuple[int, ChainEvent]]:
     """``events`` (simulated seconds recorded, in recorded order) as ``(seconds published, event)`` in
-    publication order: each partner's events ``delays[partner]`` seconds late, and with a batch period
+    publication order: each partner's events ``delays[partner]`` seconds late, those of its second office
+    (:func:`second_office`) ``offices[partner]`` seconds later still, and with a batch period
     ``batches[partner]``, held until the next multiple of it (ties: the recorded order).
 
     An event can be released once the input has reached its publication time: every later input is
     recorded, so published, no earlier than that.
     """
-    batches = batches or {}
-    if not any(delays.values()) and not any(batches.values()):
+    batches, offices = batches or {}, offices or {}
+    if not any(delays.values()) and not any(batches.values()) and not any(offices.values()):
         yield from events
         return
     waiting: list[tuple[int, int, ChainEvent]] = []
@@ -46,6 +52,8 @@ def published(events: Iterable[tuple[int, ChainEvent]], delays: Mapping[str, int
             yield when, ready
         partner = event.partner.value
         when = at + delays.get(partner, 0)
+        if offices.get(partner) and second_office(event.case_key):
+            when += offices[partner]
         period = batches.get(partner)
         if period:
             when = -(-when // period) * period
@@ -53,6 +61,12 @@ def published(events: Iterable[tuple[int, ChainEvent]], delays: Mapping[str, int
     while waiting:
         when, _, ready = heapq.heappop(waiting)
         yield when, ready
+
+
+def second_office(case_key: str) -> bool:
+    """Whether a case is handled by its partners' second office: half the cases, by case key (stable across runs
+    and processes, unlike ``hash``)."""
+    return zlib.crc32(case_key.encode()) % 2 == 1
 
 
 class LateDeliveries:

@@ -13,6 +13,8 @@ live in ``producers/profiles/``; ``--profile`` takes one of their names or the p
     coa = 1.5
     [publication_batch]             # optional: each partner publishes in batches every so many hours
     ind = 24
+    [office_delay]                  # optional: a partner's second office (half its cases) publishes later
+    ind = 48
 
 Kinds of one category exclude each other (a category has at most one defect), so their rates add up
 to at most 1. Which partner can be responsible for which category, and which kinds a category can
@@ -52,6 +54,9 @@ class Profile:
     publication_batches: dict[Partner, float] = field(default_factory=dict)
     """Hours between a partner's batch exports: it publishes what it recorded (and delayed) at the next
     multiple of that period (absent: as it goes)."""
+    office_delays: dict[Partner, float] = field(default_factory=dict)
+    """Hours the second office of a partner (half its cases, ``producers.delivery.second_office``) publishes
+    after its first (absent: both at once)."""
 
     def delay_seconds(self) -> dict[str, int]:
         """Each partner's publication delay in whole simulated seconds, by partner name."""
@@ -60,6 +65,10 @@ class Profile:
     def batch_seconds(self) -> dict[str, int]:
         """Each partner's batch period in whole simulated seconds, by partner name."""
         return _seconds(self.publication_batches)
+
+    def office_seconds(self) -> dict[str, int]:
+        """Each partner's second-office delay in whole simulated seconds, by partner name."""
+        return _seconds(self.office_delays)
 
     def kinds_for(self, partner: Partner, category: Category) -> dict[DefectKind, float]:
         """Rates of each kind for this partner and category (empty: never defective)."""
@@ -104,7 +113,8 @@ def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
     unknown = set(data) - {"name", "description", "source", "rates", *_SCHEDULES}
     if unknown:
         raise _bad(source, f"unknown key(s) {', '.join(sorted(unknown))}",
-                   "use name, description, source, [rates], [publication_delay] and [publication_batch]")
+                   "use name, description, source, [rates], [publication_delay], [publication_batch] and "
+                   "[office_delay]")
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise _bad(source, "no name", 'add name = "…"')
@@ -122,18 +132,19 @@ def profile_from_mapping(data: dict[str, Any], *, source: str) -> Profile:
                 raise _bad(source, f"{where}: {partner.value} is never responsible for {category.value}",
                            f"use {owners}")
             rates[(partner, category)] = _kinds(_table(kinds, source, where), category, source, where)
-    delays, batches = ({_enum(Partner, partner, source, "partner"): _delay(hours, source, f"{table}.{partner}")
+    delays, batches, offices = ({_enum(Partner, partner, source, "partner"): _delay(hours, source, f"{table}.{partner}")
                         for partner, hours in _table(data.get(table, {}), source, table).items()}
                        for table in _SCHEDULES)
-    return Profile(name, description, rates, origin, delays, batches)
+    return Profile(name, description, rates, origin, delays, batches, offices)
 
 
-_SCHEDULES = ("publication_delay", "publication_batch")
-"""The profile's tables of hours per partner: delays, then batch periods."""
+_SCHEDULES = ("publication_delay", "publication_batch", "office_delay")
+"""The profile's tables of hours per partner: delays, batch periods, then second-office delays."""
 
 
 def parse_hours(flag: str, text: str) -> tuple[Partner, float]:
-    """``PARTNER=HOURS`` (the ``--publication-delay`` and ``--publication-batch`` flags) as a partner and hours."""
+    """``PARTNER=HOURS`` (the ``--publication-delay``, ``--publication-batch`` and ``--office-delay`` flags) as a
+    partner and hours."""
     name, _, hours = text.partition("=")
     partners = ", ".join(p.value for p in Partner)
     try:

@@ -122,6 +122,7 @@ class RunSummary:
             "fidelity": [figure.to_json() for figure in self.fidelity],
             "publication_delay_hours": {p.value: h for p, h in sorted(self.run.profile.publication_delays.items())},
             "publication_batch_hours": {p.value: h for p, h in sorted(self.run.profile.publication_batches.items())},
+            "office_delay_hours": {p.value: h for p, h in sorted(self.run.profile.office_delays.items())},
             "late_deliveries": {"allowed_lateness_hours": self.run.allowed_lateness_hours,
                                 "by_partner": dict(sorted(self.late_deliveries.items()))},
         }
@@ -268,7 +269,7 @@ def generate(run: SimulationRun, truth: Path | None, measure: StreamMeasure | No
         on_case = _both(write, late.case if late is not None else None)
         batch: Batch = []
         for at, event in published(simulation.events(on_case), run.profile.delay_seconds(),
-                                       run.profile.batch_seconds()):
+                                   run.profile.batch_seconds(), run.profile.office_seconds()):
             out = encode(event)
             if late is not None:
                 late.sent(event, out.topic, out.key, partitions[out.topic])

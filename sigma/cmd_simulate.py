@@ -38,6 +38,11 @@ def simulate(
         [], "--publication-batch", metavar="PARTNER=HOURS",
         help="A partner exports in batches every this many hours: its events are published at the next multiple "
         "of the period, after its delay (repeatable; overrides the profile's [publication_batch])."),
+    office_delay: list[str] = typer.Option(
+        [], "--office-delay", metavar="PARTNER=HOURS",
+        help="A partner's second office (half its cases, by case key) publishes this many hours after its first: "
+        "its records reach the partner's topics behind later-recorded ones, late deliveries if beyond the allowed "
+        "lateness (repeatable; overrides the profile's [office_delay])."),
     allowed_lateness: float = typer.Option(
         DEFAULT_ALLOWED_LATENESS_HOURS, "--allowed-lateness", min=0,
         help="The validator's allowed lateness (hours) the summary's late deliveries are counted for."),
@@ -60,8 +65,10 @@ def simulate(
     chosen = load_profile(profile)
     delays = [parse_hours("--publication-delay", text) for text in publication_delay]
     batches = [parse_hours("--publication-batch", text) for text in publication_batch]
+    offices = [parse_hours("--office-delay", text) for text in office_delay]
     chosen = dataclasses.replace(chosen, publication_delays=chosen.publication_delays | dict(delays),
-                                 publication_batches=chosen.publication_batches | dict(batches))
+                                 publication_batches=chosen.publication_batches | dict(batches),
+                                 office_delays=chosen.office_delays | dict(offices))
     settings = get_settings(ctx)
     require_topics(settings, settings.topic_prefix)
     run = SimulationRun(cases=cases, seed=seed, profile=chosen, topic_prefix=settings.topic_prefix,
