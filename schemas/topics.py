@@ -15,9 +15,9 @@ one broker and one validator handle comfortably (23 topics, 69 partitions; the e
 fraction of what it did; fewer partitions per topic keep each busier, and a partition that falls silent
 holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer
 group to 3 members per topic (sigma runs one validator, which reads all 69).
-Chain topics keep 30 days so that replays with original timestamps stay within retention, and stamp every
-record with the broker's append time (``LogAppendTime``): the one arrival time no partner can set, which the
-validator's wall clock judges late deliveries by (``validator.arrival``).
+Chain topics keep a case's records for as long as a case runs (``CHAIN_RETENTION_DAYS``, from the domain),
+and stamp every record with the broker's append time (``LogAppendTime``): the one arrival time no partner can
+set, which the validator's wall clock judges late deliveries by (``validator.arrival``).
 
 The dead-letter topic has no time-based retention: a dead letter keeps its record's original timestamp
 (redrive sends back exactly what the partner sent), and Kafka counts retention from the record timestamp,
@@ -33,7 +33,20 @@ from dataclasses import dataclass, field
 from schemas.events import EVENT_TYPES, CaseHandedOver, MedicalDetails, Partner
 from schemas.families import topic_name
 
-THIRTY_DAYS_MS = str(30 * 24 * 3600 * 1000)
+CHAIN_RETENTION_DAYS = 180
+"""How long the chain topics keep a record (from its append time): as long as a case runs, plus a margin.
+
+Why: a validator group started fresh, or one whose changelog was deleted to rebuild its state, rebuilds every
+open case from the chain topics alone, and a recording captures whole cases, only while a case's first records
+are still there. A case runs from handover to ``case_closed`` for weeks to months (DOMAIN.md: 28 days to
+leave voluntarily, departure talks by day 10 and 15, a booking, a removal, cancellations and rebookings):
+in the simulator up to 134 days, median 55, 99th percentile 117 (3,000 cases, the default profile;
+``tests/unit/test_schemas_retention.py`` checks the plan covers its longest case and the validator's eviction
+grace). 180 days covers that with six weeks to spare. Not longer: the chain topics carry personal data, kept
+no longer than the exchange needs it; a case open for longer (a detention can legally last 18 months) is
+carried by the validator group's changelog, which keeps its dossier until the case closes (``validator
+.changelog``). 30 days, the plan before, dropped the start of most cases while they were still open."""
+CHAIN_RETENTION_MS = str(CHAIN_RETENTION_DAYS * 24 * 3600 * 1000)
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class TopicSpec:
 
 APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 """The broker stamps each record with its append time (chain topics; see the module docstring)."""
-_CHAIN: dict[str, str] = {"retention.ms": THIRTY_DAYS_MS, "cleanup.policy": "delete", **APPEND_TIME}
+_CHAIN: dict[str, str] = {"retention.ms": CHAIN_RETENTION_MS, "cleanup.policy": "delete", **APPEND_TIME}
 DLQ_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
 """No time-based retention (see the module docstring)."""
 

@@ -21,7 +21,7 @@ from runtime import clients
 from runtime.poison import RawHeaderKey
 from runtime.settings import Settings
 from runtime.topics import apply_topics
-from schemas.topics import DLQ, DLQ_CONFIG, OUTPUT_TOPICS, THIRTY_DAYS_MS, TopicSpec
+from schemas.topics import CHAIN_RETENTION_MS, DLQ, DLQ_CONFIG, OUTPUT_TOPICS, TopicSpec
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 
@@ -313,15 +313,15 @@ def test_dead_letters_of_old_records_outlive_the_brokers_retention_checks(
     prefix = unique_name("dlqret") + "."
     settings = kafka_cluster.settings(topic_prefix=prefix)
     apply_topics(settings, [t.prefixed(prefix) for t in OUTPUT_TOPICS if t.name == DLQ])
-    thirty_days = topic_factory(partitions=1, config={"retention.ms": THIRTY_DAYS_MS})
+    chain_like = topic_factory(partitions=1, config={"retention.ms": CHAIN_RETENTION_MS})
     old = ConsumedRecord("chain.dtv.flight", 0, 7, 1_700_000_000_000, 0, b"ck_old", b"value", [("ce_type", b"t")])
     producer = clients.producer(settings)
     DeadLetterWriter(producer, prefix + DLQ).send(old, stage="decode", code="not-avro", reason="r")
-    producer.send(thirty_days, key=old.key, value=old.value, timestamp_ms=old.timestamp)
+    producer.send(chain_like, key=old.key, value=old.value, timestamp_ms=old.timestamp)
     producer.flush()
     producer.close()
     consumer = clients.consumer(settings)
-    control = TopicPartition(thirty_days, 0)
+    control = TopicPartition(chain_like, 0)
     deadline = time.monotonic() + 30
     while consumer.beginning_offsets([control])[control] == 0:  # the control: retention checks do run
         assert time.monotonic() < deadline, ("the 2023 record outlived the broker's retention checks: this test "
