@@ -74,7 +74,9 @@ STREAM_CASES = 6_000
 RATE = 500
 """Records/s of the live stream: light for two validators on this machine, and every chain partition gets
 records while the group is watched."""
-BACKLOG_CASES = 10_000
+BACKLOG_CASES = 50_000
+"""About 490,000 records, a minute's work for one instance here: long enough that joining the group (the second
+member's join makes the group rebalance, which each learns of at a heartbeat) is not most of the run."""
 KILL_ROUNDS = 3
 THROUGHPUT_ROUNDS = 3
 POLL = 0.1
@@ -264,8 +266,13 @@ def member(settings: Settings, group: str, folder: Path, *extra: str,
                                 env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
+def _log(folder: Path) -> list[str]:
+    """The lines the member of ``folder`` logged."""
+    return folder.with_suffix(".log").read_text(errors="replace").splitlines()
+
+
 def _tail(folder: Path) -> str:
-    return folder.with_suffix(".log").read_text(errors="replace")[-2000:]
+    return "\n".join(_log(folder)[-10:])[-2000:]
 
 
 def _load() -> str:
@@ -308,8 +315,7 @@ def failover_round(bootstrap: str, records: list[ConsumedRecord], tmp: Path, vic
             before = _both_working(group, procs, folders)
             end = group.end()
             stopped, stopped_at = time.monotonic(), time.time()
-            procs[victim].send_signal(how)
-            procs[victim].wait(timeout=30)
+            procs[victim].send_signal(how)  # not waited for: a stopped member may take a moment to close
             samples: list[Sample] = []
             while time.monotonic() - stopped < WATCH_S:
                 survivor = procs[1 - victim]
@@ -323,8 +329,7 @@ def failover_round(bootstrap: str, records: list[ConsumedRecord], tmp: Path, vic
             load = _load()
             if stream.sent >= len(records):
                 print("  (the stream ran out before the round ended: lengthen STREAM_CASES)", flush=True)
-            log = folders[1 - victim].with_suffix(".log").read_text(errors="replace").splitlines()
-            return failover(before, end, samples, stopped_at, restore_logs(log)), load
+            return failover(before, end, samples, stopped_at, restore_logs(_log(folders[1 - victim]))), load
         finally:
             for proc in procs:
                 if proc.poll() is None:
@@ -334,9 +339,10 @@ def failover_round(bootstrap: str, records: list[ConsumedRecord], tmp: Path, vic
             group.close()
 
 
-def throughput_run(settings: Settings, tmp: Path, instances: int) -> float:
+def throughput_run(settings: Settings, tmp: Path, instances: int) -> tuple[float, list[int]]:
     """Seconds ``instances`` processes of a fresh group take to validate the backlog ``--to-end``, from their
-    start until the last has ended."""
+    start until the last has ended, and how many times the group gave each its partitions (one, unless the
+    group rebalanced while it ran)."""
     group = f"bench-scale-{instances}-{uuid.uuid4().hex[:6]}"
     folders = [tmp / f"{group}-{i}" for i in range(instances)]
     started = time.perf_counter()
@@ -344,7 +350,8 @@ def throughput_run(settings: Settings, tmp: Path, instances: int) -> float:
     for proc, folder in zip(procs, folders, strict=True):
         if proc.wait(timeout=1800) != 0:
             raise SystemExit(f"bench_scaleout: validate --to-end failed (exit {proc.returncode}): {_tail(folder)}")
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    return seconds, [len(restore_logs(_log(folder))) for folder in folders]
 
 
 def throughput(bootstrap: str, tmp: Path, cases: int, rounds: int) -> None:
@@ -356,10 +363,11 @@ def throughput(bootstrap: str, tmp: Path, cases: int, rounds: int) -> None:
         print(f"throughput: {len(backlog):,} records ({cases:,} cases) validated --to-end", flush=True)
         for _ in range(rounds):
             for instances in (1, 2):
-                seconds = throughput_run(settings, tmp, instances)
+                seconds, assignments = throughput_run(settings, tmp, instances)
                 rates[instances].append(len(backlog) / seconds)
                 print(f"  {instances} instance{'s' if instances > 1 else ''}: {seconds:6.1f} s, "
-                      f"{len(backlog) / seconds:8,.0f} records/s ({_load()})", flush=True)
+                      f"{len(backlog) / seconds:8,.0f} records/s, assignments per instance "
+                      f"{'+'.join(map(str, assignments))} ({_load()})", flush=True)
     one, two = max(rates[1]), max(rates[2])
     print(f"{'throughput, best of ' + str(rounds):34} {'records/s':>10} {'x one':>7}")
     print(f"{'one instance':34} {one:10,.0f} {1:7.2f}")
