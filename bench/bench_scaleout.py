@@ -29,9 +29,10 @@ client's default is patched in their processes) and only the SIGKILL rounds run.
 
 Throughput. A backlog of ``BACKLOG_CASES`` cases (``--quick``: 2,000) under another prefix is validated
 ``--to-end`` by one ``sigma validate`` and by two started together in a fresh group, alternately,
-``THROUGHPUT_ROUNDS`` times each (best of each): the chain topics' records over the wall time from the start
-until every process has ended (the processes' start included on both sides). One instance is the baseline;
-the ratio is the scale-out.
+``THROUGHPUT_ROUNDS`` times each (best and median of each): the chain topics' records over the wall time from
+the start until every process has ended (the processes' start included on both sides), and how many times the
+group gave each process its partitions (a rebalance costs a member the work since its last commit, and makes
+it restore). One instance is the baseline; the ratio is the scale-out.
 
 ``python -m bench.bench_scaleout [--quick] [--session-timeout S]``; uses SIGMA_BOOTSTRAP_SERVERS or starts a
 broker. Every topic it creates is deleted at the end.
@@ -368,10 +369,12 @@ def throughput(bootstrap: str, tmp: Path, cases: int, rounds: int) -> None:
                 print(f"  {instances} instance{'s' if instances > 1 else ''}: {seconds:6.1f} s, "
                       f"{len(backlog) / seconds:8,.0f} records/s, assignments per instance "
                       f"{'+'.join(map(str, assignments))} ({_load()})", flush=True)
-    one, two = max(rates[1]), max(rates[2])
-    print(f"{'throughput, best of ' + str(rounds):34} {'records/s':>10} {'x one':>7}")
-    print(f"{'one instance':34} {one:10,.0f} {1:7.2f}")
-    print(f"{'two instances, one group':34} {two:10,.0f} {two / one:7.2f}\n", flush=True)
+    print(f"{'throughput (records/s)':34} {'best':>8} {'x one':>6} {'median':>8} {'x one':>6}")
+    one = (max(rates[1]), statistics.median(rates[1]))
+    for label, found in (("one instance", rates[1]), ("two instances, one group", rates[2])):
+        best, median = max(found), statistics.median(found)
+        print(f"{label:34} {best:8,.0f} {best / one[0]:6.2f} {median:8,.0f} {median / one[1]:6.2f}")
+    print(flush=True)
 
 
 def failovers(bootstrap: str, tmp: Path, kills: int, session: float | None) -> None:
