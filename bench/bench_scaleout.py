@@ -76,7 +76,7 @@ RATE = 500
 """Records/s of the live stream: light for two validators on this machine, and every chain partition gets
 records while the group is watched."""
 BACKLOG_CASES = 50_000
-"""About 490,000 records, a minute's work for one instance here: long enough that joining the group (the second
+"""About 490,000 records, 35-75 s of work for one instance here: long enough that joining the group (the second
 member's join makes the group rebalance, which each learns of at a heartbeat) is not most of the run."""
 KILL_ROUNDS = 3
 THROUGHPUT_ROUNDS = 3
