@@ -3,10 +3,11 @@ one instance against two on the same backlog.
 
 Failover. A fresh topic prefix gets a live stream (the records of an ``inspectie-2018`` simulation of
 ``STREAM_CASES`` cases, sent from this process at ``RATE`` records/s) that two ``sigma validate --group G``
-processes validate, each with its own ``--state-dir``, the Kafka client's default session settings and the
-default ``--snapshot-interval``. Once both have committed records of their own partitions, one of them (the
-two take turns, round by round) is killed with SIGKILL, and the group is watched from outside every ``POLL``
-seconds (``Group.look``, read by ``failover``), each step timed from the kill:
+processes validate, each with its own ``--state-dir``, the validator's default session settings
+(``SIGMA_GROUP_SESSION_TIMEOUT``, ``validator.online.group_timing``) and the default ``--snapshot-interval``.
+Once both have committed records of their own partitions, one of them (the two take turns, round by round)
+is killed with SIGKILL, and the group is watched from outside every ``POLL`` seconds (``Group.look``, read by
+``failover``), each step timed from the kill:
 
 * reassigned: the group is stable with the survivor alone holding every chain partition (an admin client's
   DescribeGroups): the coordinator saw the member die, which for a killed one takes its session timeout, and
@@ -24,8 +25,8 @@ seconds (``Group.look``, read by ``failover``), each step timed from the kill:
 
 One more round stops the member with SIGTERM instead (it closes, leaving the group): the same hand-over
 without the wait for the session timeout, which shows what the timeout accounts for. ``--session-timeout S``
-is an experiment: the members' consumers get that session timeout (the validator has no setting for it; the
-client's default is patched in their processes) and only the SIGKILL rounds run.
+compares another session timeout (``SIGMA_GROUP_SESSION_TIMEOUT=S`` for the members; 45 is Kafka's default)
+and runs only the SIGKILL rounds.
 
 Throughput. A backlog of ``BACKLOG_CASES`` cases (``--quick``: 2,000) under another prefix is validated
 ``--to-end`` by one ``sigma validate`` and by two started together in a fresh group, alternately,
@@ -58,7 +59,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from bench.bench_validator import _produce
@@ -70,6 +71,7 @@ from runtime import clients, logs
 from runtime.settings import Settings, load_settings
 from runtime.topics import apply_topics, delete_topics, existing_topics
 from schemas.topics import ALL_TOPICS
+from validator.online import group_timing
 
 STREAM_CASES = 6_000
 RATE = 500
@@ -86,9 +88,6 @@ WATCH_S = 240.0
 """How long a round may take after the kill before it is given up (a session timeout of 45 s fits five times)."""
 
 STEPS = ("reassigned", "restored", "committed", "caught_up")
-SESSION_SET = ("import sys, kafka; kafka.KafkaConsumer.DEFAULT_CONFIG['session_timeout_ms'] = int(sys.argv.pop(1)); "
-               "from sigma.main import run; run()")
-"""``python -c`` code running the CLI with another default session timeout (``--session-timeout``)."""
 
 Owners = dict[str, frozenset[TopicPartition]]
 """Member id -> the partitions the group gave it."""
@@ -258,12 +257,12 @@ def member(settings: Settings, group: str, folder: Path, *extra: str,
            session: float | None = None) -> subprocess.Popen[bytes]:
     """A ``sigma validate --group`` process with its own state folder; its JSON logs go to ``<folder>.log``
     (debug: the restores, and kafka-python's group events).
-    With ``session``, its consumers' session timeout is that many seconds instead of the client's default."""
-    sigma = ["-c", SESSION_SET, str(int(session * 1000))] if session else ["-m", "sigma.main"]
-    env = {**os.environ, "SIGMA_BOOTSTRAP_SERVERS": settings.bootstrap, "SIGMA_TOPIC_PREFIX": settings.topic_prefix}
+    With ``session``, its group session timeout is that many seconds instead of the validator's default."""
+    env = {**os.environ, "SIGMA_BOOTSTRAP_SERVERS": settings.bootstrap, "SIGMA_TOPIC_PREFIX": settings.topic_prefix,
+           **({"SIGMA_GROUP_SESSION_TIMEOUT": str(session)} if session else {})}
     with open(folder.with_suffix(".log"), "wb") as log:
-        return subprocess.Popen([sys.executable, *sigma, "--log-level", "debug", "--log-format", "json", "validate",
-                                 "--group", group, "--state-dir", str(folder), "-q", *extra],
+        return subprocess.Popen([sys.executable, "-m", "sigma.main", "--log-level", "debug", "--log-format", "json",
+                                 "validate", "--group", group, "--state-dir", str(folder), "-q", *extra],
                                 env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
@@ -378,14 +377,14 @@ def throughput(bootstrap: str, tmp: Path, cases: int, rounds: int) -> None:
 
 
 def failovers(bootstrap: str, tmp: Path, kills: int, session: float | None) -> None:
-    """``kills`` SIGKILL rounds and, with the client's session timeout, one SIGTERM round; prints each step's
+    """``kills`` SIGKILL rounds and, with the validator's session timeout, one SIGTERM round; prints each step's
     best and median and whether the target is met."""
     stream = chain_records(STREAM_CASES, seed=18)
-    timeout = session or KafkaConsumer.DEFAULT_CONFIG["session_timeout_ms"] / 1000
-    heartbeat = KafkaConsumer.DEFAULT_CONFIG["heartbeat_interval_ms"] / 1000
+    timeout = session or Settings().group_session_timeout
+    heartbeat = group_timing(timeout)["heartbeat_interval_ms"] / 1000
     print(f"failover: a live stream at {RATE} records/s validated by two members of one group; session timeout "
-          f"{timeout:.0f} s ({'set by the bench, an experiment' if session else 'the client default'}), heartbeats "
-          f"every {heartbeat:.0f} s", flush=True)
+          f"{timeout:g} s ({'--session-timeout' if session else 'the validator default'}), heartbeats "
+          f"every {heartbeat:g} s", flush=True)
     hows = [signal.SIGKILL] * kills + ([] if session else [signal.SIGTERM])
     rounds: list[tuple[str, Failover]] = []
     for i, how in enumerate(hows):
@@ -429,8 +428,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a 2,000-case backlog run once each way, and one SIGKILL round")
     parser.add_argument("--session-timeout", type=float, metavar="S",
-                        help="an experiment: give the members' consumers this session timeout (the validator has "
-                             "no setting for it) and run only the SIGKILL rounds")
+                        help="another group session timeout for the members (SIGMA_GROUP_SESSION_TIMEOUT; 45 is "
+                             "Kafka's default) and only the SIGKILL rounds")
     args = parser.parse_args()
     logs.configure("warning")
     with bench_cluster() as bootstrap, tempfile.TemporaryDirectory(prefix="sigma-scaleout-") as tmpdir:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     outage_give_up: float = Field(
         default=300.0, gt=0, description="Seconds a running command waits out a cluster outage before it gives up."
     )
+    group_session_timeout: float = Field(
+        default=10.0, ge=6, le=300,
+        description="Seconds a validator group member may go unheard (no heartbeat) before the group gives its "
+        "partitions to the others: how soon a killed member's cases are taken over.",
+    )
     eviction_grace_hours: float = Field(
         default=168.0, ge=0,
         description="Event-time hours the validator keeps a closed (or never handed over) case; 0 keeps every case.",
