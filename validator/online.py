@@ -98,10 +98,11 @@ class OnlineValidator:
     """Records that may wait their turn (``validator.catchup``): more than one fetch of every chain partition
     brings (about 33,500 of the simulator's records at ``FETCH_BYTES``, over the 60 of the 69 partitions that
     carry any) and a poll, and room for what piles up while the partitions furthest behind fetch again, so that
-    a backlog in step seldom fills it. Measured over a 10,000-case backlog (``bench_catchup``): the former
-    40,000, sized on 54 partitions (there full in 0-2 of 28-29 turns), was full in 8-9 of 31 turns on 69, and
-    the most advanced partition then ran a median 268-337 h ahead of the oldest record not yet processed; at
-    50,000, full in 3-4 of 32 turns, 38-50 h (60,000, never full: 40 h), for 5-10 MiB more peak memory."""
+    a backlog in step seldom fills it. Measured over a 10,000-case backlog (``bench_catchup``, same session):
+    the former 40,000, sized on 54 partitions (the code of then, there: full in 0-2 of 28-29 turns, a median
+    lead of 67-91 h), was full in 8-9 of 31-32 turns on 69, and the most advanced partition ran a median
+    128-337 h ahead of the oldest record not yet processed (six runs); at 50,000, full in 3-4 of 32 turns,
+    33-76 h (six runs; 60,000, never full: 40 h), for 5-10 MiB more peak memory."""
     PATIENCE = 5.0
     """Seconds a partition run dry though not at its end may hold the others back (``validator.catchup``)."""
     FETCH_BYTES = 256 * 1024
