@@ -125,12 +125,12 @@ def positions(consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> 
 
     Why: kafka-python 3's ``position(tp)`` first refreshes committed offsets and resets and validates the
     positions of every assigned partition, and only then reads tp's from the consumer's subscription state;
-    asked for each of the validator's 54 partitions once per turn of its loop, that was 54 passes over all 54:
-    5 ms of a turn's 6.5 outside ``poll`` at 1,000 events/s (medians; three quarters of it checking leader
-    epochs). So the first partition is asked for as usual, which does that work for all of them, and the others
-    are read where ``position`` reads them (``SubscriptionState.position``, private, like ``abandon``'s
-    ``force_close``). One left without a position there (reset in between) is asked for as usual, which waits
-    until it has one, as before; so is one not assigned, which raises as before.
+    asked for each of the validator's 54 partitions (the topic plan then; 69 now) once per turn of its loop,
+    that was 54 passes over all 54: 5 ms of a turn's 6.5 outside ``poll`` at 1,000 events/s (medians; three
+    quarters of it checking leader epochs). So the first partition is asked for as usual, which does that work
+    for all of them, and the others are read where ``position`` reads them (``SubscriptionState.position``,
+    private, like ``abandon``'s ``force_close``). One left without a position there (reset in between) is
+    asked for as usual, which waits until it has one, as before; so is one not assigned, which raises as before.
     """
     if not partitions:
         return {}

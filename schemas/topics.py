@@ -13,8 +13,10 @@ which needs co-partitioned inputs (one partition count, one partitioner), and 3 
 one broker and one validator handle comfortably (23 topics, 69 partitions; the earlier plan had 9 topics of
 6, 54). Splitting per producer spreads each former topic's load over several topics, so a topic carries a
 fraction of what it did; fewer partitions per topic keep each busier, and a partition that falls silent
-holds the watermark until its idle timeout (not measured for this plan yet). It also bounds a consumer
-group to 3 members per topic (sigma runs one validator, which reads all 69).
+holds the watermark until its idle timeout (the latency bench's stream at 1,000 events/s: silent for over 1 s
+74-82 times in 140 s on this plan, 326-335 on the former; 23-24% of its findings waited for a timeout, against
+53-57%: README, Benchmarks). It also bounds a consumer group to 3 members per topic (sigma runs one validator,
+which reads all 69).
 Chain topics keep a case's records for as long as a case runs (``CHAIN_RETENTION_DAYS``, from the domain),
 and stamp every record with the broker's append time (``LogAppendTime``): the one arrival time no partner can
 set, which the validator's wall clock judges late deliveries by (``validator.arrival``).

@@ -94,17 +94,23 @@ class OnlineValidator:
 
     MAX_RECORDS = 5000
     EVALUATE_EVERY = 0.5
-    BACKLOG_BOUND = 40_000
+    BACKLOG_BOUND = 50_000
     """Records that may wait their turn (``validator.catchup``): more than one fetch of every chain partition
-    brings (about 33,000 of the simulator's records at ``FETCH_BYTES``) and a poll, so that only a backlog far
-    out of step fills it."""
+    brings (about 33,500 of the simulator's records at ``FETCH_BYTES``, over the 60 of the 69 partitions that
+    carry any) and a poll, and room for what piles up while the partitions furthest behind fetch again, so that
+    a backlog in step seldom fills it. Measured over a 10,000-case backlog (``bench_catchup``, same session):
+    the former 40,000, sized on 54 partitions (the code of then, there: full in 0-2 of 28-29 turns, a median
+    lead of 67-91 h), was full in 8-9 of 31-32 turns on 69, and the most advanced partition ran a median
+    128-337 h ahead of the oldest record not yet processed (six runs); at 50,000, full in 3-4 of 32 turns,
+    33-76 h (six runs; 60,000, never full: 40 h), for 5-10 MiB more peak memory."""
     PATIENCE = 5.0
     """Seconds a partition run dry though not at its end may hold the others back (``validator.catchup``)."""
     FETCH_BYTES = 256 * 1024
     """Bytes fetched per partition at a time (Kafka's default: 1 MiB). Every partition's first chunk must have
-    arrived before anything is processed, and each waits whole for its turn: with the default the backlog held
-    about 55,000 records at the start of a 10,000-case backlog (45 MB more memory than before), with a quarter
-    of it 33,000 (no more memory than before); smaller chunks made reading slower (more fetches)."""
+    arrived before anything is processed, and each waits whole for its turn: on the former 54 partitions, with
+    the default the backlog held about 55,000 records at the start of a 10,000-case backlog (45 MB more memory
+    than before), with a quarter of it 33,000 (no more memory than before); smaller chunks made reading slower
+    (more fetches). On 69, 192 KiB (the same bytes in all) left the backlog full as often (8 of 31 turns)."""
     GROUP_CHECK_EVERY = 1.0
     """Seconds between looks at the group's committed offsets once this member's partitions are at their end
     (``--to-end``: the run ends when the whole group is)."""
