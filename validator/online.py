@@ -24,7 +24,7 @@ from kafka.errors import AuthorizationError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
-from consumers.confirmed import ConfirmedSender, StuckProducerError
+from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
 from runtime import __version__, clients, interrupt, transactions
@@ -32,6 +32,7 @@ from runtime.errors import MissingTopicError, SigmaError, UsageError
 from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import EventClock, Settings
+from runtime.transactions import StuckProducerError
 from schemas import access, findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import catchup, changelog, changelog_kafka, revision, watermark
@@ -205,7 +206,7 @@ class OnlineValidator:
                                 transaction_timeout_ms=self._transaction_timeout_ms(), **clients.patient(self.settings))
 
     def _renew(self, consumer: Any, reader: Any, why: StuckProducerError) -> None:
-        """Replace a stuck producer (``consumers.confirmed.STUCK_AFTER``) and go back to the last commit: the new
+        """Replace a stuck producer (``runtime.transactions.STUCK_AFTER``) and go back to the last commit: the new
         producer's ``init_transactions`` (same transactional id) fences the old one and ends its open transaction,
         so what it still held never counts; the partitions' cases are restored and read again from the group's
         committed offsets, as after a rebalance."""
@@ -542,8 +543,9 @@ class OnlineValidator:
         self.sender.confirm()
         offsets = {tp: OffsetAndMetadata(at, "", -1) for tp, at in positions.items()}
         self.metrics.commit_started()
-        transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage)
-        transactions.commit(producer, self.outage)
+        answers = partial(_answers, consumer, self.changelog)
+        transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage, answers)
+        transactions.commit(producer, self.outage, answers)
         self.metrics.commit_answered()
         self._sent = False
         producer.begin_transaction()
@@ -603,6 +605,11 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return topic in clients.topics(consumer, TOPIC_CHECK_MS)
     except (KafkaError, OSError):
         return None
+
+
+def _answers(consumer: Any, topic: str) -> bool:
+    """Whether the cluster answers a metadata request now (a transaction's request waiting longer is stuck)."""
+    return _exists(consumer, topic) is not None
 
 
 MAX_TRANSACTION_TIMEOUT_S = 900
