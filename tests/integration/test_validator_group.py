@@ -21,7 +21,6 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,7 +35,7 @@ from schemas.events import Partner
 from schemas.examples import example
 from schemas.placement import kafka_partition
 from schemas.topics import ALL_TOPICS, CHAIN_PARTITIONS, CHAIN_TOPICS, PRODUCER
-from tests.agreement import at_truth_checkpoint, truth_checked
+from tests.agreement import last_at_truth_checkpoint, published_twice, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.forged import on_topic
@@ -79,12 +78,6 @@ def _settled(cluster: KafkaCluster, prefix: str) -> None:
     finally:
         committed.close()
         everything.close()
-
-
-def _latest(findings: dict[str, list[dict[str, Any]]], truth: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per checked case of the truth: its defects in its last finding for the truth's checkpoint."""
-    return {case: sorted((d["category"], d["partner"], d["kind"]) for d in found[-1]["defects"]) if found else None
-            for case, found in at_truth_checkpoint(findings, truth).items()}
 
 
 BAD = ("not-avro", "unknown-schema", "source-mismatch")
@@ -195,12 +188,11 @@ def test_three_members_one_killed_one_late_publish_each_finding_once_and_true(
             if proc.poll() is None:
                 proc.kill()
     _settled(kafka_cluster, sim.prefix)
-    findings = published_findings(kafka_cluster, sim.prefix)
-    published = [(f["case"], f["checkpoint"], f["revision"]) for found in findings.values() for f in found]
-    assert len(published) == len(set(published)), "a finding was published twice"
+    findings = published_findings(kafka_cluster.settings(), sim.prefix)
+    assert published_twice(findings) == []
     truth = truth_checked(sim.truth)
     assert len(truth) > 800
-    assert _latest(findings, sim.truth) == truth  # none missing
+    assert last_at_truth_checkpoint(findings, sim.truth) == truth  # none missing
     letters = _dead_letters(kafka_cluster, sim.prefix)
     assert len(letters) == len({origin for origin, _ in letters}), "a record was dead-lettered twice"
     assert len(bad) == 3 * len(CHAIN_TOPICS) and dict(letters) == bad  # each bad record, with its code; no other
