@@ -9,6 +9,7 @@ import hashlib
 import heapq
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ class OnlineValidator:
         """Whether the open transaction holds findings or dead letters (committed soon once caught up)."""
         self._joined = False
         """Whether the group has given this member its partitions (maybe none) at least once."""
+        self._commit = ""
+        """The id of this member's last commit, sent as its offsets' metadata (see ``_assigned``)."""
 
     def _new_backlog(self) -> catchup.Backlog[Any]:
         """Records wait there only as long as the consumer that fetched them owns their partition."""
@@ -418,12 +421,16 @@ class OnlineValidator:
         self.backlog = self._new_backlog()
         if not assigned:
             return
-        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
-                                     "reading the group's offsets")
+        found = self.outage.call(lambda: {tp: consumer.committed(tp, metadata=True) for tp in assigned},
+                                 "reading the group's offsets")
+        committed = {tp: None if at is None else at.offset for tp, at in found.items()}
         snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
                               topics=snapshots.partition_counts(assigned))
         lost: list[TopicPartition] = []
-        if snap is not None and snap.offsets == {(tp.topic, tp.partition): committed[tp] for tp in assigned}:
+        # the snapshot of the commit the group made last: its offsets, and its id (two commits may have the same
+        # offsets and another state: cases decided and evicted at the end of the stream, with no record read)
+        if snap is not None and snap.offsets == {(tp.topic, tp.partition): committed[tp] for tp in assigned} and \
+                all(at is not None and at.metadata == snap.commit for at in found.values()):
             state, published, source = snap.state, snap.published, "snapshot"
         else:
             numbers = sorted({tp.partition for tp in assigned})
@@ -541,7 +548,8 @@ class OnlineValidator:
             self.sender.send(self.changelog, key=record.key, value=record.value, headers=[],
                              partition=record.partition, origin=f"a changelog record of partition {record.partition}")
         self.sender.confirm()
-        offsets = {tp: OffsetAndMetadata(at, "", -1) for tp, at in positions.items()}
+        self._commit = uuid.uuid4().hex  # names this commit's state: the local snapshot of it says it covers it
+        offsets = {tp: OffsetAndMetadata(at, self._commit, -1) for tp, at in positions.items()}
         self.metrics.commit_started()
         answers = partial(_answers, consumer, self.changelog)
         transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage, answers)
@@ -556,7 +564,7 @@ class OnlineValidator:
         offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
         return snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
             self.options.group, self.prefix, snapshots.partition_counts(positions), offsets, self.engine.state,
-            self.published))
+            self.published, self._commit))
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
