@@ -23,23 +23,11 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from runtime.errors import SigmaError
 from runtime.outage import Outage, retriable
+from runtime.transactions import CHECK_EVERY, STUCK_AFTER, StuckProducerError
 
 Headers = list[tuple[str, bytes]]
 TopicCheck = Callable[[str], bool | None]
 """Whether a topic exists: True, False, or None when the cluster does not answer."""
-
-CHECK_EVERY = 2.0
-"""Seconds between topic checks while sends wait."""
-STUCK_AFTER = 30.0
-"""Seconds sends may stay unacknowledged while the cluster answers (it says their topics exist) before the
-producer is taken to be stuck: kafka-python 3.0.12's producer, once in a while, never sends again what it had
-in flight when its broker restarted, and waits for it until the give-up time."""
-
-
-class StuckProducerError(Exception):
-    """The cluster answers, but the producer's sends stay unacknowledged (``STUCK_AFTER``): its owner replaces
-    it with a new producer and sends again."""
-
 
 @dataclass(frozen=True)
 class Refusal:

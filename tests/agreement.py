@@ -7,6 +7,7 @@ validator to the same standard, so both reduce a report and a truth file to the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,3 +36,17 @@ def at_truth_checkpoint(findings: Mapping[str, list[dict[str, Any]]],
     again after a decision has findings of an earlier departure too, which the truth does not judge)."""
     return {line["case"]: [f for f in findings.get(line["case"], []) if f["checkpoint"] == line["checkpoint"]]
             for line in truth if line["checked"]}
+
+
+def last_at_truth_checkpoint(findings: Mapping[str, list[dict[str, Any]]],
+                             truth: Iterable[Mapping[str, Any]]) -> dict[str, Defects | None]:
+    """Per checked case of the truth, the defects of its last finding for the truth's checkpoint (None when it
+    has none): what the findings topic says in the end, to compare with ``truth_checked``."""
+    return {case: sorted((d["category"], d["partner"], d["kind"]) for d in found[-1]["defects"]) if found else None
+            for case, found in at_truth_checkpoint(findings, truth).items()}
+
+
+def published_twice(findings: Mapping[str, list[dict[str, Any]]]) -> list[tuple[str, str, int]]:
+    """The (case, checkpoint, revision) of every finding published more than once (exactly once: none)."""
+    published = Counter((f["case"], f["checkpoint"], f["revision"]) for found in findings.values() for f in found)
+    return sorted(key for key, times in published.items() if times > 1)

@@ -9,6 +9,7 @@ import hashlib
 import heapq
 import socket
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from kafka.errors import AuthorizationError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
 from consumers.bounded import chain_partitions
-from consumers.confirmed import ConfirmedSender, StuckProducerError
+from consumers.confirmed import ConfirmedSender
 from consumers.dlq import dead_letter
 from consumers.records import ConsumedRecord
 from runtime import __version__, clients, interrupt, transactions
@@ -32,6 +33,7 @@ from runtime.errors import MissingTopicError, SigmaError, UsageError
 from runtime.outage import Outage
 from runtime.progress import Tracker
 from runtime.settings import EventClock, Settings
+from runtime.transactions import StuckProducerError
 from schemas import access, findings, topics
 from schemas.timing import DEFAULT_ALLOWED_LATENESS_HOURS
 from validator import catchup, changelog, changelog_kafka, revision, watermark
@@ -145,6 +147,8 @@ class OnlineValidator:
         """Whether the open transaction holds findings or dead letters (committed soon once caught up)."""
         self._joined = False
         """Whether the group has given this member its partitions (maybe none) at least once."""
+        self._commit = ""
+        """The id of this member's last commit, sent as its offsets' metadata (see ``_assigned``)."""
 
     def _new_backlog(self) -> catchup.Backlog[Any]:
         """Records wait there only as long as the consumer that fetched them owns their partition."""
@@ -171,6 +175,8 @@ class OnlineValidator:
                                     partition_assignment_strategy=(RangePartitionAssignor,),
                                     **group_timing(self.settings.group_session_timeout))
         reader = clients.consumer(self.settings, isolation_level="read_committed")  # the changelog, no group
+        # the group's committed offsets (``--to-end``), asked on a connection of their own: see ``_group_offsets``
+        watcher = clients.admin(self.settings) if self.options.to_end else None
         # findings are few and each is awaited by someone: sent at once, not held up to 5 ms for a batch;
         # never auto-created: a deleted DLQ would come back without its configs (retention), so it is an error
         self.producer = self._new_producer()
@@ -178,7 +184,7 @@ class OnlineValidator:
             # Ctrl-C and SIGTERM stop the loop between turns: raised wherever the process is, one was once
             # swallowed by the at-fork handlers of a snapshot's fork, and the validator never stopped
             with interrupt.deferred() as stop:
-                return self._run(consumer, reader, tracker, stop)
+                return self._run(consumer, reader, watcher, tracker, stop)
         except ProducerFencedError as exc:
             raise SigmaError("another validator with the same transactional id took over (same group, host and "
                              "state folder)", fix="give each validator of a group on one host its own --state-dir") \
@@ -197,6 +203,8 @@ class OnlineValidator:
             transactions.abandon(self.producer)
             _close(self.producer.close, timeout=0)
             _close(reader.close, autocommit=False)
+            if watcher is not None:
+                _close(watcher.close)
             _close(consumer.close, autocommit=False, timeout_ms=CLOSE_TIMEOUT_MS)
 
     def _new_producer(self) -> Any:
@@ -208,7 +216,7 @@ class OnlineValidator:
                                 transaction_timeout_ms=self._transaction_timeout_ms(), **clients.patient(self.settings))
 
     def _renew(self, consumer: Any, reader: Any, why: StuckProducerError) -> None:
-        """Replace a stuck producer (``consumers.confirmed.STUCK_AFTER``) and go back to the last commit: the new
+        """Replace a stuck producer (``runtime.transactions.STUCK_AFTER``) and go back to the last commit: the new
         producer's ``init_transactions`` (same transactional id) fences the old one and ends its open transaction,
         so what it still held never counts; the partitions' cases are restored and read again from the group's
         committed offsets, as after a rebalance."""
@@ -220,14 +228,7 @@ class OnlineValidator:
         self.producer.begin_transaction()
         assigned, self.assigned = self.assigned, []
         self._revoked(self.producer)
-        again = self._assigned(consumer, reader, assigned)
-        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
-                                     "reading the group's offsets")
-        for tp in assigned:
-            if tp not in again and committed[tp] is not None:
-                consumer.seek(tp, committed[tp])
-            elif tp not in again:
-                consumer.seek_to_beginning(tp)
+        self._assigned(consumer, reader, assigned)
 
     def _transaction_timeout_ms(self) -> int:
         """How long the broker lets a transaction stay open: longer than a commit interval plus an outage waited
@@ -237,7 +238,8 @@ class OnlineValidator:
         seconds = self.settings.outage_give_up + 2 * self.options.snapshot_interval + 10
         return int(min(seconds, MAX_TRANSACTION_TIMEOUT_S) * 1000)
 
-    def _run(self, consumer: Any, reader: Any, tracker: Tracker | None, stop: interrupt.StopRequest) -> Engine:
+    def _run(self, consumer: Any, reader: Any, watcher: Any, tracker: Tracker | None,
+             stop: interrupt.StopRequest) -> Engine:
         outage = self.outage
         self.chain = outage.call(lambda: chain_partitions(consumer, self.prefix), "looking up the chain topics")
         counts = copartitioned(self.chain)
@@ -256,7 +258,7 @@ class OnlineValidator:
         if self.options.to_end:
             end = outage.call(partial(consumer.end_offsets, self.chain), "reading end offsets")
             if tracker is not None:
-                start = outage.call(lambda: self._group_offsets(consumer), "reading the group's offsets")
+                start = outage.call(lambda: self._group_offsets(watcher), "reading the group's offsets")
                 tracker.total(sum(max(end[tp] - start.get(tp, 0), 0) for tp in self.chain))
         rebalance = _Listener()
         consumer.subscribe(topics=sorted(counts), listener=rebalance)
@@ -276,10 +278,11 @@ class OnlineValidator:
             if rebalance.revoked:
                 rebalance.revoked = False
                 self._revoked(self.producer)
+                batch = {}  # polled for the partitions just taken back: none of it may count
             if rebalance.assigned is not None:
                 assigned, rebalance.assigned = rebalance.assigned, None
-                again = self._assigned(consumer, reader, assigned)
-                batch = {tp: records for tp, records in batch.items() if tp not in again}
+                self._assigned(consumer, reader, assigned)
+                batch = {}  # maybe polled before the rebalance: read again from where ``_assigned`` put the consumer
             stop.raise_if_requested()  # what waits in the backlog is in no commit: read again after a restart
             backlog, partitions = self.backlog, self.assigned  # a rebalance in the poll may have changed them
             backlog.add(batch)
@@ -319,7 +322,7 @@ class OnlineValidator:
             if saving is not None and saving.done(wait=done):
                 self._saved()
                 saving = None
-            if commit_due and partitions:
+            if commit_due and partitions and not rebalance.revoked:  # revoked meanwhile: abort next turn
                 try:
                     self._checkpoint(consumer, self.producer, positions)
                 except StuckProducerError as exc:
@@ -343,7 +346,7 @@ class OnlineValidator:
             if done and committed_all and time.monotonic() - last_group_check >= (
                     0 if len(self.chain) == len(partitions) else self.GROUP_CHECK_EVERY):
                 last_group_check = time.monotonic()
-                if self._group_done(consumer, end):
+                if self._group_done(watcher, end):
                     return self.engine
 
     def _saved(self) -> None:
@@ -352,14 +355,23 @@ class OnlineValidator:
         if self.options.on_snapshot is not None:
             self.options.on_snapshot(self.engine)
 
-    def _group_offsets(self, consumer: Any) -> dict[TopicPartition, int]:
-        """The group's committed offset of every chain partition (those never committed left out)."""
-        found = {tp: consumer.committed(tp) for tp in self.chain}
-        return {tp: at for tp, at in found.items() if at is not None}
+    def _group_offsets(self, watcher: Any) -> dict[TopicPartition, int]:
+        """The group's committed offset of every chain partition (those never committed left out), in one request
+        on the admin client ``watcher``, not on this member's consumer.
 
-    def _group_done(self, consumer: Any, end: dict[TopicPartition, int]) -> bool:
+        Why: asked on the member's consumer, one partition at a time, a member that had read its own partitions
+        stopped polling while the group rebalanced (a member killed, one joining): it waited in ``committed``
+        for minutes, as the group's leader it joined again every 3 s, the group never settled, and the
+        partitions the group had given it were never read (the broker answers a connection's requests in turn,
+        so a fetch of offsets waits behind the member's pending JoinGroup). Committed offsets only (no
+        ``require_stable``): an offset still in an open transaction is not committed yet."""
+        committed = watcher.list_group_offsets(self.options.group)[self.options.group]
+        chain = set(self.chain)
+        return {tp: at.offset for tp, at in committed.items() if tp in chain and at.offset >= 0}
+
+    def _group_done(self, watcher: Any, end: dict[TopicPartition, int]) -> bool:
         """Whether the group has committed every chain partition up to the end offsets seen at start."""
-        committed = self.outage.call(lambda: self._group_offsets(consumer), "reading the group's offsets")
+        committed = self.outage.call(lambda: self._group_offsets(watcher), "reading the group's offsets")
         return all(committed.get(tp, 0) >= at for tp, at in end.items())
 
     def _advance(self, consumer: Any, positions: dict[TopicPartition, int], end: dict[TopicPartition, int],
@@ -399,22 +411,33 @@ class OnlineValidator:
                          origin=f"the dead letter of {msg.topic}/{msg.partition}@{msg.offset}")
         self._sent = True
 
-    def _assigned(self, consumer: Any, reader: Any, assigned: list[TopicPartition]) -> set[TopicPartition]:
+    def _assigned(self, consumer: Any, reader: Any, assigned: list[TopicPartition]) -> None:
         """The group gave this member ``assigned``: restore their cases, from the local snapshot when it holds
-        exactly what the group committed last, else from the changelog; the consumer goes on from the group's
+        exactly what the group committed last, else from the changelog, and put the consumer at the group's
         committed offsets (the changelog's state covers exactly the records before them: both are written in
-        one transaction). Returns the partitions sent back to their beginning (their state was not found)."""
+        one transaction), or at the beginning of a partition whose state was not found.
+
+        Why seek, when a new assignment starts at the committed offsets anyway: kafka-python 3 rebalances on its
+        network thread, so the poll in which the loop learns of a rebalance may return records fetched for the
+        assignment before it. They were processed into the new state: between the revocation and the
+        assignment into an empty one that no partition held back, which decided its cases at once on part of
+        their events and published those findings (hundreds, wrong, in the group test). So the loop drops what
+        that poll returned, and reading on from here reads what the new assignment needs, in order."""
         self._joined = True
         self.assigned = sorted(assigned, key=lambda tp: (tp.topic, tp.partition))
         self.backlog = self._new_backlog()
         if not assigned:
-            return set()
-        committed = self.outage.call(lambda: {tp: consumer.committed(tp) for tp in assigned},
-                                     "reading the group's offsets")
+            return
+        found = self.outage.call(lambda: {tp: consumer.committed(tp, metadata=True) for tp in assigned},
+                                 "reading the group's offsets")
+        committed = {tp: None if at is None else at.offset for tp, at in found.items()}
         snap = snapshots.load(self.snapshot_file, group=self.options.group, prefix=self.prefix,
                               topics=snapshots.partition_counts(assigned))
         lost: list[TopicPartition] = []
-        if snap is not None and snap.offsets == {(tp.topic, tp.partition): committed[tp] for tp in assigned}:
+        # the snapshot of the commit the group made last: its offsets, and its id (two commits may have the same
+        # offsets and another state: cases decided and evicted at the end of the stream, with no record read)
+        if snap is not None and snap.offsets == {(tp.topic, tp.partition): committed[tp] for tp in assigned} and \
+                all(at is not None and at.metadata == snap.commit for at in found.values()):
             state, published, source = snap.state, snap.published, "snapshot"
         else:
             numbers = sorted({tp.partition for tp in assigned})
@@ -427,7 +450,11 @@ class OnlineValidator:
                 log.warning("group has committed offsets but no state in its changelog for these partitions; "
                             "rebuilding them from the start", group=self.options.group, changelog=self.changelog,
                             partitions=sorted({tp.partition for tp in lost}))
-                consumer.seek_to_beginning(*lost)
+        for tp in assigned:
+            if committed[tp] is None or tp in lost:
+                consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed[tp])
         state.touched = {}
         self.engine.state = state
         self.engine.reschedule()
@@ -437,7 +464,6 @@ class OnlineValidator:
                               *(revision.signature(v.defects) for v in state.evicted.values())])
         log.debug("partitions assigned", group=self.options.group, partitions=sorted({tp.partition for tp in assigned}),
                  restored_from=source, cases=len(state.dossiers), records=state.counters.consumed)
-        return set(lost)
 
     def _revoked(self, producer: Any) -> None:
         """The group took this member's partitions back (to share them anew): abort the open transaction and
@@ -529,10 +555,12 @@ class OnlineValidator:
             self.sender.send(self.changelog, key=record.key, value=record.value, headers=[],
                              partition=record.partition, origin=f"a changelog record of partition {record.partition}")
         self.sender.confirm()
-        offsets = {tp: OffsetAndMetadata(at, "", -1) for tp, at in positions.items()}
+        self._commit = uuid.uuid4().hex  # names this commit's state: the local snapshot of it says it covers it
+        offsets = {tp: OffsetAndMetadata(at, self._commit, -1) for tp, at in positions.items()}
         self.metrics.commit_started()
-        transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage)
-        transactions.commit(producer, self.outage)
+        answers = partial(_answers, consumer, self.changelog)
+        transactions.send_offsets(producer, offsets, consumer.group_metadata(), self.outage, answers)
+        transactions.commit(producer, self.outage, answers)
         self.metrics.commit_answered()
         self._sent = False
         producer.begin_transaction()
@@ -543,7 +571,7 @@ class OnlineValidator:
         offsets = {(tp.topic, tp.partition): at for tp, at in positions.items()}
         return snapshots.Saving(self.snapshot_file, snapshots.Snapshot(
             self.options.group, self.prefix, snapshots.partition_counts(positions), offsets, self.engine.state,
-            self.published))
+            self.published, self._commit))
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -605,6 +633,11 @@ def _exists(consumer: Any, topic: str) -> bool | None:
         return topic in clients.topics(consumer, TOPIC_CHECK_MS)
     except (KafkaError, OSError):
         return None
+
+
+def _answers(consumer: Any, topic: str) -> bool:
+    """Whether the cluster answers a metadata request now (a transaction's request waiting longer is stuck)."""
+    return _exists(consumer, topic) is not None
 
 
 MAX_TRANSACTION_TIMEOUT_S = 900

@@ -34,12 +34,12 @@ from validator.revision import Decided
 
 log = structlog.get_logger(__name__)
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """2: facts keep names and values instead of a dict. 3: the snapshot names the partition count of each topic
 it covers. 4: the watermark is the slowest partition's event time, not the fastest's. 5: dossiers keep the facts
 delivered behind their partition's event time. 6: counts per input partition (``Tally``), and each dossier names
-its partition. A snapshot of another version is not read (the state is rebuilt from the earliest offsets, see
-``validator.online``)."""
+its partition. 7: the snapshot names the commit it covers (``commit``). A snapshot of another version is not
+read (the state is rebuilt from the earliest offsets, see ``validator.online``)."""
 
 
 @dataclass
@@ -53,6 +53,9 @@ class Snapshot:
     offsets: dict[tuple[str, int], int]
     state: EngineState
     published: dict[str, Decided]
+    commit: str = ""
+    """The id of the group commit whose state this is (a consumer group validator's: the metadata of the offsets it
+    committed, ``validator.online``); two commits may have the same offsets and another state."""
     version: int = FORMAT_VERSION
 
 

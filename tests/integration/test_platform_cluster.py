@@ -27,8 +27,9 @@ from runtime.broker.cluster import EmbeddedCluster
 from runtime.broker.embedded import free_port, port_free
 from runtime.settings import Settings, load_settings
 from schemas.topics import CHAIN_TOPICS
-from tests.agreement import report_checked, truth_checked
+from tests.agreement import last_at_truth_checkpoint, published_twice, report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
+from tests.integration.test_validator_watermarks import published_findings
 from tests.published import check_report
 
 pytestmark = pytest.mark.kafka
@@ -122,6 +123,38 @@ def _await_full_isr(settings: Settings, names: list[str], nodes: int = 3) -> Non
         time.sleep(1)
 
 
+def _await_first_commit(state: Path, validator: subprocess.Popen[str], err: Path) -> None:
+    """Until the live validator has joined its group and committed once (it writes its local snapshot after
+    each commit, also of nothing read yet)."""
+    deadline = time.monotonic() + 180
+    while not list(state.glob("*.snapshot")):
+        assert validator.poll() is None, f"the validator ended before its first commit: {err.read_text()}"
+        assert time.monotonic() < deadline, "the validator did not commit within 180 s"
+        time.sleep(0.2)
+
+
+def _await_group_at_end(settings: Settings, prefix: str, group: str, validator: subprocess.Popen[str],
+                        err: Path) -> None:
+    """Until the validator's group has committed every chain partition up to its end: the live validator read
+    the whole stream through the node's kill."""
+    consumer = clients.consumer(settings)
+    admin = clients.admin(settings)
+    try:
+        end = consumer.end_offsets(chain_partitions(consumer, prefix))
+        deadline = time.monotonic() + 300
+        while True:
+            committed = admin.list_group_offsets(group)[group]
+            behind = {tp: at for tp, at in end.items() if tp not in committed or committed[tp].offset < at}
+            if not behind:
+                return
+            assert validator.poll() is None, f"the validator ended before the end: {err.read_text()}"
+            assert time.monotonic() < deadline, f"the group stopped short of the end for 300 s: {len(behind)} behind"
+            time.sleep(1)
+    finally:
+        consumer.close()
+        admin.close()
+
+
 def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext: Cluster, tmp_path: Path) -> None:
     started = plaintext.sigma("broker", "start", "--nodes", "3")
     assert started.returncode == 0, started.stderr
@@ -140,39 +173,62 @@ def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext
     names = [prefix + t.name for t in CHAIN_TOPICS]
     assert {n: (r[0], r[2]) for n, r in _replication(settings, names).items()} == dict.fromkeys(names, ({3}, "2"))
 
+    group, state = f"g-{uuid.uuid4().hex[:8]}", tmp_path / "state"
+    env = {**{k: v for k, v in os.environ.items() if k not in NO_CLUSTER}, **plaintext.env,
+           "SIGMA_TOPIC_PREFIX": prefix}
     truth_file = tmp_path / "truth.jsonl"
-    simulate = subprocess.Popen(
-        [SIGMA, "simulate", "--cases", str(CASES), "--seed", "2018", "--speed", SPEED, "--truth", str(truth_file)],
-        env={**{k: v for k, v in os.environ.items() if k not in NO_CLUSTER}, **plaintext.env,
-             "SIGMA_TOPIC_PREFIX": prefix, "SIGMA_LOG_FORMAT": "json"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with (tmp_path / "validate.err").open("w") as validator_err:
+        validator = subprocess.Popen(  # live, committing transactions every second through the kill
+            [SIGMA, "validate", "--group", group, "--state-dir", str(state), "--snapshot-interval", "1", "-q"],
+            env=env, stdout=subprocess.DEVNULL, stderr=validator_err, text=True)
     try:
-        while _records(settings, prefix) < 2000:  # well under way (about 14,000 records in all)
+        _await_first_commit(state, validator, tmp_path / "validate.err")
+        simulate = subprocess.Popen(
+            [SIGMA, "simulate", "--cases", str(CASES), "--seed", "2018", "--speed", SPEED, "--truth", str(truth_file)],
+            env={**env, "SIGMA_LOG_FORMAT": "json"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            while _records(settings, prefix) < 2000:  # well under way (about 14,000 records in all)
+                assert simulate.poll() is None, "simulate ended before the node could be killed mid-run"
+                time.sleep(0.2)
             assert simulate.poll() is None, "simulate ended before the node could be killed mid-run"
-            time.sleep(0.2)
-        assert simulate.poll() is None, "simulate ended before the node could be killed mid-run"
-        node = EmbeddedCluster(port=plaintext.port, nodes=None, data_dir=plaintext.data, libs=None,
-                               secured=False).node(1)
-        pid = node.pid()
-        assert pid is not None
-        os.kill(pid, signal.SIGKILL)  # the node clients bootstrap from first
-        err = simulate.communicate(timeout=300)[1]
+            assert validator.poll() is None, (tmp_path / "validate.err").read_text()
+            node = EmbeddedCluster(port=plaintext.port, nodes=None, data_dir=plaintext.data, libs=None,
+                                   secured=False).node(1)
+            pid = node.pid()
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)  # the node clients bootstrap from first
+            err = simulate.communicate(timeout=300)[1]
+        finally:
+            if simulate.poll() is None:
+                simulate.kill()
+        assert simulate.returncode == 0, err
+        _await_group_at_end(settings, prefix, group, validator, tmp_path / "validate.err")
+        validator.send_signal(signal.SIGINT)
+        assert validator.wait(timeout=120) == 130, (tmp_path / "validate.err").read_text()  # stopped by Ctrl-C
     finally:
-        if simulate.poll() is None:
-            simulate.kill()
-    assert simulate.returncode == 0, err
+        if validator.poll() is None:
+            validator.kill()
     assert node.pid() is None
     degraded = plaintext.sigma("broker", "status")
     assert degraded.returncode == 1 and degraded.stdout.startswith("degraded: 2 of 3 nodes"), degraded.stdout
 
-    report_file = tmp_path / "report.json"  # validated with node 1 still down
-    validated = plaintext.sigma("validate", "--to-end", "--group", f"g-{uuid.uuid4().hex[:8]}", "--report-json",
-                                str(report_file), "--state-dir", str(tmp_path / "state"), SIGMA_TOPIC_PREFIX=prefix)
-    assert validated.returncode == 0, validated.stderr
-    lines = truth_file.read_text().splitlines()
-    truth = truth_checked(json.loads(line) for line in lines)
+    # with node 1 still down, the group goes on to the end where its live member stopped (a member's run to the
+    # end decides what only the end of the stream decides): its report and its findings (read_committed), each
+    # published once, are the truth case for case
+    lines = [json.loads(line) for line in truth_file.read_text().splitlines()]
+    truth = truth_checked(lines)
     assert len(lines) == CASES and len(truth) > 200
-    assert report_checked(check_report(json.loads(report_file.read_text()))) == truth
+    finished = plaintext.sigma("validate", "--to-end", "--group", group, "--state-dir", str(state), "-q",
+                               SIGMA_TOPIC_PREFIX=prefix)
+    assert finished.returncode == 0, finished.stderr
+    grouped = plaintext.sigma("report", "--group", group, "--report-json", str(tmp_path / "group.json"), "-q",
+                              SIGMA_TOPIC_PREFIX=prefix)
+    assert grouped.returncode == 0, grouped.stderr
+    report = json.loads((tmp_path / "group.json").read_text())
+    assert report_checked(check_report(report)) == truth
+    findings = published_findings(settings, prefix)
+    assert published_twice(findings) == []
+    assert last_at_truth_checkpoint(findings, lines) == truth
     offsets = _replication(settings, ["__consumer_offsets"])["__consumer_offsets"]  # made by the validator's group
     assert (offsets[0], offsets[2]) == ({3}, "2"), "Kafka's own topics are replicated like the chain's"
 

@@ -21,6 +21,7 @@ import pytest
 
 from consumers.bounded import existing_partitions, read_from_start
 from runtime import clients
+from runtime.settings import Settings
 from runtime.topics import apply_topics
 from schemas import topics
 from schemas.topics import ALL_TOPICS
@@ -33,10 +34,10 @@ from tests.published import published_finding
 pytestmark = pytest.mark.kafka
 
 
-def published_findings(cluster: KafkaCluster, prefix: str, after: int = 0) -> dict[str, list[dict[str, Any]]]:
-    """Every finding on the findings topic (those after the first ``after`` of the whole topic, when several
-    runs share it), per case in publication order (one case, one partition)."""
-    consumer = clients.consumer(cluster.settings())
+def published_findings(settings: Settings, prefix: str, after: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """Every finding on the findings topic of the cluster of ``settings`` (those after the first ``after`` of the
+    whole topic, when several runs share it), per case in publication order (one case, one partition)."""
+    consumer = clients.consumer(settings)
     try:
         records = list(read_from_start(consumer, existing_partitions(consumer, [prefix + topics.FINDINGS])))
     finally:
@@ -64,10 +65,10 @@ def test_a_backlog_read_to_the_end_publishes_each_finding_once_and_equal_to_the_
     """The same stream read as a backlog: partitions are read at different paces, yet every case's first
     finding is final and true (the global watermark this replaced changed hundreds because of read order)."""
     sim = live[0]
-    already = sum(len(published) for published in published_findings(kafka_cluster, sim.prefix).values())
+    already = sum(len(published) for published in published_findings(kafka_cluster.settings(), sim.prefix).values())
     report = validate(sim, tmp_path, "-q")
     assert report_checked(report) == truth_checked(sim.truth)
-    _first_is_final_and_true(published_findings(kafka_cluster, sim.prefix, after=already), sim.truth)
+    _first_is_final_and_true(published_findings(kafka_cluster.settings(), sim.prefix, after=already), sim.truth)
     assert report["late_deliveries"] == {}
 
 
@@ -117,7 +118,7 @@ def live_run(cluster: KafkaCluster, tmp: Path, speed: int, partners: tuple[str, 
         if process.poll() is None:
             process.kill()
     sim = Sim(prefix, env, [json.loads(line) for line in truth_file.read_text().splitlines()])
-    return sim, summary, json.loads(report_file.read_text()), published_findings(cluster, prefix)
+    return sim, summary, json.loads(report_file.read_text()), published_findings(cluster.settings(), prefix)
 
 
 @pytest.fixture(scope="module")
@@ -186,9 +187,9 @@ def test_with_an_allowed_lateness_beyond_every_delay_no_finding_changes(
     """Allowing as much lateness as the slowest partner's delay, every case's first finding is final and equal
     to the truth, and nothing is a late delivery."""
     sim = delayed_live[0]
-    already = sum(len(published) for published in published_findings(kafka_cluster, sim.prefix).values())
+    already = sum(len(published) for published in published_findings(kafka_cluster.settings(), sim.prefix).values())
     report = validate(sim, tmp_path, "-q", "--allowed-lateness", LARGEST_DELAY)
-    findings = published_findings(kafka_cluster, sim.prefix, after=already)
+    findings = published_findings(kafka_cluster.settings(), sim.prefix, after=already)
     assert report["late_deliveries"] == {}
     _first_is_final_and_true(findings, sim.truth)
 
