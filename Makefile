@@ -27,7 +27,7 @@ ENGINE ?= docker
 # grants the message book's ACLs, each principal acts as itself, and the ACLs are checked at the end
 EMBEDDED_SECURED = [ -z "$$SIGMA_BOOTSTRAP_SERVERS" ] && ! [[ "$${SIGMA_INSECURE,,}" =~ ^(1|true|yes|on)$$ ]]
 
-.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean image test test-unit lint bench compat docs clean
+.PHONY: help venv kafka broker broker-stop topics browser demo demo-clean image test test-unit soak lint bench compat docs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,12 +94,15 @@ demo-clean: venv ## Delete the topics of every demo run (demo-*), their validato
 	@$(SIGMA) topics delete --prefix 'demo-*' --yes
 	@rm -f "$${SIGMA_HOME:-.sigma}"/validator/demo-*.snapshot
 
-test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
+test: kafka lint browser ## Lint, the test suite (all but soak) against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not soak"
 	$(PYTHON_PATH_TESTS)
 	@if $(ENGINE) info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
 	else echo "note: no container engine answers ($(ENGINE) info): the image is not built here (make image where one runs)"; fi
+
+soak: kafka ## The soak tests: validator group members killed and joining late, a 3-node cluster losing a node (about 5 min)
+	$(PY) -m pytest -m soak
 
 image: ## Build the container image sigma:local (needs a running container engine; ENGINE=podman for podman)
 	$(ENGINE) build -t sigma:local .

@@ -155,6 +155,7 @@ def _await_group_at_end(settings: Settings, prefix: str, group: str, validator: 
         admin.close()
 
 
+@pytest.mark.soak
 def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext: Cluster, tmp_path: Path) -> None:
     started = plaintext.sigma("broker", "start", "--nodes", "3")
     assert started.returncode == 0, started.stderr

@@ -169,6 +169,7 @@ def _dead_letters(cluster: KafkaCluster, prefix: str) -> list[tuple[Origin, str]
             for h in letters]
 
 
+@pytest.mark.soak
 def test_three_members_one_killed_one_late_publish_each_finding_once_and_true(
         kafka_cluster: KafkaCluster, tmp_path: Path) -> None:
     sim, bad = _simulate_among_bad_records(kafka_cluster, tmp_path)
