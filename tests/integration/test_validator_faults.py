@@ -14,6 +14,7 @@ What each test covers:
 * 20,000 copies of one event leave the report's judgements and the snapshot's size unchanged;
 * 3,000 fuzzed records (the mutations of ``tests/unit/test_validator_fuzz.py``, which runs 100,000 without
   a broker) through the broker: full accounting, and every dead letter present in the DLQ topic;
+* a producer stuck in a commit (injected) is replaced in the loop: its transaction aborted, every finding once;
 * broker outages (a broker of its own, never the shared one, always stopped at the end): stopped and
   restarted during a ``--to-end`` run and during an online run, each ends with the report of an undisturbed
   run, the outage logged once; an outage longer than ``SIGMA_OUTAGE_GIVE_UP`` ends the run with one line.
@@ -36,10 +37,11 @@ import confluent_kafka
 import pytest
 from kafka import TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
+from structlog.testing import capture_logs
 
 from bench.streams import chain_records
-from consumers.bounded import chain_partitions
-from runtime import clients
+from consumers.bounded import chain_partitions, existing_partitions, read_from_start
+from runtime import clients, transactions
 from runtime.broker.embedded import EmbeddedBroker
 from runtime.poison import RawHeaderKey
 from runtime.settings import Settings
@@ -50,9 +52,11 @@ from schemas.envelope import to_record
 from schemas.events import Belongings, FitToFly, Partner
 from schemas.examples import example
 from schemas.topics import ALL_TOPICS, CHAIN_PARTITIONS, CHAIN_TOPICS, OUTPUT_TOPICS, TopicSpec
+from tests.agreement import last_at_truth_checkpoint, published_twice, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, simulate
+from tests.integration.test_validator_watermarks import published_findings
 from tests.published import check_report
 from tests.unit.test_validator_fuzz import mutate
 from validator import state as snapshots
@@ -216,6 +220,43 @@ def test_a_missing_dead_letter_topic_is_one_line(kafka_cluster: KafkaCluster, tm
     result = _validate(env, tmp_path, "g-nodlq")
     assert result.returncode == 1
     assert f"topic {prefix}chain.dlq does not exist" in _one_line_error(result)
+
+
+def test_a_stuck_producer_is_replaced_and_its_transaction_never_counts(
+        kafka_cluster: KafkaCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A producer whose commit goes unanswered while the cluster answers (``runtime.transactions``: seen after a
+    node kill) is replaced in the loop (``_renew``): the new one fences it, what its transaction held (findings
+    among it) is aborted, and the run resumes from the last commit, so every finding is there once and the last
+    of each case is the truth's. The stuck commit is injected; the replacement, fencing and resume are real."""
+    from validator.online import OnlineOptions, OnlineValidator
+
+    sim = simulate(kafka_cluster, tmp_path, 1_000, "inspectie-2018")
+    settings = kafka_cluster.settings(topic_prefix=sim.prefix)
+    validator = OnlineValidator(settings, OnlineOptions(group=f"g-{uuid.uuid4().hex[:8]}", to_end=True,
+                                                        state_dir=tmp_path, snapshot_interval=0.2))
+    real, stuck = transactions.commit, []
+
+    def commit(producer: Any, outage: Any, answers: Any = None) -> None:
+        if not stuck and validator._sent:  # the first transaction holding findings never gets its answer
+            stuck.append(producer)
+            raise transactions.StuckProducerError("no answer for 30 s while committing the transaction (injected)")
+        real(producer, outage, answers)
+
+    monkeypatch.setattr(transactions, "commit", commit)
+    with capture_logs() as logs:
+        validator.run()
+    assert len(stuck) == 1 and validator.producer is not stuck[0]
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "producer stuck; starting a new one and resuming from the last commit"]
+    findings = published_findings(settings, sim.prefix)  # read_committed
+    assert published_twice(findings) == []
+    assert last_at_truth_checkpoint(findings, sim.truth) == truth_checked(sim.truth)
+    everything = clients.consumer(settings, isolation_level="read_uncommitted")
+    try:
+        sent = list(read_from_start(everything, existing_partitions(everything, [sim.prefix + topics.FINDINGS])))
+    finally:
+        everything.close()
+    assert len(sent) > sum(map(len, findings.values())), "the stuck transaction held findings, none of them counts"
 
 
 def test_twenty_thousand_duplicates_leave_the_state_size_and_counts_unchanged(kafka_cluster: KafkaCluster,
