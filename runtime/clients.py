@@ -143,6 +143,25 @@ def positions(consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> 
     return found
 
 
+def led(consumer: KafkaConsumer, partitions: Sequence[TopicPartition]) -> set[TopicPartition]:
+    """Those of ``partitions`` whose leader ``consumer`` knows and is connected to: the ones whose last high
+    watermark fetched can still be taken for their end.
+
+    Why: kafka-python keeps a partition's last high watermark while its leader is gone (a node killed, until
+    the cluster elects another: 9 s on Kafka's defaults), so a position there looks caught up; the validator
+    took such a partition for a quiet one, moved its watermark and evicted cases past records that its
+    partners' producers were still holding for it. The cluster metadata and connection state are read where
+    the consumer keeps them (private, like ``positions``'s subscription state).
+    """
+    client = consumer._client
+    found = set()
+    for tp in partitions:
+        leader = client.cluster.leader_for_partition(tp)
+        if leader is not None and leader >= 0 and client.connected(leader):
+            found.add(tp)
+    return found
+
+
 def topics(consumer: KafkaConsumer, timeout_ms: int) -> set[str]:
     """The cluster's topics, as ``consumer.topics()`` gives them, or ``KafkaTimeoutError`` after ``timeout_ms``.
 

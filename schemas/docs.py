@@ -159,9 +159,10 @@ def asyncapi(catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
     channels = {spec.name: _channel(spec, [s.name for s in _subjects_on(catalogue, spec.name)],
                                     "Keyed by case key: all events of one case in one partition, in order.")
                 for spec in topics.CHAIN_TOPICS}
-    channels[topics.FINDINGS] = _channel(_output(topics.FINDINGS), [outputdocs.FINDING],
-                                         "The latest finding of a case is its verdict.")
-    channels[topics.DLQ] = _channel(_output(topics.DLQ), [outputdocs.DEAD_LETTER],
+    channels[topics.FINDINGS] = _channel(_output(topics.FINDINGS), outputdocs.MESSAGES[topics.FINDINGS],
+                                         "The latest finding of a case is its verdict; after a withdrawal it has "
+                                         "none.")
+    channels[topics.DLQ] = _channel(_output(topics.DLQ), outputdocs.MESSAGES[topics.DLQ],
                                     "Keyed as the original record was.")
     return {
         "asyncapi": "3.0.0",

@@ -27,6 +27,8 @@ from schemas.events.base import CaseKey, Partner, Versioned
 
 CONTENT_TYPE = "application/json"
 """The one header a finding carries (``content-type``)."""
+WITHDRAWN_HEADER = "withdrawn_reason"
+"""The one header of a withdrawal (a tombstone: the case's key, no value): why the case's finding was withdrawn."""
 RULE_ID_PATTERN = r"^[A-Z]{3}-[0-9]{3}$"
 """A rule's id: three letters of its category, a number (``docs/rules.md``)."""
 

@@ -22,12 +22,17 @@ from schemas.doctables import cell, record_tables
 from schemas.errors import UnknownSchemaError
 from schemas.events.base import CASE_KEY_PATTERN
 from schemas.examples import example_finding
-from schemas.findings import CONTENT_TYPE, ValidationFinding, encode
+from schemas.findings import CONTENT_TYPE, WITHDRAWN_HEADER, ValidationFinding, encode
 
 FINDING = ValidationFinding.subject
 DEAD_LETTER = "dead_letter"
-MESSAGES = {topics.FINDINGS: FINDING, topics.DLQ: DEAD_LETTER}
-"""The message each of the validator's topics carries."""
+WITHDRAWN = "finding_withdrawn"
+MESSAGES = {topics.FINDINGS: [FINDING, WITHDRAWN], topics.DLQ: [DEAD_LETTER]}
+"""The messages each of the validator's topics carries."""
+WITHDRAWN_ABOUT = ("A tombstone: the case key, no value, and one header, `withdrawn_reason`, saying which records "
+                   "delivered after the case was decided show it was not to be checked (its booking cancelled "
+                   "before the checkpoint, or not on the forced track). The case then has no verdict: compaction "
+                   "removes its findings")
 ANCHORS = {topics.FINDINGS: f"[{FINDING}](#{FINDING})", topics.DLQ: "[dead letters](#dead-letters)"}
 """How the message book's topics table links them."""
 ERROR_CODES_URL = layout.uri("docs/" + ERROR_CODES_SECTION)
@@ -145,22 +150,48 @@ def _dead_letter_message(catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
+def _withdrawn_message(catalogue: Catalogue) -> dict[str, Any]:
+    return {
+        "name": WITHDRAWN,
+        "title": "Finding withdrawn",
+        "summary": "A case's finding withdrawn: records delivered since show it was not to be checked",
+        "description": f"{WITHDRAWN_ABOUT}. Written by: {', '.join(principals(catalogue, topics.FINDINGS, 'write'))}.",
+        "headers": {"type": "object", "required": [WITHDRAWN_HEADER],
+                    "properties": {WITHDRAWN_HEADER: {
+                        "type": "string", "description": "Why, one clause per record that arrived since the finding "
+                        "(UTF-8 text; nothing personal)"}},
+                    "description": "One header; nothing personal"},
+        "payload": {"type": "null"},
+        "bindings": {"kafka": {"key": {"type": "string", "pattern": CASE_KEY_PATTERN,
+                                       "description": "The case key of the finding withdrawn"},
+                               "bindingVersion": "0.5.0"}},
+        "examples": [{"name": "withdrawal", "headers": {WITHDRAWN_HEADER: WITHDRAWN_EXAMPLE}, "payload": None}],
+        "x-producers": principals(catalogue, topics.FINDINGS, "write"),
+        "x-readers": principals(catalogue, topics.FINDINGS, "read"),
+    }
+
+
+WITHDRAWN_EXAMPLE = ("late arrival from DTV (flight_booking), recorded 2 h before the checkpoint, delivered 5 h "
+                     "after")
+
+
 def messages(catalogue: Catalogue) -> dict[str, Any]:
     """The AsyncAPI messages of the validator's topics."""
-    return {FINDING: _finding_message(catalogue), DEAD_LETTER: _dead_letter_message(catalogue)}
+    return {FINDING: _finding_message(catalogue), WITHDRAWN: _withdrawn_message(catalogue),
+            DEAD_LETTER: _dead_letter_message(catalogue)}
 
 
 def operations(catalogue: Catalogue) -> dict[str, Any]:
     """Who sends and who receives on the validator's topics, by the ACL plan."""
     found: dict[str, Any] = {}
-    for topic, message in MESSAGES.items():
+    for topic, names in MESSAGES.items():
         for action, verb, operation in (("send", "sends", "write"), ("receive", "reads", "read")):
             for principal in principals(catalogue, topic, operation):
                 found[f"{principal}-{verb}-{topic}"] = {
                     "action": action,
                     "channel": {"$ref": f"#/channels/{topic}"},
-                    "summary": f"{principal} {verb} {message}",
-                    "messages": [{"$ref": f"#/channels/{topic}/messages/{message}"}],
+                    "summary": f"{principal} {verb} {', '.join(names)}",
+                    "messages": [{"$ref": f"#/channels/{topic}/messages/{name}"} for name in names],
                 }
     return found
 
@@ -180,6 +211,7 @@ def _finding_section(catalogue: Catalogue) -> list[str]:
         f"- Versions: {files}",
         f"- Avro record: `{finding.avro['name']}`",
         f"- On the wire: {FINDINGS_WIRE}",
+        f"- Withdrawn (`{WITHDRAWN}`): {WITHDRAWN_ABOUT}. Example header: `{WITHDRAWN_HEADER}: {WITHDRAWN_EXAMPLE}`",
         "- When a case is decided and when a finding is revised: [wire-contract.md](wire-contract.md#findings)",
         "",
         *record_tables(finding.avro, finding.json_schema),

@@ -41,8 +41,9 @@ def at_truth_checkpoint(findings: Mapping[str, list[dict[str, Any]]],
 def last_at_truth_checkpoint(findings: Mapping[str, list[dict[str, Any]]],
                              truth: Iterable[Mapping[str, Any]]) -> dict[str, Defects | None]:
     """Per checked case of the truth, the defects of its last finding for the truth's checkpoint (None when it
-    has none): what the findings topic says in the end, to compare with ``truth_checked``."""
-    return {case: sorted((d["category"], d["partner"], d["kind"]) for d in found[-1]["defects"]) if found else None
+    has none, or it was withdrawn): what the findings topic says in the end, to compare with ``truth_checked``."""
+    return {case: sorted((d["category"], d["partner"], d["kind"]) for d in found[-1]["defects"])
+            if found and "withdrawn" not in found[-1] else None
             for case, found in at_truth_checkpoint(findings, truth).items()}
 
 

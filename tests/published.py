@@ -16,7 +16,7 @@ import jsonschema_rs
 
 from schemas import layout
 from schemas.deadletters import HEADERS
-from schemas.findings import CONTENT_TYPE, ValidationFinding
+from schemas.findings import CONTENT_TYPE, WITHDRAWN_HEADER, ValidationFinding
 
 FINDING_SCHEMA = layout.json_path(ValidationFinding.subject, ValidationFinding.version)
 
@@ -35,6 +35,15 @@ def published_finding(value: bytes | None, headers: Sequence[tuple[str, bytes | 
     _validator(FINDING_SCHEMA).validate(finding)
     ValidationFinding.model_validate_json(value or b"")
     return finding
+
+
+def published_withdrawal(key: bytes | None, headers: Sequence[tuple[str, bytes | None]]) -> str:
+    """A tombstone of the findings topic as its reader sees it: a case key, and the one header the wire contract
+    names for it, saying why; returns the reason."""
+    assert key is not None and [name for name, _ in headers] == [WITHDRAWN_HEADER], headers
+    reason = (headers[0][1] or b"").decode()
+    assert " from " in reason, reason  # which records, from whom
+    return reason
 
 
 def check_dead_letter(headers: list[tuple[str, bytes]], original: int) -> None:

@@ -55,10 +55,13 @@ def group_report(settings: Settings, group: str, engine: Engine) -> dict[str, An
 
 def latest_verdicts(consumer: Any, partitions: list[TopicPartition]) -> list[Verdict]:
     """The verdict of each case's latest finding on the findings topic ``partitions``, sorted by case key (the
-    order of a validator's own report)."""
+    order of a validator's own report); a case whose finding was withdrawn since (a tombstone) has none."""
     latest: dict[str, ValidationFinding] = {}
     for record in read_from_start(consumer, partitions):  # a case's findings are on one partition, in order
-        finding = ValidationFinding.model_validate_json(record.value or b"")
+        if record.value is None:
+            latest.pop((record.key or b"").decode(), None)
+            continue
+        finding = ValidationFinding.model_validate_json(record.value)
         latest[finding.case] = finding
     return [_verdict(latest[case]) for case in sorted(latest)]
 

@@ -123,6 +123,14 @@ class ValidatorMetrics:
         for category in {d[1] for d in after}:
             self.by_category.labels(category).inc()
 
+    def withdrawn(self, before: Signature) -> None:
+        """The published verdict ``before`` was withdrawn: its case is not checked after all."""
+        self.checked.dec()
+        if before:
+            self.defective.dec()
+        for category in {d[1] for d in before}:
+            self.by_category.labels(category).dec()
+
     def snapshot_started(self) -> None:
         """A snapshot began (one at a time)."""
         self._snapshot_started = time.perf_counter()

@@ -149,6 +149,8 @@ class OnlineValidator:
         """Whether the group has given this member its partitions (maybe none) at least once."""
         self._commit = ""
         """The id of this member's last commit, sent as its offsets' metadata (see ``_assigned``)."""
+        self._leaderless: set[TopicPartition] = set()
+        """This member's partitions whose leader its consumer could not reach at the last turn."""
 
     def _new_backlog(self) -> catchup.Backlog[Any]:
         """Records wait there only as long as the consumer that fetched them owns their partition."""
@@ -288,7 +290,10 @@ class OnlineValidator:
             backlog.add(batch)
             self.idleness.delivered(backlog.waiting(), time.monotonic())
             fetched = self._positions(consumer, partitions)  # once per turn
-            unfinished = {tp for tp in partitions if not _at_end(consumer, tp, fetched[tp], end)}
+            led = clients.led(consumer, partitions)
+            self._leaderless = {tp for tp in partitions if tp not in led}
+            self.idleness.unreadable(((tp.topic, tp.partition) for tp in self._leaderless), time.monotonic())
+            unfinished = {tp for tp in partitions if not self._at_end(consumer, tp, fetched[tp], end)}
             dirty: set[str] = set()
             counts_now: Counter[str] = Counter()
             for msg in backlog.take(self.engine.state.progress, unfinished, time.monotonic(), self.MAX_RECORDS):
@@ -381,17 +386,27 @@ class OnlineValidator:
         if done:
             self.engine.advance(())
             return
-        caught_up = {(tp.topic, tp.partition) for tp, at in positions.items() if _at_end(consumer, tp, at, end)}
+        caught_up = {(tp.topic, tp.partition) for tp, at in positions.items() if self._at_end(consumer, tp, at, end)}
         holding = self.idleness.holding(((tp.topic, tp.partition) for tp in positions), caught_up, time.monotonic())
         self.engine.advance(holding)
+
+    def _at_end(self, consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition, int]) -> bool:
+        """Whether ``at`` has reached the partition's last high watermark fetched (or its end offset at the start,
+        before any fetch), its leader reachable (``clients.led``: else that high watermark may be stale)."""
+        if tp in self._leaderless:
+            return False
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            highwater = end.get(tp)
+        return highwater is not None and at >= highwater
 
     def _evict(self, consumer: Any, positions: dict[TopicPartition, int]) -> None:
         """Drop closed cases a grace period old (their findings are published: ``_evaluate`` ran just before).
 
-        A partition at its end (position at the last high watermark fetched) holds back nothing: no event of
-        any case waits there."""
+        A partition at its end (position at the last high watermark fetched, its leader reachable) holds back
+        nothing: no event of any case waits there."""
         pending = {(tp.topic, tp.partition) for tp, at in positions.items()
-                   if (highwater := consumer.highwater(tp)) is None or at < highwater}
+                   if tp in self._leaderless or (highwater := consumer.highwater(tp)) is None or at < highwater}
         for case in self.engine.evict(pending):
             self.published.pop(case, None)
 
@@ -502,6 +517,7 @@ class OnlineValidator:
             if self.engine.verdict(case) is not None:
                 due.add(case)
             else:
+                self._withdraw(case)
                 self._queue(case)
         watermark = self.engine.state.watermark
         while self._pending and watermark is not None and self._pending[0][0] <= watermark:
@@ -535,6 +551,30 @@ class OnlineValidator:
         assert state.watermark is not None  # the case is decided
         self._publish(verdict, number, reason=revision.reason(news, before.checkpoint, state.watermark),
                       changes=revision.changes(before.signature, defects))
+
+    def _withdraw(self, case: str) -> None:
+        """Withdraw the published finding of a case that records delivered since show was not to be checked at
+        that checkpoint (its booking cancelled before it, or not on the forced track), with a tombstone: on the
+        compacted findings topic the case then has no verdict, as in the report. A booking made after the
+        decision (a new departure) withdraws nothing: the finding of the departure before it stands."""
+        before = self.published.get(case)
+        dossier = self.engine.state.dossiers[case]
+        if before is None or situation(dossier, self.engine.checkpoint_before) is not None or \
+                revision.new_departure(before, latest_booking(dossier), self.engine.lateness):
+            return
+        del self.published[case]
+        if self.engine.state.touched is not None:  # no finding published any more: so says its changelog record
+            self.engine.state.touched[case] = dossier.partition
+        self.metrics.withdrawn(before.signature)
+        if self.options.publish_findings:
+            watermark = self.engine.state.watermark
+            assert watermark is not None  # the case was decided by the watermark passing it
+            why = revision.reason(revision.arrivals(dossier, before.facts, self.engine.wall), before.checkpoint,
+                                  watermark)
+            self.sender.send(self.prefix + topics.FINDINGS, key=case.encode(), value=None,
+                             headers=[(findings.WITHDRAWN_HEADER, why.encode())],
+                             origin=f"the withdrawal of the finding of {case}")
+            self._sent = True
 
     def _publish(self, verdict: Verdict, number: int, reason: str | None = None,
                  changes: list[dict[str, Any]] | None = None) -> None:
@@ -615,15 +655,6 @@ def copartitioned(partitions: list[TopicPartition]) -> dict[str, int]:
                          fix="create the chain topics with one partition count (sigma topics apply, under a new "
                              "SIGMA_TOPIC_PREFIX): adding partitions would move keys off their partitions")
     return counts
-
-
-def _at_end(consumer: Any, tp: TopicPartition, at: int, end: dict[TopicPartition, int]) -> bool:
-    """Whether ``at`` has reached the partition's last high watermark fetched (or its end offset at the start,
-    before any fetch)."""
-    highwater = consumer.highwater(tp)
-    if highwater is None:
-        highwater = end.get(tp)
-    return highwater is not None and at >= highwater
 
 
 TOPIC_CHECK_MS = 5000

@@ -54,6 +54,12 @@ class Idleness:
         for where in partitions:
             self._last[where] = now
 
+    def unreadable(self, partitions: Iterable[Where], now: float) -> None:
+        """These partitions cannot be read at ``now`` (their leader is away): silence then is no sign of a quiet
+        partner, as their producers hold what they send meanwhile, so each must stay quiet a whole idle timeout
+        once readable again before it stops holding the watermark back."""
+        self.delivered(partitions, now)
+
     def holding(self, partitions: Iterable[Where], caught_up: Collection[Where], now: float) -> set[Where]:
         """The partitions that hold the watermark back: not caught up, or caught up but not yet idle."""
         limit = now - self.idle_timeout

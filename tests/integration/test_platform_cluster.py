@@ -11,14 +11,17 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from consumers.bounded import chain_partitions
@@ -26,7 +29,8 @@ from runtime import clients
 from runtime.broker.cluster import EmbeddedCluster
 from runtime.broker.embedded import free_port, port_free
 from runtime.settings import Settings, load_settings
-from schemas.topics import CHAIN_TOPICS
+from runtime.topics import apply_topics
+from schemas.topics import CHAIN_TOPICS, TopicSpec
 from tests.agreement import last_at_truth_checkpoint, published_twice, report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.integration.test_validator_watermarks import published_findings
@@ -244,6 +248,70 @@ def test_the_chain_survives_a_killed_node_with_the_report_of_the_truth(plaintext
     assert stopped.returncode == 0 and stopped.stdout.startswith("stopped: 3 nodes"), stopped.stdout
     down = plaintext.sigma("broker", "status")
     assert down.returncode == 1 and down.stdout.startswith("not running: 0 of 3 nodes")
+
+
+def test_a_partition_whose_leader_was_killed_is_not_taken_for_one_at_its_end(plaintext: Cluster) -> None:
+    """kafka-python keeps a partition's last high watermark while its leader is gone (measured: 14 s from a
+    node's SIGKILL to a new leader), so a consumer's position there looks caught up though its producers hold
+    records for it: ``clients.led`` tells such partitions apart (the validator's watermark and eviction wait for
+    them, ``validator.online``), and takes them back once another node leads them and they deliver again."""
+    assert plaintext.sigma("broker", "start", "--nodes", "3").returncode == 0
+    settings = plaintext.settings()
+    topic = f"test-led-{uuid.uuid4().hex[:8]}"
+    apply_topics(settings, [TopicSpec(topic, 6, "one partition or more led by each node", {})])
+    partitions = [TopicPartition(topic, p) for p in range(6)]
+    producer, consumer, stop = clients.producer(settings), clients.consumer(settings), threading.Event()
+
+    def produce() -> None:  # every partition, all along: its producer holds what a leaderless one cannot take
+        while not stop.is_set():
+            for tp in partitions:
+                producer.send(topic, value=b"x", partition=tp.partition)
+            stop.wait(0.05)
+
+    sender = threading.Thread(target=produce, daemon=True)
+    sender.start()
+    try:
+        consumer.assign(partitions)
+        delivered: Counter[int] = Counter()
+
+        def turn() -> tuple[set[int], set[int]]:
+            """Poll once: the partitions led (``clients.led``) and those at their last high watermark fetched."""
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                delivered[tp.partition] += len(records)
+            at = clients.positions(consumer, partitions)
+            return ({tp.partition for tp in clients.led(consumer, partitions)},
+                    {tp.partition for tp in partitions if at[tp] >= (consumer.highwater(tp) or 0)})
+
+        deadline = time.monotonic() + 60
+        while turn()[0] != set(range(6)) or len(delivered) < 6:
+            assert time.monotonic() < deadline, "the consumer never read every partition from its leader"
+        killed = {tp.partition for tp in partitions if consumer._client.cluster.leader_for_partition(tp) == 1}
+        assert killed, "node 1 leads a partition (leaders are spread over the nodes)"
+        node = EmbeddedCluster(port=plaintext.port, nodes=None, data_dir=plaintext.data, libs=None,
+                               secured=False).node(1)
+        pid = node.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (led := turn()[0]) & killed:
+            assert time.monotonic() < deadline, "partitions led by the killed node were still taken for led"
+        assert led == set(range(6)) - killed
+        delivered.clear()
+        away, seen_at_end = time.monotonic(), False
+        while (state := turn())[0] != set(range(6)):  # until the cluster elects their new leader
+            assert time.monotonic() - away < 60, "no new leader within 60 s"
+            assert not delivered.keys() & killed, "a leaderless partition delivered records"
+            seen_at_end = seen_at_end or bool(killed & state[1])
+        assert seen_at_end, "while leaderless, their stale high watermark made them look at their end"
+        deadline = time.monotonic() + 30
+        while not killed <= delivered.keys():  # what their producers held reaches them under the new leader
+            assert time.monotonic() < deadline, "the partitions led again delivered nothing"
+            turn()
+    finally:
+        stop.set()
+        sender.join()
+        producer.close(timeout=5)
+        consumer.close()
 
 
 def test_a_secured_cluster_replicates_over_mutual_tls(secured: Cluster) -> None:

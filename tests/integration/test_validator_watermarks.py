@@ -25,18 +25,19 @@ from runtime.settings import Settings
 from runtime.topics import apply_topics
 from schemas import topics
 from schemas.topics import ALL_TOPICS
-from tests.agreement import at_truth_checkpoint, by_case, report_checked, truth_checked
+from tests.agreement import at_truth_checkpoint, by_case, last_at_truth_checkpoint, report_checked, truth_checked
 from tests.clirunner import SIGMA, sigma
 from tests.conftest import KafkaCluster
 from tests.integration.test_validator_kafka import Sim, validate
-from tests.published import published_finding
+from tests.published import published_finding, published_withdrawal
 
 pytestmark = pytest.mark.kafka
 
 
 def published_findings(settings: Settings, prefix: str, after: int = 0) -> dict[str, list[dict[str, Any]]]:
     """Every finding on the findings topic of the cluster of ``settings`` (those after the first ``after`` of the
-    whole topic, when several runs share it), per case in publication order (one case, one partition)."""
+    whole topic, when several runs share it), per case in publication order (one case, one partition); a
+    withdrawal as ``{"case", "checkpoint" (of the finding withdrawn), "revision": None, "withdrawn": reason}``."""
     consumer = clients.consumer(settings)
     try:
         records = list(read_from_start(consumer, existing_partitions(consumer, [prefix + topics.FINDINGS])))
@@ -45,6 +46,14 @@ def published_findings(settings: Settings, prefix: str, after: int = 0) -> dict[
     ordered = sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))[after:]
     findings: dict[str, list[dict[str, Any]]] = {}
     for record in sorted(ordered, key=lambda r: (r.partition, r.offset)):
+        if record.value is None:  # a withdrawal: of the finding before it, for the same checkpoint
+            reason = published_withdrawal(record.key, record.headers)
+            case = (record.key or b"").decode()
+            before = findings[case][-1]
+            assert "withdrawn" not in before, case
+            findings[case].append({"case": case, "checkpoint": before["checkpoint"], "revision": None,
+                                   "withdrawn": reason})
+            continue
         finding = published_finding(record.value, record.headers)
         assert record.key == finding["case"].encode()
         findings.setdefault(finding["case"], []).append(finding)
@@ -58,6 +67,7 @@ def test_a_live_run_publishes_each_finding_once_and_equal_to_the_truth(live: Liv
     assert report_checked(report) == truth_checked(sim.truth)
     _first_is_final_and_true(findings, sim.truth)
     assert report["late_deliveries"] == summary["late_deliveries"]["by_partner"] == {}
+    assert [f for published in findings.values() for f in published if "withdrawn" in f] == []
 
 
 def test_a_backlog_read_to_the_end_publishes_each_finding_once_and_equal_to_the_truth(
@@ -141,8 +151,17 @@ def _caught_up(report_file: Path, events: int) -> bool:
     return bool(report["records"]["processed"] == events)
 
 
+def group_report(sim: Sim, tmp: Path, group: str = "g-live") -> dict[str, Any]:
+    """``sigma report --group``: the report of what the group's findings topic and changelog say."""
+    out = tmp / f"group-{uuid.uuid4().hex[:6]}.json"
+    result = sigma("report", "--group", group, "--report-json", str(out), "-q", env=sim.env)
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report
+
+
 def test_live_with_late_partners_every_change_is_a_revision_with_its_reason_and_late_deliveries_match(
-        delayed_live: Live) -> None:
+        delayed_live: Live, tmp_path: Path) -> None:
     """Partners publishing late, beyond the allowed lateness, while the validator runs: a case decided before
     a record recorded on time arrived gets a numbered revision saying which partner delivered late, the last
     finding of every case equals the truth, and the report counts exactly the simulator's late deliveries."""
@@ -150,7 +169,8 @@ def test_live_with_late_partners_every_change_is_a_revision_with_its_reason_and_
     truth = truth_checked(sim.truth)
     assert len(truth) > 600
     assert report_checked(report) == truth
-    assert by_case(published[-1] for published in at_truth_checkpoint(findings, sim.truth).values()) == truth
+    assert last_at_truth_checkpoint(findings, sim.truth) == truth
+    assert report_checked(group_report(sim, tmp_path)) == truth  # no finding stands for a case not checked
     late = summary["late_deliveries"]
     assert late["allowed_lateness_hours"] == 1.0
     # each partner's topics are its own: a batch keeps them in recorded order, IND's second office does not
@@ -160,8 +180,11 @@ def test_live_with_late_partners_every_change_is_a_revision_with_its_reason_and_
     for case, published in findings.items():
         assert published[0]["revision"] == 0, case
         for previous, finding in itertools.pairwise(published):
+            if "withdrawn" in finding:  # records delivered since show the case was not to be checked
+                continue
             if finding["revision"] == 0:  # a new departure (booked after the last decision): findings of its own
-                assert finding["checkpoint"] > previous["checkpoint"] and finding["reason"] is None, case
+                assert "withdrawn" in previous or finding["checkpoint"] > previous["checkpoint"], case
+                assert finding["reason"] is None, case
                 continue
             revisions += 1
             assert finding["revision"] == previous["revision"] + 1, case

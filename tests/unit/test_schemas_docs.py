@@ -52,8 +52,8 @@ def test_asyncapi_document_is_self_consistent() -> None:
     for group in ("schemas", "messages"):
         assert all(re.fullmatch(r"[a-zA-Z0-9.\-_]+", key) for key in document["components"][group])
     assert set(document["channels"]) == {t.name for t in topics.ALL_TOPICS}
-    assert set(document["components"]["messages"]) == {m.subject for m in EVENT_TYPES} | {"validation_finding",
-                                                                                          "dead_letter"}
+    assert set(document["components"]["messages"]) == {m.subject for m in EVENT_TYPES} | {
+        "validation_finding", "finding_withdrawn", "dead_letter"}
 
 
 def test_asyncapi_messages_carry_payload_schema_and_cloudevents_headers() -> None:
@@ -101,6 +101,20 @@ def test_asyncapi_finding_is_the_released_schema_with_one_header_and_a_valid_exa
     example = message["examples"][0]["payload"]
     jsonschema_rs.validator_for(released, validate_formats=True).validate(example)
     assert example["revision"] > 0 and example["changes"] and example["reason"]  # every field filled
+
+
+def test_asyncapi_a_withdrawal_is_a_tombstone_on_the_findings_channel_with_its_reason_header() -> None:
+    """The validator's own header name is the one documented (``schemas.findings.WITHDRAWN_HEADER``, which the
+    broker test of withdrawals reads)."""
+    document = asyncapi()
+    message = document["components"]["messages"]["finding_withdrawn"]
+    assert message["payload"] == {"type": "null"} and message["headers"]["required"] == ["withdrawn_reason"]
+    assert message["examples"][0]["payload"] is None and " from " in message["examples"][0]["headers"][
+        "withdrawn_reason"]
+    channel = document["channels"]["chain.validation.findings"]["messages"]
+    assert set(channel) == {"validation_finding", "finding_withdrawn"}
+    sends = document["operations"]["validator-sends-chain.validation.findings"]["messages"]
+    assert {"$ref": "#/channels/chain.validation.findings/messages/finding_withdrawn"} in sends
 
 
 def _slug(heading: str) -> str:

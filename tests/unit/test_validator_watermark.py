@@ -42,3 +42,13 @@ def test_a_caught_up_partition_holds_back_until_it_has_been_quiet_for_the_idle_t
     assert idle.holding(everything, caught_up={B, C}, now=104.0) == {A, B}
     assert idle.holding(everything, caught_up={B, C}, now=105.0) == {A}
     assert idle.holding(everything, caught_up=set(), now=500.0) == {A, B, C}  # behind: never idle
+
+
+def test_a_partition_whose_leader_was_away_holds_back_until_quiet_for_the_idle_timeout_after_it_is_back() -> None:
+    idle = Idleness(idle_timeout=2.0, started=100.0)
+    assert idle.holding([A], caught_up={A}, now=110.0) == set()  # quiet for long: idle
+    idle.unreadable([A], now=110.0)  # its leader is gone: whatever its producers send waits in their buffers
+    idle.unreadable([A], now=119.0)  # still away 9 s later (a node killed, a new leader not yet elected)
+    assert idle.holding([A], caught_up={A}, now=120.0) == {A}  # back, and caught up: not idle yet
+    assert idle.holding([A], caught_up={A}, now=120.9) == {A}
+    assert idle.holding([A], caught_up={A}, now=121.0) == set()
