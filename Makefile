@@ -21,6 +21,7 @@ DEMO_CASES ?= 10000
 DEMO_SEED ?= 2018
 DEMO_PROFILE ?= inspectie-2018
 BENCH ?=
+SOAK_ROUNDS ?= 5
 DEMO_RUN := $(shell date +%Y%m%d%H%M%S)
 ENGINE ?= docker
 # true when the demo runs on the secured embedded broker (no SIGMA_BOOTSTRAP_SERVERS, no SIGMA_INSECURE): then it
@@ -94,15 +95,16 @@ demo-clean: venv ## Delete the topics of every demo run (demo-*), their validato
 	@$(SIGMA) topics delete --prefix 'demo-*' --yes
 	@rm -f "$${SIGMA_HOME:-.sigma}"/validator/demo-*.snapshot
 
-test: kafka lint browser ## Lint, the test suite (all but soak) against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
+test: kafka lint browser ## Lint, the whole test suite against a broker it starts itself (or SIGMA_BOOTSTRAP_SERVERS), then the readers' tests again with SIGMA_NATIVE=0
 	$(SIGMA) schemas generate --check
-	$(PY) -m pytest -m "not soak"
+	$(PY) -m pytest
 	$(PYTHON_PATH_TESTS)
 	@if $(ENGINE) info >/dev/null 2>&1; then $(MAKE) --no-print-directory image; \
 	else echo "note: no container engine answers ($(ENGINE) info): the image is not built here (make image where one runs)"; fi
 
-soak: kafka ## The soak tests: validator group members killed and joining late, a 3-node cluster losing a node (about 5 min)
-	$(PY) -m pytest -m soak
+soak: kafka ## The kill tests (validator group, 3-node cluster; also in make test) SOAK_ROUNDS times (5: about 12 min)
+	@for round in $$(seq $(SOAK_ROUNDS)); do echo "soak round $$round of $(SOAK_ROUNDS)"; \
+	  $(PY) -m pytest -m soak -p no:cacheprovider || exit 1; done
 
 image: ## Build the container image sigma:local (needs a running container engine; ENGINE=podman for podman)
 	$(ENGINE) build -t sigma:local .
